@@ -1,0 +1,622 @@
+//! The actor side: a sans-IO model of workerd's `ActorSqlite` alarm state machine
+//! (alarm-semantics.md §1 R1–R7, R11, R16 and §2 transitions 1–5).
+//!
+//! Time is passed in and effects come out ([`ActorEffect`], polled with
+//! [`ActorAlarms::poll_effect`]); completions are fed back with
+//! [`ActorAlarms::on_commit_result`] and [`ActorAlarms::on_schedule_result`]. Nothing here
+//! performs I/O, so the simulator, the real-time driver and the hand-driven test harness all
+//! run the same code.
+//!
+//! "Move earlier eagerly, move later lazily": a commit that moves the alarm earlier tells the
+//! manager *before* it becomes durable, a commit that moves it later (or deletes it) tells
+//! the manager *after*. So the manager's time never exceeds the durable time (I1).
+
+use crate::batch::CommitBatch;
+use crate::channel::{InFlight, ManagerChannel, Waiter};
+use crate::error::AlarmError;
+use crate::fence::Fence;
+use crate::ids::{ActorId, ArmId, CallId, CommitId};
+use crate::time::{earliest, fires_earlier, AlarmTime, Millis};
+use std::collections::{BTreeMap, VecDeque};
+
+/// What the actor asks its environment to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorEffect {
+    /// Make `batch` durable. Backends apply commits in `id` order; completions may arrive in
+    /// any order and are reported with [`ActorAlarms::on_commit_result`].
+    Commit { id: CommitId, batch: CommitBatch },
+    /// `scheduleRun(time)`: tell the alarm manager to fire at `time` (`None` deletes).
+    Schedule { call: CallId, time: AlarmTime, fence: Fence },
+    /// An `armAlarmHandler` Cancel finished waiting for its reschedule (`ok = false`: the
+    /// reschedule failed, so the attempt counts as an uncounted failure).
+    ArmResolved { arm: ArmId, ok: bool },
+}
+
+/// `armAlarmHandler`'s decision (§2 transition 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArmDecision {
+    /// Run the handler; on success the alarm is deleted if `deferred_delete` still holds.
+    Run { deferred_delete: bool },
+    /// Do not run; resolve as CANCELED once [`ActorEffect::ArmResolved`] for `arm` arrives,
+    /// by which time the manager has been rescheduled to the stored value.
+    Cancel { arm: ArmId },
+}
+
+/// The output gate (R6, R11): outgoing results wait for confirmed writes to be durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Confirmed writes up to this commit are not durable yet.
+    Blocked { until: CommitId },
+    Broken,
+}
+
+/// `allowUnconfirmed` and friends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The write does not close the output gate (it still breaks it if its commit fails).
+    pub allow_unconfirmed: bool,
+}
+
+/// What durable storage held when the actor (re)started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DurableState {
+    pub kv: BTreeMap<String, Vec<u8>>,
+    pub alarm: AlarmTime,
+}
+
+/// Writes of one open explicit transaction (a savepoint).
+#[derive(Clone, Debug, Default)]
+struct Overlay {
+    alarm: Option<AlarmTime>,
+    kv: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InflightCommit {
+    alarm: AlarmTime,
+    /// `alarmVersion` just before the commit was handed to the backend (workerd #5589).
+    version_before: u64,
+}
+
+/// The actor's alarm state machine. Field names follow alarm-semantics.md §2.
+#[derive(Debug)]
+pub struct ActorAlarms {
+    actor: ActorId,
+    /// S: the alarm as committed locally (explicit transactions excluded).
+    alarm: AlarmTime,
+    kv: BTreeMap<String, Vec<u8>>,
+    txns: Vec<Overlay>,
+    /// LC: the alarm in the newest commit the backend acknowledged.
+    last_confirmed: AlarmTime,
+    /// The newest acknowledged commit.
+    durable_commit: CommitId,
+    /// ASNLT: the latest time the manager could fire, given every command sent so far.
+    scheduled_no_later_than: AlarmTime,
+    /// Bumped on every real change of S (including deleteAll and the deferred delete).
+    alarm_version: u64,
+    in_handler: bool,
+    deferred_delete: bool,
+    /// Writes committed locally but not yet handed to the backend.
+    unshipped: Option<CommitBatch>,
+    /// A commit is waiting for its precommit scheduling (move earlier) before it can ship.
+    pending_commit: bool,
+    next_commit: u64,
+    inflight_commits: BTreeMap<CommitId, InflightCommit>,
+    /// Confirmed writes are in commits up to this one; the gate is closed until it is durable.
+    gate_waits_for: Option<CommitId>,
+    broken: bool,
+    channel: ManagerChannel,
+    next_arm: u64,
+    effects: VecDeque<ActorEffect>,
+}
+
+impl ActorAlarms {
+    /// Loads an actor from durable state. `incarnation` must grow across restarts of the
+    /// same actor (see [`Fence`]).
+    ///
+    /// The constructor sets `LC = ASNLT = S` from storage (§2). It also re-announces a stored
+    /// alarm to the manager: if the manager lost it (a crash between a durable commit and its
+    /// move-later command, or a power loss on either side), this restores I1 on restart
+    /// instead of leaving the alarm lost until the next write.
+    pub fn load(actor: ActorId, incarnation: u64, durable: DurableState) -> ActorAlarms {
+        let mut alarms = ActorAlarms {
+            actor,
+            alarm: durable.alarm,
+            kv: durable.kv,
+            txns: Vec::new(),
+            last_confirmed: durable.alarm,
+            durable_commit: CommitId(0),
+            scheduled_no_later_than: durable.alarm,
+            alarm_version: 0,
+            in_handler: false,
+            deferred_delete: false,
+            unshipped: None,
+            pending_commit: false,
+            next_commit: 1,
+            inflight_commits: BTreeMap::new(),
+            gate_waits_for: None,
+            broken: false,
+            channel: ManagerChannel::new(incarnation),
+            next_arm: 0,
+            effects: VecDeque::new(),
+        };
+        if durable.alarm.is_some() {
+            let sent = alarms.channel.submit(durable.alarm, None);
+            alarms.send(sent);
+        }
+        alarms.check_local_invariants();
+        alarms
+    }
+
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    // ----- API (R1–R7) -------------------------------------------------------------------
+
+    /// `getAlarm()` (R5): the visible value, or `None` while the handler runs with its
+    /// deferred delete still pending.
+    pub fn get_alarm(&self) -> Result<AlarmTime, AlarmError> {
+        self.check_not_broken()?;
+        if let Some(alarm) = self.txns.iter().rev().find_map(|o| o.alarm) {
+            return Ok(alarm);
+        }
+        if self.in_handler && self.deferred_delete {
+            return Ok(None);
+        }
+        Ok(self.alarm)
+    }
+
+    /// `setAlarm(t)` (R1–R3): one alarm per actor; past times clamp to `now`; `t ≤ 0` is an
+    /// error; setting the current value again writes nothing.
+    pub fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        if time.0 <= 0 {
+            return Err(AlarmError::InvalidTime(time.0));
+        }
+        let clamped = if time < now { now } else { time };
+        self.write_alarm(Some(clamped), options);
+        Ok(())
+    }
+
+    /// `deleteAlarm()` (R4) = `setAlarm(none)`.
+    pub fn delete_alarm(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.write_alarm(None, options);
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AlarmError> {
+        self.check_not_broken()?;
+        for overlay in self.txns.iter().rev() {
+            if let Some(value) = overlay.kv.get(key) {
+                return Ok(value.clone());
+            }
+        }
+        Ok(self.kv.get(key).cloned())
+    }
+
+    pub fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.write_kv(key, Some(value), options);
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.write_kv(key, None, options);
+        Ok(())
+    }
+
+    /// `deleteAll()` (R7): drops every key; keeps the alarm unless `delete_alarm`.
+    /// A deleteAll that deletes the alarm cancels a pending deferred delete (§2 transition 5).
+    pub fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        if !self.txns.is_empty() {
+            return Err(AlarmError::InTransaction);
+        }
+        let had_alarm = self.alarm.is_some();
+        if self.kv.is_empty() && !had_alarm {
+            return Ok(()); // Nothing stored: no write, no commit ("…if alarm is not set").
+        }
+        self.kv.clear();
+        let batch = self.unshipped.get_or_insert_with(CommitBatch::default);
+        batch.clear_kv = true;
+        batch.kv.clear();
+        if delete_alarm && had_alarm {
+            self.apply_alarm_to_base(None);
+            self.deferred_delete = false;
+        }
+        self.note_write(options);
+        Ok(())
+    }
+
+    /// Opens an explicit (possibly nested) transaction.
+    pub fn txn_begin(&mut self) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.txns.push(Overlay::default());
+        Ok(())
+    }
+
+    /// Commits the innermost explicit transaction. Committing the root transaction commits
+    /// locally and starts precommit scheduling synchronously ("…before explicit local db
+    /// commit"); a nested commit only folds into its parent.
+    pub fn txn_commit(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        let overlay = self.txns.pop().ok_or(AlarmError::NoTransaction)?;
+        if let Some(parent) = self.txns.last_mut() {
+            if overlay.alarm.is_some() {
+                parent.alarm = overlay.alarm;
+            }
+            parent.kv.extend(overlay.kv);
+            return Ok(());
+        }
+        let wrote = overlay.alarm.is_some() || !overlay.kv.is_empty();
+        for (key, value) in overlay.kv {
+            self.apply_kv_to_base(&key, value);
+        }
+        if let Some(alarm) = overlay.alarm {
+            self.apply_alarm_to_base(alarm);
+            self.deferred_delete = false; // R11: a write in the handler cancels the delete.
+        }
+        if wrote {
+            self.note_write(options);
+            self.end_turn();
+        }
+        Ok(())
+    }
+
+    /// Rolls back the innermost explicit transaction.
+    pub fn txn_rollback(&mut self) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.txns.pop().map(|_| ()).ok_or(AlarmError::NoTransaction)
+    }
+
+    /// The end of the current turn: the implicit transaction commits locally and the commit
+    /// pipeline starts (§2 transitions 1 and 2). Writes of several turns merge into one
+    /// commit while a commit waits for its precommit scheduling.
+    pub fn end_turn(&mut self) {
+        if self.broken || self.unshipped.is_none() || self.pending_commit {
+            return; // Nothing new, or merged into the waiting commit.
+        }
+        if fires_earlier(self.alarm, self.scheduled_no_later_than) {
+            // Move earlier: tell the manager before the commit (startPrecommitAlarmScheduling).
+            self.channel.drop_parked();
+            self.pending_commit = true;
+            let sent = self.channel.submit(self.alarm, Some(Waiter::PendingCommit));
+            self.send(sent);
+        } else {
+            self.ship_commit();
+        }
+        self.check_local_invariants();
+    }
+
+    // ----- the handler (§2 transitions 3–4, R11, R16) -------------------------------------
+
+    /// `armAlarmHandler(T, now)`: called when the manager fires `scheduled`.
+    pub fn arm_alarm_handler(&mut self, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError> {
+        self.check_not_broken()?;
+        assert!(!self.in_handler, "R9: one alarm handler at a time per actor");
+        let stored = self.alarm;
+        let clean = stored == self.last_confirmed && self.unshipped.is_none() && self.inflight_commits.is_empty();
+        let overdue = stored.is_some_and(|s| s < now);
+        let decision = if stored == Some(scheduled) || (clean && overdue) {
+            ArmDecision::Run { deferred_delete: true } // #5764 for the overdue case.
+        } else if !clean {
+            ArmDecision::Run { deferred_delete: false } // A write is in flight.
+        } else {
+            // Clean mismatch, premature or late: reschedule the manager to S, then cancel
+            // (PR #2648, `4aa2aa046`, `d1faebb06`; B10 is cancelling without the reschedule).
+            self.next_arm += 1;
+            let arm = ArmId(self.next_arm);
+            self.channel.drop_parked();
+            let sent = self.channel.submit(stored, Some(Waiter::Arm(arm)));
+            self.send(sent);
+            return Ok(ArmDecision::Cancel { arm });
+        };
+        if let ArmDecision::Run { deferred_delete } = decision {
+            self.in_handler = true;
+            self.deferred_delete = deferred_delete;
+        }
+        Ok(decision)
+    }
+
+    /// `cancelDeferredAlarmDeletion()`: keep the alarm even if the handler succeeds.
+    /// Outside a handler it has no effect; it is idempotent.
+    pub fn cancel_deferred_alarm_deletion(&mut self) {
+        if self.in_handler {
+            self.deferred_delete = false;
+        }
+    }
+
+    /// The handler ended. On success the deferred delete writes `S = none` as a confirmed
+    /// commit (a move later: commit, then `sR(none)`); on failure the alarm stays (R11).
+    /// With a broken gate there is nothing to clean up and nothing is written (`25fa631d7`).
+    pub fn handler_finished(&mut self, succeeded: bool) {
+        if !self.in_handler {
+            return;
+        }
+        self.in_handler = false;
+        let delete = std::mem::take(&mut self.deferred_delete);
+        if self.broken || !succeeded || !delete {
+            return;
+        }
+        if self.alarm.is_some() {
+            self.apply_alarm_to_base(None);
+            self.note_write(WriteOptions::default());
+            self.end_turn();
+        }
+    }
+
+    pub fn in_handler(&self) -> bool {
+        self.in_handler
+    }
+
+    /// `abandonAlarm(T)` (R16, B7) after the manager exhausted retries. Returns the value the
+    /// manager should keep: `None` when the alarm was cleared here (or a handler runs), the
+    /// safe report value otherwise (a replacement alarm must survive, B8).
+    pub fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
+        self.check_not_broken()?;
+        if self.in_handler {
+            return Ok(None);
+        }
+        let clean = self.alarm == self.last_confirmed && self.unshipped.is_none() && self.inflight_commits.is_empty();
+        if self.alarm == Some(scheduled) && clean {
+            self.apply_alarm_to_base(None);
+            self.note_write(WriteOptions::default());
+            self.end_turn();
+            return Ok(None);
+        }
+        Ok(self.report_value())
+    }
+
+    /// The value to attach to a handler outcome or an abandon answer: the earliest alarm that
+    /// is or may become durable (LC, S, every commit in flight). Never later than the
+    /// durable value, so applying it cannot make the manager late.
+    pub fn report_value(&self) -> AlarmTime {
+        earliest(self.alarm, self.durable_floor())
+    }
+
+    /// The earliest value that is durable or may become durable through a commit already
+    /// handed to the backend (LC and every commit in flight).
+    fn durable_floor(&self) -> AlarmTime {
+        self.inflight_commits.values().map(|c| c.alarm).fold(self.last_confirmed, earliest)
+    }
+
+    /// The fence for [`ActorAlarms::report_value`].
+    pub fn report_fence(&self) -> Fence {
+        self.channel.report_fence()
+    }
+
+    // ----- completions ---------------------------------------------------------------------
+
+    /// The backend finished commit `id`. A failure breaks the gate (the actor must be reset).
+    pub fn on_commit_result(&mut self, id: CommitId, ok: bool) {
+        if self.broken {
+            return;
+        }
+        let Some(commit) = self.inflight_commits.remove(&id) else {
+            return; // Duplicate completion.
+        };
+        if !ok {
+            self.break_gate();
+            return;
+        }
+        if id > self.durable_commit {
+            self.durable_commit = id;
+            self.last_confirmed = commit.alarm;
+        }
+        if self.gate_waits_for.is_some_and(|until| until <= self.durable_commit) {
+            self.gate_waits_for = None;
+        }
+        // Move later after the commit, unless S changed since (workerd #5589, B2).
+        if commit.version_before == self.alarm_version && fires_earlier(self.scheduled_no_later_than, commit.alarm) {
+            self.scheduled_no_later_than = commit.alarm;
+            let sent = self.channel.submit(commit.alarm, None);
+            self.send(sent);
+        }
+        self.check_local_invariants();
+    }
+
+    /// The manager link finished command `call`.
+    pub fn on_schedule_result(&mut self, call: CallId, ok: bool) {
+        if self.broken {
+            return;
+        }
+        let Some((done, next)) = self.channel.complete(call) else {
+            return; // Duplicate or stale completion.
+        };
+        if ok {
+            // The manager now holds `done.time`; a queued value may still replace it.
+            let queued = self.channel.queued().map(|q| q.time).or(next.as_ref().map(|n| n.time));
+            self.scheduled_no_later_than = match queued {
+                Some(q) if fires_earlier(done.time, q) => q,
+                _ => done.time,
+            };
+        }
+        self.send(next);
+        for waiter in done.waiters {
+            match waiter {
+                Waiter::Arm(arm) => self.effects.push_back(ActorEffect::ArmResolved { arm, ok }),
+                Waiter::PendingCommit if !ok => {
+                    // A rejected move-earlier breaks the gate (§2 transition 1).
+                    self.break_gate();
+                    return;
+                }
+                Waiter::PendingCommit => self.continue_pending_commit(),
+            }
+        }
+        self.check_local_invariants();
+    }
+
+    // ----- state for drivers and checkers --------------------------------------------------
+
+    pub fn poll_effect(&mut self) -> Option<ActorEffect> {
+        self.effects.pop_front()
+    }
+
+    pub fn gate(&self) -> Gate {
+        if self.broken {
+            Gate::Broken
+        } else if let Some(until) = self.gate_waits_for {
+            Gate::Blocked { until }
+        } else {
+            Gate::Open
+        }
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// ASNLT, for checkers and traces.
+    pub fn scheduled_no_later_than(&self) -> AlarmTime {
+        self.scheduled_no_later_than
+    }
+
+    /// LC, for checkers and traces.
+    pub fn last_confirmed(&self) -> AlarmTime {
+        self.last_confirmed
+    }
+
+    /// S, ignoring the handler's deferred delete and open explicit transactions.
+    pub fn stored_alarm(&self) -> AlarmTime {
+        self.alarm
+    }
+
+    /// Commands in flight plus queued: never more than 2 (I3, PR #6383).
+    pub fn commands_outstanding(&self) -> usize {
+        usize::from(self.channel.in_flight().is_some()) + usize::from(self.channel.queued().is_some())
+    }
+
+    /// Nothing in flight: no commit, no command, no pending writes.
+    pub fn is_quiescent(&self) -> bool {
+        self.inflight_commits.is_empty()
+            && self.unshipped.is_none()
+            && !self.pending_commit
+            && self.commands_outstanding() == 0
+            && self.effects.is_empty()
+    }
+
+    // ----- internals -----------------------------------------------------------------------
+
+    fn check_not_broken(&self) -> Result<(), AlarmError> {
+        if self.broken {
+            Err(AlarmError::Broken)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn write_alarm(&mut self, alarm: AlarmTime, options: WriteOptions) {
+        if let Some(overlay) = self.txns.last_mut() {
+            overlay.alarm = Some(alarm);
+            return;
+        }
+        // R11: any set/delete in the handler cancels the deferred delete.
+        self.deferred_delete = false;
+        if self.alarm == alarm {
+            return; // R3: no write, no commit, no sR.
+        }
+        self.apply_alarm_to_base(alarm);
+        self.note_write(options);
+    }
+
+    fn write_kv(&mut self, key: &str, value: Option<Vec<u8>>, options: WriteOptions) {
+        if let Some(overlay) = self.txns.last_mut() {
+            overlay.kv.insert(key.to_string(), value);
+            return;
+        }
+        self.apply_kv_to_base(key, value);
+        self.note_write(options);
+    }
+
+    fn apply_alarm_to_base(&mut self, alarm: AlarmTime) {
+        if self.alarm != alarm {
+            self.alarm_version += 1;
+        }
+        self.alarm = alarm;
+        self.unshipped.get_or_insert_with(CommitBatch::default).alarm = alarm;
+    }
+
+    fn apply_kv_to_base(&mut self, key: &str, value: Option<Vec<u8>>) {
+        match &value {
+            Some(v) => self.kv.insert(key.to_string(), v.clone()),
+            None => self.kv.remove(key),
+        };
+        let batch = self.unshipped.get_or_insert_with(CommitBatch::default);
+        batch.alarm = self.alarm;
+        batch.kv.insert(key.to_string(), value);
+    }
+
+    /// Records that the implicit transaction holds a write destined for commit `next_commit`.
+    fn note_write(&mut self, options: WriteOptions) {
+        let batch = self.unshipped.get_or_insert_with(CommitBatch::default);
+        batch.alarm = self.alarm;
+        if !options.allow_unconfirmed {
+            self.gate_waits_for = Some(CommitId(self.next_commit));
+        }
+    }
+
+    /// The precommit scheduling completed: catch up with merged turns, then commit.
+    fn continue_pending_commit(&mut self) {
+        debug_assert!(self.pending_commit);
+        if fires_earlier(self.alarm, self.scheduled_no_later_than) {
+            // A merged turn moved the alarm earlier again: `while S < ASNLT: await sR(S)`.
+            let sent = self.channel.submit(self.alarm, Some(Waiter::PendingCommit));
+            self.send(sent);
+            return;
+        }
+        self.pending_commit = false;
+        self.ship_commit();
+    }
+
+    fn ship_commit(&mut self) {
+        let Some(mut batch) = self.unshipped.take() else {
+            return;
+        };
+        batch.alarm = self.alarm;
+        let id = CommitId(self.next_commit);
+        self.next_commit += 1;
+        self.inflight_commits.insert(id, InflightCommit { alarm: self.alarm, version_before: self.alarm_version });
+        self.effects.push_back(ActorEffect::Commit { id, batch });
+    }
+
+    fn send(&mut self, sent: Option<InFlight>) {
+        if let Some(sent) = sent {
+            self.effects.push_back(ActorEffect::Schedule { call: sent.call, time: sent.time, fence: sent.fence });
+        }
+    }
+
+    fn break_gate(&mut self) {
+        self.broken = true;
+        for waiter in self.channel.clear() {
+            if let Waiter::Arm(arm) = waiter {
+                self.effects.push_back(ActorEffect::ArmResolved { arm, ok: false });
+            }
+        }
+        self.pending_commit = false;
+        self.unshipped = None;
+        self.inflight_commits.clear();
+    }
+
+    /// What this actor can know locally about I1 (TIGER_STYLE: assert the invariant).
+    fn check_local_invariants(&self) {
+        if self.broken {
+            return;
+        }
+        // The latest time the manager could fire never exceeds the durable value, nor any
+        // value a shipped commit may still make durable (a move earlier is told first).
+        let floor = self.durable_floor();
+        let asnlt = self.scheduled_no_later_than;
+        assert!(
+            !fires_earlier(floor, asnlt),
+            "I1 (local): actor {} may be fired at {:?} but storage may hold {:?}",
+            self.actor,
+            asnlt,
+            floor
+        );
+        assert!(self.commands_outstanding() <= 2, "I3: at most one command in flight and one parked");
+    }
+}

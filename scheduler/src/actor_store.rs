@@ -1,0 +1,116 @@
+//! The actor's durable storage: KV rows plus the alarm, in SQLite (the durable side "D").
+//!
+//! A commit applies one [`CommitBatch`] in one transaction, so the alarm is durable exactly
+//! when the KV writes made alongside it are (R6).
+
+use crate::actor::DurableState;
+use crate::batch::CommitBatch;
+use crate::error::StoreError;
+use crate::sqlite_file::{self, classify, Durability, Location};
+use crate::time::Millis;
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+         CREATE TABLE _cf_METADATA (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
+    )])
+});
+
+const ALARM_KEY: &str = "alarm";
+const INCARNATION_KEY: &str = "incarnation";
+
+/// One actor's SQLite database.
+pub struct ActorStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for ActorStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorStore").field("path", &self.path).finish()
+    }
+}
+
+impl ActorStore {
+    pub fn open(location: &Location, durability: Durability) -> Result<ActorStore, StoreError> {
+        let conn = sqlite_file::open(location, &MIGRATIONS, durability)?;
+        Ok(ActorStore { conn, path: location.display_path() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads everything durable.
+    pub fn load(&self) -> Result<DurableState, StoreError> {
+        let err = |e| classify(&self.path, e);
+        let mut stmt = self.conn.prepare_cached("SELECT key, value FROM kv ORDER BY key").map_err(err)?;
+        let kv = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        let alarm = self.metadata(ALARM_KEY)?.map(Millis);
+        Ok(DurableState { kv, alarm })
+    }
+
+    /// Durably bumps and returns the actor's incarnation (see `Fence`).
+    pub fn next_incarnation(&mut self) -> Result<u64, StoreError> {
+        let next = self.metadata(INCARNATION_KEY)?.unwrap_or(0) + 1;
+        self.conn
+            .execute(
+                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![INCARNATION_KEY, next],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(next as u64)
+    }
+
+    /// Applies one commit atomically.
+    pub fn apply(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e| classify(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        if batch.clear_kv {
+            tx.execute("DELETE FROM kv", []).map_err(err)?;
+        }
+        for (key, value) in &batch.kv {
+            match value {
+                Some(v) => tx
+                    .prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .and_then(|mut s| s.execute(params![key, v]))
+                    .map_err(err)?,
+                None => tx.prepare_cached("DELETE FROM kv WHERE key = ?1").and_then(|mut s| s.execute(params![key])).map_err(err)?,
+            };
+        }
+        match batch.alarm {
+            Some(t) => tx.execute(
+                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![ALARM_KEY, t.0],
+            ),
+            None => tx.execute("DELETE FROM _cf_METADATA WHERE key = ?1", params![ALARM_KEY]),
+        }
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    fn metadata(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM _cf_METADATA WHERE key = ?1", params![key], |r| r.get(0))
+            .optional()
+            .map_err(|e| classify(&self.path, e))
+    }
+}

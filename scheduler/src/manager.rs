@@ -1,0 +1,322 @@
+//! The manager side: a sans-IO model of workerd's local `AlarmScheduler`
+//! (alarm-semantics.md R8–R10, R13–R19), hardened with fences.
+//!
+//! It keeps one entry per actor with at most one running and one queued alarm (R9), fires
+//! only when the clock passed in has reached the alarm time (R8), retries with backoff
+//! (R14, R15), abandons through the actor (R16) and persists every change as a row
+//! ([`ManagerEffect::Persist`]) that the driver writes synchronously (R18).
+
+use crate::backoff::{RetryDecision, RetryPolicy, RetryState};
+use crate::fence::Fence;
+use crate::ids::ActorId;
+use crate::time::{AlarmTime, Millis};
+use rand::RngCore;
+use std::collections::{BTreeMap, VecDeque};
+
+/// The persisted form of one entry: what must fire after a restart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmRow {
+    pub actor: ActorId,
+    /// `None` is a tombstone: no alarm, but the fence is kept so stale commands stay stale.
+    pub time: AlarmTime,
+    pub name: Option<String>,
+    pub fence: Fence,
+}
+
+/// One alarm delivery (R10 `alarmInfo`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fire {
+    pub actor: ActorId,
+    pub scheduled: Millis,
+    /// Counted retries before this attempt.
+    pub retry_count: u32,
+    pub is_retry: bool,
+    pub name: Option<String>,
+}
+
+/// What the manager asks its environment to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManagerEffect {
+    /// Write this row now, before acknowledging anything (R18: synchronous upsert).
+    Persist(AlarmRow),
+    /// Ask the actor to abandon `scheduled` (R16) and report back with
+    /// [`ManagerCore::on_abandon_result`].
+    Abandon { actor: ActorId, scheduled: Millis },
+}
+
+/// How an attempt ended (R13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// OK: no retry.
+    Succeeded,
+    /// The handler threw or exceeded its wall-clock limit (R12); `counted` per R14.
+    Failed { counted: bool },
+    /// `ctx.abort(…, {retryAlarm: false})`: no retry, abandon.
+    Aborted,
+    /// `armAlarmHandler` said Cancel: no retry.
+    Canceled,
+    /// SCRIPT_NOT_FOUND: no retry.
+    NoHandler,
+}
+
+/// The actor's account of an attempt, with the value the manager should keep afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FireResult {
+    pub outcome: Outcome,
+    /// The actor's safe value (`ActorAlarms::report_value`) and its fence, if it has one.
+    pub report: Option<(AlarmTime, Fence)>,
+}
+
+/// R19 entry states, plus the abandon round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for `time` (or a tombstone when `time` is `None`).
+    Waiting,
+    /// A handler is running for `time`.
+    Started,
+    /// The attempt failed; the retry fires at `retry_at` (FINISHED in workerd).
+    Backoff { retry_at: Millis },
+    /// Waiting for the actor's answer to `abandonAlarm(time)`.
+    Abandoning,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    time: AlarmTime,
+    status: Status,
+    /// A value that arrived while the alarm ran; it replaces `time` when the attempt ends
+    /// and supersedes its retries (R17). `Some(None)` is a delete that arrived meanwhile.
+    queued: Option<AlarmTime>,
+    retry: RetryState,
+    fence: Fence,
+    name: Option<String>,
+}
+
+impl Entry {
+    fn tombstone(fence: Fence) -> Entry {
+        Entry { time: None, status: Status::Waiting, queued: None, retry: RetryState::default(), fence, name: None }
+    }
+
+    /// What must fire after a restart.
+    fn durable_time(&self) -> AlarmTime {
+        self.queued.unwrap_or(self.time)
+    }
+}
+
+/// Whether a schedule command changed anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    /// Its fence is not newer than the entry's: a late or duplicated message (workerd #5431).
+    Stale,
+}
+
+/// The local alarm scheduler of one namespace.
+#[derive(Debug, Default)]
+pub struct ManagerCore {
+    entries: BTreeMap<ActorId, Entry>,
+    policy: RetryPolicy,
+    effects: VecDeque<ManagerEffect>,
+}
+
+impl ManagerCore {
+    /// Starts from persisted rows (R18 `loadAlarmsFromDb`): every row is scheduled, and
+    /// past ones fire at the first [`ManagerCore::take_due`]. Retry state starts fresh.
+    pub fn load(rows: impl IntoIterator<Item = AlarmRow>, policy: RetryPolicy) -> ManagerCore {
+        let mut core = ManagerCore { policy, ..ManagerCore::default() };
+        for row in rows {
+            let mut entry = Entry::tombstone(row.fence);
+            entry.time = row.time;
+            entry.name = row.name;
+            core.entries.insert(row.actor, entry);
+        }
+        core
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// `scheduleRun(time)` from an actor (R19): WAITING reschedules, STARTED queues, and a
+    /// value during a backoff supersedes the retry at once. Stale fences are ignored.
+    pub fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
+        let entry = self.entries.entry(actor.clone()).or_insert_with(|| Entry::tombstone(Fence::default()));
+        if fence <= entry.fence {
+            return Applied::Stale;
+        }
+        entry.fence = fence;
+        if name.is_some() {
+            entry.name = name; // COALESCE: a nameless update keeps the name.
+        }
+        match entry.status {
+            Status::Started | Status::Abandoning => entry.queued = Some(time),
+            Status::Waiting | Status::Backoff { .. } => {
+                if entry.time != time || entry.status != Status::Waiting {
+                    entry.retry = RetryState::default();
+                }
+                entry.time = time;
+                entry.status = Status::Waiting;
+            }
+        }
+        self.persist(actor);
+        Applied::Applied
+    }
+
+    /// Starts every alarm that is due at `now` (R8: never early, the caller passes the clock
+    /// it just re-read). Each actor has at most one running alarm (R9).
+    pub fn take_due(&mut self, now: Millis) -> Vec<Fire> {
+        let mut fires = Vec::new();
+        for (actor, entry) in self.entries.iter_mut() {
+            let due = match entry.status {
+                Status::Waiting => entry.time.is_some_and(|t| t <= now),
+                Status::Backoff { retry_at } => retry_at <= now,
+                Status::Started | Status::Abandoning => false,
+            };
+            if !due {
+                continue;
+            }
+            let scheduled = entry.time.expect("a due entry has a time");
+            assert!(scheduled <= now, "R8: never fire early");
+            entry.status = Status::Started;
+            fires.push(Fire {
+                actor: actor.clone(),
+                scheduled,
+                retry_count: entry.retry.counted,
+                is_retry: entry.retry.counted > 0 || entry.retry.backoff > 0,
+                name: entry.name.clone(),
+            });
+        }
+        fires
+    }
+
+    /// When the driver should wake up next to call [`ManagerCore::take_due`].
+    pub fn next_wakeup(&self) -> Option<Millis> {
+        self.entries
+            .values()
+            .filter_map(|e| match e.status {
+                Status::Waiting => e.time,
+                Status::Backoff { retry_at } => Some(retry_at),
+                Status::Started | Status::Abandoning => None,
+            })
+            .min()
+    }
+
+    /// An attempt ended (R13, R14, R15, R17).
+    pub fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn RngCore) {
+        let policy = self.policy;
+        let Some(entry) = self.entries.get_mut(actor) else { return };
+        if entry.status != Status::Started || entry.time != Some(scheduled) {
+            return; // Not the attempt we started (a stale result after a restart).
+        }
+        if let Some(queued) = entry.queued.take() {
+            // R17: a value queued during the attempt beats retries.
+            entry.time = queued;
+            entry.status = Status::Waiting;
+            entry.retry = RetryState::default();
+        } else {
+            match result.outcome {
+                Outcome::Succeeded | Outcome::Canceled | Outcome::NoHandler => {
+                    entry.time = None;
+                    entry.status = Status::Waiting;
+                    entry.retry = RetryState::default();
+                }
+                Outcome::Aborted => entry.status = Status::Abandoning,
+                Outcome::Failed { counted } => match entry.retry.on_failure(counted, &policy, rng) {
+                    RetryDecision::RetryAfterMs(delay) => {
+                        entry.status = Status::Backoff { retry_at: now.saturating_add_ms(delay) };
+                    }
+                    RetryDecision::Abandon => entry.status = Status::Abandoning,
+                },
+            }
+            if entry.status == Status::Abandoning {
+                self.effects.push_back(ManagerEffect::Abandon { actor: actor.clone(), scheduled });
+            }
+        }
+        self.persist(actor);
+        if let Some((time, fence)) = result.report {
+            self.schedule(actor, time, fence, None);
+        }
+    }
+
+    /// The actor answered `abandonAlarm(scheduled)` (R16). `Err` means the RPC threw: the
+    /// alarm is kept and tried again after the longest backoff.
+    pub fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
+        let max_delay = self.policy.base_delay_ms(self.policy.backoff_max);
+        let Some(entry) = self.entries.get_mut(actor) else { return };
+        if entry.status != Status::Abandoning || entry.time != Some(scheduled) {
+            return;
+        }
+        entry.retry = RetryState::default();
+        match answer {
+            Err(()) if entry.queued.is_none() => {
+                entry.status = Status::Backoff { retry_at: now.saturating_add_ms(max_delay) };
+            }
+            _ => {
+                // B8: a replacement queued while the abandon was pending survives it.
+                entry.time = entry.queued.take().unwrap_or(None);
+                entry.status = Status::Waiting;
+            }
+        }
+        self.persist(actor);
+        if let Ok((time, fence)) = answer {
+            self.schedule(actor, time, fence, None);
+        }
+    }
+
+    /// `deleteAllDurableObjects()` (R19): forget every alarm.
+    pub fn delete_all(&mut self) {
+        let actors: Vec<ActorId> = self.entries.keys().cloned().collect();
+        for actor in actors {
+            let entry = self.entries.get_mut(&actor).expect("key from the map");
+            *entry = Entry::tombstone(entry.fence);
+            self.persist(&actor);
+        }
+    }
+
+    /// `getAlarm` of the local scheduler (R5): the queued alarm, or `None` while STARTED.
+    pub fn get_alarm(&self, actor: &ActorId) -> AlarmTime {
+        let entry = self.entries.get(actor)?;
+        match entry.status {
+            Status::Started | Status::Abandoning => entry.queued.unwrap_or(None),
+            Status::Waiting | Status::Backoff { .. } => entry.time,
+        }
+    }
+
+    /// The time this manager will fire the actor next, counting a running or retrying alarm
+    /// as firing at its own time. The simulator's I1 checker compares this with storage.
+    pub fn effective_time(&self, actor: &ActorId) -> AlarmTime {
+        let entry = self.entries.get(actor)?;
+        match entry.status {
+            Status::Waiting => entry.time,
+            // A retry fires `time` again at `retry_at` (only its handler runs late, not the alarm).
+            Status::Backoff { .. } => entry.time,
+            Status::Started | Status::Abandoning => entry.durable_time(),
+        }
+    }
+
+    pub fn status(&self, actor: &ActorId) -> Option<Status> {
+        self.entries.get(actor).map(|e| e.status)
+    }
+
+    pub fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
+        self.entries.get(actor).map(|e| e.retry)
+    }
+
+    /// All rows, in actor order.
+    pub fn rows(&self) -> Vec<AlarmRow> {
+        self.entries.iter().map(|(actor, e)| Self::row(actor, e)).collect()
+    }
+
+    pub fn poll_effect(&mut self) -> Option<ManagerEffect> {
+        self.effects.pop_front()
+    }
+
+    fn persist(&mut self, actor: &ActorId) {
+        let entry = self.entries.get(actor).expect("persisting a known actor");
+        self.effects.push_back(ManagerEffect::Persist(Self::row(actor, entry)));
+    }
+
+    fn row(actor: &ActorId, entry: &Entry) -> AlarmRow {
+        AlarmRow { actor: actor.clone(), time: entry.durable_time(), name: entry.name.clone(), fence: entry.fence }
+    }
+}

@@ -1,0 +1,135 @@
+//! The manager's per-namespace store, `metadata.sqlite` (R18, PR #6104).
+//!
+//! Table `_cf_ALARM(actor_id PK, scheduled_time, actor_name, fence_*)`. Times are ms.
+//! Schema history, kept as migrations so old files open (alarm-scheduler-test "migrates a
+//! database created before the actor_name column existed"):
+//! 1. the original table; 2. `actor_name`; 3. fences and tombstones (nullable time).
+
+use crate::error::StoreError;
+use crate::fence::Fence;
+use crate::ids::ActorId;
+use crate::manager::AlarmRow;
+use crate::sqlite_file::{self, classify, Durability, Location};
+use crate::time::Millis;
+use rusqlite::{params, Connection};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The file name inside a namespace directory.
+pub const METADATA_FILE: &str = "metadata.sqlite";
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up("CREATE TABLE _cf_ALARM (actor_id TEXT PRIMARY KEY, scheduled_time INTEGER NOT NULL) WITHOUT ROWID;"),
+        M::up("ALTER TABLE _cf_ALARM ADD COLUMN actor_name TEXT;"),
+        M::up(
+            "CREATE TABLE _cf_ALARM_v3 (
+                actor_id TEXT PRIMARY KEY,
+                scheduled_time INTEGER,
+                actor_name TEXT,
+                fence_incarnation INTEGER NOT NULL DEFAULT 0,
+                fence_seq INTEGER NOT NULL DEFAULT 0,
+                fence_report INTEGER NOT NULL DEFAULT 0
+             ) WITHOUT ROWID;
+             INSERT INTO _cf_ALARM_v3 (actor_id, scheduled_time, actor_name)
+                SELECT actor_id, scheduled_time, actor_name FROM _cf_ALARM;
+             DROP TABLE _cf_ALARM;
+             ALTER TABLE _cf_ALARM_v3 RENAME TO _cf_ALARM;",
+        ),
+    ])
+});
+
+/// The newest schema version this build writes.
+pub const METADATA_SCHEMA_VERSION: i64 = 3;
+
+/// The migrations, for tools that create old-version files in tests.
+pub fn metadata_migrations() -> &'static Migrations<'static> {
+    &MIGRATIONS
+}
+
+/// One namespace's alarm rows.
+pub struct MetadataStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for MetadataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetadataStore").field("path", &self.path).finish()
+    }
+}
+
+impl MetadataStore {
+    /// `<dir>/metadata.sqlite` for an on-disk namespace.
+    pub fn open_dir(dir: &Path, durability: Durability) -> Result<MetadataStore, StoreError> {
+        MetadataStore::open(&Location::File(dir.join(METADATA_FILE)), durability)
+    }
+
+    pub fn open(location: &Location, durability: Durability) -> Result<MetadataStore, StoreError> {
+        let conn = sqlite_file::open(location, &MIGRATIONS, durability)?;
+        Ok(MetadataStore { conn, path: location.display_path() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every row, in actor order (tombstones included).
+    pub fn load(&self) -> Result<Vec<AlarmRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT actor_id, scheduled_time, actor_name, fence_incarnation, fence_seq, fence_report
+                 FROM _cf_ALARM ORDER BY actor_id",
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AlarmRow {
+                    actor: ActorId(r.get(0)?),
+                    time: r.get::<_, Option<i64>>(1)?.map(Millis),
+                    name: r.get(2)?,
+                    fence: Fence { incarnation: r.get::<_, i64>(3)? as u64, seq: r.get::<_, i64>(4)? as u64, report: r.get(5)? },
+                })
+            })
+            .map_err(|e| classify(&self.path, e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| classify(&self.path, e))
+    }
+
+    /// Upserts one row (R18: synchronous; `COALESCE` keeps a known `actor_name`).
+    pub fn write(&self, row: &AlarmRow) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO _cf_ALARM (actor_id, scheduled_time, actor_name, fence_incarnation, fence_seq, fence_report)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(actor_id) DO UPDATE SET
+                    scheduled_time = excluded.scheduled_time,
+                    actor_name = COALESCE(excluded.actor_name, _cf_ALARM.actor_name),
+                    fence_incarnation = excluded.fence_incarnation,
+                    fence_seq = excluded.fence_seq,
+                    fence_report = excluded.fence_report",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    row.actor.0,
+                    row.time.map(|t| t.0),
+                    row.name,
+                    row.fence.incarnation as i64,
+                    row.fence.seq as i64,
+                    row.fence.report
+                ])
+            })
+            .map(|_| ())
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Gives the connection to the simulator, which snapshots it for power-loss modelling.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
