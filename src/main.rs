@@ -1,1 +1,47 @@
-fn main() {}
+//! The `alarmsim` command line. `anyhow` lives here only (the libraries use typed errors).
+//!
+//! Exit codes: 0 ok, 1 a violation was found, 2 a usage error.
+
+mod realtime_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "alarmsim", version, about = "Deterministic simulation testing for alarm schedulers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the reference scheduler for real: system clock, on-disk SQLite in DIR.
+    Realtime(realtime_cmd::RealtimeArgs),
+}
+
+/// Exit code for a usage error (bad flag, unknown name, unreadable input).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when a run found a violation.
+pub const EXIT_VIOLATION: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Realtime(args) => realtime_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
