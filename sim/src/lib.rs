@@ -1,1 +1,27 @@
-//! skeleton
+//! # alarmsim-sim
+//!
+//! The seeded simulator. One `u64` seed becomes a whole world — workload, fault profile,
+//! latencies, clock offsets, handler outcomes — run on madsim's deterministic executor.
+//! Every invariant is checked while the world runs, and any failure replays exactly from
+//! its seed.
+//!
+//! - [`scenario`]: what a scenario is (workload, fault bounds, invariants).
+//! - [`profile`]: the per-seed fault profile (swarm testing), printed with every run.
+//! - [`world`]: the simulated topology and every state change.
+//! - [`disk`]: the real SQLite engine plus a sync/power-loss model.
+//! - [`checker`]: the named invariants.
+//! - [`trace`]: the serde event trace.
+//! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
+
+pub mod checker;
+pub mod disk;
+pub mod profile;
+pub mod run;
+pub mod scenario;
+pub mod sweep;
+pub mod trace;
+pub mod world;
+
+pub use checker::Violation;
+pub use run::{run_seed, RunReport};
+pub use scenario::{Invariant, ScenarioSpec};

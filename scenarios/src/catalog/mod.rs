@@ -1,0 +1,3 @@
+//! The named scenarios, one file each.
+
+pub mod standard;

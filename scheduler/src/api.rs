@@ -1,0 +1,185 @@
+//! The pluggable seam: what a scheduler must implement to run under the simulator.
+//!
+//! The simulator (and the scenario catalog) drive a scheduler only through these traits,
+//! never through the reference types, so a user's own scheduler — or a re-introduced
+//! historical bug — runs through the whole catalog. Both traits are object safe and
+//! sans-IO: time is passed in, effects are polled out.
+//!
+//! The reference implementations are [`ActorAlarms`] and [`ManagerCore`]; see
+//! `docs/TEST_YOUR_SCHEDULER.md` for a walkthrough.
+
+use crate::actor::{ActorAlarms, ActorEffect, ArmDecision, DurableState, Gate, WriteOptions};
+use crate::backoff::{RetryPolicy, RetryState};
+use crate::error::AlarmError;
+use crate::fence::Fence;
+use crate::ids::{ActorId, CallId, CommitId};
+use crate::manager::{AlarmRow, Fire, FireResult, ManagerCore, ManagerEffect};
+use crate::time::{AlarmTime, Millis};
+use rand::RngCore;
+
+/// The actor side of a scheduler (one instance per actor incarnation).
+pub trait ActorScheduler {
+    fn get_alarm(&self) -> Result<AlarmTime, AlarmError>;
+    fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError>;
+    fn delete_alarm(&mut self, options: WriteOptions) -> Result<(), AlarmError>;
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AlarmError>;
+    fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError>;
+    fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError>;
+    /// The end of a turn: the implicit transaction commits locally.
+    fn end_turn(&mut self);
+    fn arm_alarm_handler(&mut self, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError>;
+    fn handler_finished(&mut self, succeeded: bool);
+    fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError>;
+    /// The value (and fence) to attach to a handler outcome or an abandon answer.
+    fn report(&self) -> (AlarmTime, Fence);
+    fn on_commit_result(&mut self, id: CommitId, ok: bool);
+    fn on_schedule_result(&mut self, call: CallId, ok: bool);
+    fn poll_effect(&mut self) -> Option<ActorEffect>;
+    fn gate(&self) -> Gate;
+    /// The alarm as stored locally (S), for traces and checkers.
+    fn stored_alarm(&self) -> AlarmTime;
+    /// Schedule commands in flight plus queued (I3 allows at most 2).
+    fn commands_outstanding(&self) -> usize;
+}
+
+/// The manager side of a scheduler (one instance per manager process lifetime).
+pub trait ManagerScheduler {
+    /// Applies a schedule command; returns whether it changed what the manager will fire
+    /// (false for a stale fence or a value it already had).
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool;
+    fn take_due(&mut self, now: Millis) -> Vec<Fire>;
+    fn next_wakeup(&self) -> Option<Millis>;
+    fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn RngCore);
+    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis);
+    fn poll_effect(&mut self) -> Option<ManagerEffect>;
+    /// When the manager will fire `actor` next (a running or retrying alarm counts at its own
+    /// time). The simulator compares this with durable storage for I1 and I2.
+    fn effective_time(&self, actor: &ActorId) -> AlarmTime;
+    /// Retry bookkeeping of `actor`'s current alarm, for traces.
+    fn retry_state(&self, actor: &ActorId) -> Option<RetryState>;
+}
+
+/// Builds the two halves of a scheduler. A variant is one factory, selected by name.
+pub trait SchedulerFactory: Send + Sync {
+    /// The name `--variant` selects.
+    fn name(&self) -> &str;
+    /// One line: what this scheduler is (and, for a bug variant, what it gets wrong).
+    fn description(&self) -> &str;
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler>;
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler>;
+    /// Whether the manager's rows survive a manager restart (false before workerd #6104).
+    fn manager_persists_rows(&self) -> bool {
+        true
+    }
+    /// `scheduleNextAlarm(delay)` of a container-style application (containers #191).
+    fn schedule_next(&self, existing: AlarmTime, now: Millis, delay_ms: i64) -> Option<Millis> {
+        crate::rearm::schedule_next(existing, now, delay_ms)
+    }
+    /// The handler's exit re-arm of a container-style application (containers #191).
+    fn exit_rearm(&self, now: Millis, next_due: AlarmTime, sleep_after: AlarmTime) -> Millis {
+        crate::rearm::exit_rearm(now, next_due, sleep_after)
+    }
+}
+
+/// The reference scheduler.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reference;
+
+impl SchedulerFactory for Reference {
+    fn name(&self) -> &str {
+        "reference"
+    }
+
+    fn description(&self) -> &str {
+        "the reference scheduler: ActorSqlite semantics with fenced, serialized manager commands"
+    }
+
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
+        Box::new(ActorAlarms::load(actor, incarnation, durable))
+    }
+
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
+        Box::new(ManagerCore::load(rows, policy))
+    }
+}
+
+impl ActorScheduler for ActorAlarms {
+    fn get_alarm(&self) -> Result<AlarmTime, AlarmError> {
+        ActorAlarms::get_alarm(self)
+    }
+    fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::set_alarm(self, time, now, options)
+    }
+    fn delete_alarm(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::delete_alarm(self, options)
+    }
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AlarmError> {
+        ActorAlarms::get(self, key)
+    }
+    fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::put(self, key, value, options)
+    }
+    fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::delete_all(self, delete_alarm, options)
+    }
+    fn end_turn(&mut self) {
+        ActorAlarms::end_turn(self)
+    }
+    fn arm_alarm_handler(&mut self, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError> {
+        ActorAlarms::arm_alarm_handler(self, scheduled, now)
+    }
+    fn handler_finished(&mut self, succeeded: bool) {
+        ActorAlarms::handler_finished(self, succeeded)
+    }
+    fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
+        ActorAlarms::abandon_alarm(self, scheduled)
+    }
+    fn report(&self) -> (AlarmTime, Fence) {
+        (self.report_value(), self.report_fence())
+    }
+    fn on_commit_result(&mut self, id: CommitId, ok: bool) {
+        ActorAlarms::on_commit_result(self, id, ok)
+    }
+    fn on_schedule_result(&mut self, call: CallId, ok: bool) {
+        ActorAlarms::on_schedule_result(self, call, ok)
+    }
+    fn poll_effect(&mut self) -> Option<ActorEffect> {
+        ActorAlarms::poll_effect(self)
+    }
+    fn gate(&self) -> Gate {
+        ActorAlarms::gate(self)
+    }
+    fn stored_alarm(&self) -> AlarmTime {
+        ActorAlarms::stored_alarm(self)
+    }
+    fn commands_outstanding(&self) -> usize {
+        ActorAlarms::commands_outstanding(self)
+    }
+}
+
+impl ManagerScheduler for ManagerCore {
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool {
+        ManagerCore::schedule(self, actor, time, fence, name) == crate::manager::Applied::Applied
+    }
+    fn take_due(&mut self, now: Millis) -> Vec<Fire> {
+        ManagerCore::take_due(self, now)
+    }
+    fn next_wakeup(&self) -> Option<Millis> {
+        ManagerCore::next_wakeup(self)
+    }
+    fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn RngCore) {
+        ManagerCore::on_fire_result(self, actor, scheduled, result, now, rng)
+    }
+    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
+        ManagerCore::on_abandon_result(self, actor, scheduled, answer, now)
+    }
+    fn poll_effect(&mut self) -> Option<ManagerEffect> {
+        ManagerCore::poll_effect(self)
+    }
+    fn effective_time(&self, actor: &ActorId) -> AlarmTime {
+        ManagerCore::effective_time(self, actor)
+    }
+    fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
+        ManagerCore::retry_state(self, actor)
+    }
+}

@@ -1,0 +1,262 @@
+//! The invariant checkers. The world feeds them observations (durable values, manager
+//! values, fires, results) and they answer with a [`Violation`] naming the invariant, the
+//! actor and the times involved. Each check is a plain function of what it was told, so the
+//! rules are in one place and do not depend on the scheduler under test.
+
+use crate::scenario::{Invariant, ScenarioSpec};
+use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::time::{fires_earlier, show};
+use alarmsim_scheduler::{AlarmTime, Millis};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// The origin of every node clock: simulated wall time starts here.
+pub const EPOCH_MS: i64 = 1_700_000_000_000;
+
+/// Renders an alarm time relative to the start of the run.
+pub fn rel(t: AlarmTime) -> String {
+    match t {
+        Some(m) => format!("{}", m.0 - EPOCH_MS),
+        None => show(None),
+    }
+}
+
+/// A broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub invariant: Invariant,
+    pub actor: Option<String>,
+    /// Simulated ms since the start.
+    pub at_ms: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.actor {
+            Some(a) => write!(f, "{} violated for actor {} at t={}ms: {}", self.invariant, a, self.at_ms, self.message),
+            None => write!(f, "{} violated at t={}ms: {}", self.invariant, self.at_ms, self.message),
+        }
+    }
+}
+
+/// Consecutive failed attempts of one alarm, for the retry-schedule check.
+#[derive(Clone, Copy, Debug)]
+struct RetryTrack {
+    scheduled: Millis,
+    failures: u32,
+    counted: u32,
+    all_counted: bool,
+    last_result_ms: i64,
+}
+
+/// Per-actor observations.
+#[derive(Clone, Debug, Default)]
+pub struct ActorCheck {
+    /// D: the durable alarm.
+    pub durable: AlarmTime,
+    /// A handler started for the current durable value since it last changed.
+    pub served: bool,
+    /// I1 is suspended after a power loss rolled D back, until the manager catches up.
+    pub i1_suspended: bool,
+    fire_times: VecDeque<u64>,
+    retry: Option<RetryTrack>,
+}
+
+/// All checkers of one run.
+pub struct Checker {
+    pub actors: Vec<ActorCheck>,
+    checks: Vec<Invariant>,
+    max_fires_per_second: u32,
+    policy: RetryPolicy,
+}
+
+impl Checker {
+    pub fn new(spec: &ScenarioSpec, policy: RetryPolicy) -> Checker {
+        Checker {
+            actors: vec![ActorCheck::default(); spec.actors() as usize],
+            checks: spec.invariants.to_vec(),
+            max_fires_per_second: spec.max_fires_per_second,
+            policy,
+        }
+    }
+
+    fn on(&self, invariant: Invariant) -> bool {
+        self.checks.contains(&invariant)
+    }
+
+    fn violation(&self, invariant: Invariant, actor: &str, at_ms: u64, message: String) -> Option<Violation> {
+        self.on(invariant).then(|| Violation { invariant, actor: Some(actor.to_string()), at_ms, message })
+    }
+
+    /// D changed (a commit applied, or a power loss rolled it back).
+    pub fn durable_changed(&mut self, index: usize, durable: AlarmTime, rolled_back: bool) {
+        let check = &mut self.actors[index];
+        if check.durable != durable {
+            check.served = false;
+        }
+        check.durable = durable;
+        if rolled_back {
+            check.i1_suspended = true;
+        }
+    }
+
+    /// I1 after a step: the manager never fires later than durable storage.
+    pub fn never_late(&mut self, index: usize, actor: &str, manager: AlarmTime, at_ms: u64) -> Option<Violation> {
+        let check = &mut self.actors[index];
+        let late = fires_earlier(check.durable, manager);
+        if check.i1_suspended {
+            if !late {
+                check.i1_suspended = false;
+            }
+            return None;
+        }
+        if !late {
+            return None;
+        }
+        let what = if manager.is_none() { "has no alarm (lost)" } else { "would fire later" };
+        let message = format!(
+            "the manager {what}: manager={} but durable storage holds {}; the alarm would fire late or never",
+            rel(manager),
+            rel(check.durable)
+        );
+        self.violation(Invariant::NeverLate, actor, at_ms, message)
+    }
+
+    /// A handler starts. `manager_clock`/`actor_clock` are the two nodes' clocks; `serving` is
+    /// the actor's stored alarm when it decided to run.
+    pub fn handler_start(
+        &mut self,
+        index: usize,
+        actor: &str,
+        scheduled: Millis,
+        manager_fired_at: Millis,
+        actor_clock: Millis,
+        serving: AlarmTime,
+        at_ms: u64,
+    ) -> Option<Violation> {
+        if manager_fired_at < scheduled || actor_clock < scheduled {
+            let message = format!(
+                "handler for {} started early: the manager fired at {} and the actor started at {} (R8)",
+                rel(Some(scheduled)),
+                rel(Some(manager_fired_at)),
+                rel(Some(actor_clock))
+            );
+            return self.violation(Invariant::NeverEarly, actor, at_ms, message);
+        }
+        let max = self.max_fires_per_second as usize;
+        let check = &mut self.actors[index];
+        if serving == check.durable {
+            check.served = true;
+        }
+        check.fire_times.push_back(at_ms);
+        while check.fire_times.front().is_some_and(|&t| t + 1000 <= at_ms) {
+            check.fire_times.pop_front();
+        }
+        if check.fire_times.len() > max {
+            let message = format!(
+                "{} handler starts within one second (limit {max}); the alarm is spinning (containers #191)",
+                check.fire_times.len()
+            );
+            return self.violation(Invariant::NoSpin, actor, at_ms, message);
+        }
+        None
+    }
+
+    /// The manager starts an attempt (R10 `retryCount`, R15 backoff).
+    pub fn fire(&mut self, index: usize, actor: &str, scheduled: Millis, retry_count: u32, manager_now: Millis, at_ms: u64) -> Option<Violation> {
+        let policy = self.policy;
+        let check = &mut self.actors[index];
+        let Some(track) = check.retry.filter(|t| t.scheduled == scheduled && t.failures > 0) else {
+            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0 });
+            return None;
+        };
+        let elapsed = manager_now.0 - track.last_result_ms;
+        let base = policy.base_delay_ms((track.failures - 1).min(policy.backoff_max));
+        let (min, max) = if track.all_counted { (base, base + policy.max_jitter_ms(base) + 50) } else { (policy.base_delay_ms(0), i64::MAX) };
+        let message = if track.counted > policy.max_counted_retries {
+            Some(format!("attempt {} after {} counted failures: the limit is {} retries, then abandon (R15)", track.failures + 1, track.counted, policy.max_counted_retries))
+        } else if elapsed < min || elapsed > max {
+            Some(format!("retry {} of {} came {elapsed} ms after the failure; R15 backoff allows [{min}, {max}] ms", track.failures, rel(Some(scheduled))))
+        } else if retry_count != track.counted {
+            Some(format!("alarmInfo.retryCount is {retry_count} but {} counted failures happened (R10)", track.counted))
+        } else {
+            None
+        };
+        message.and_then(|m| self.violation(Invariant::RetrySchedule, actor, at_ms, m))
+    }
+
+    /// The manager received an attempt's outcome.
+    pub fn fire_result(&mut self, index: usize, scheduled: Millis, failed: Option<bool>, manager_now: Millis) {
+        let check = &mut self.actors[index];
+        match (failed, check.retry.as_mut()) {
+            (Some(counted), Some(track)) if track.scheduled == scheduled => {
+                track.failures += 1;
+                if counted {
+                    track.counted += 1;
+                } else {
+                    track.all_counted = false;
+                }
+                track.last_result_ms = manager_now.0;
+            }
+            _ => check.retry = None,
+        }
+    }
+
+    /// A new value reached the manager, or the manager restarted: retries start over (R17, R18).
+    pub fn retries_reset(&mut self, index: usize) {
+        self.actors[index].retry = None;
+    }
+
+    /// At quiescence: I2 and no lost alarm, and every due alarm was delivered.
+    pub fn at_quiescence(&self, index: usize, actor: &str, manager: AlarmTime, local: AlarmTime, manager_now: Millis, at_ms: u64) -> Option<Violation> {
+        let check = &self.actors[index];
+        let d = check.durable;
+        if d.is_some() && manager.is_none() {
+            let message = format!("storage holds {} but the manager has no alarm at quiescence: it will never fire", rel(d));
+            return self.violation(Invariant::NoLostAlarm, actor, at_ms, message);
+        }
+        if let Some(t) = d.filter(|&t| t <= manager_now && !check.served) {
+            let message = format!("the durable alarm {} fell due but no handler ran for it", rel(Some(t)));
+            return self.violation(Invariant::AtLeastOnce, actor, at_ms, message);
+        }
+        if manager != d || local != d {
+            let message = format!(
+                "at quiescence manager={} local={} durable={}: they must agree (I2)",
+                rel(manager),
+                rel(local),
+                rel(d)
+            );
+            return self.violation(Invariant::Convergence, actor, at_ms, message);
+        }
+        None
+    }
+
+    /// A bound the actor must respect (I3, PR #6383).
+    pub fn bounded_commands(&self, actor: &str, outstanding: usize, in_flight: u32, at_ms: u64) -> Option<Violation> {
+        if outstanding <= 2 && in_flight <= 1 {
+            return None;
+        }
+        let message = format!("{outstanding} commands outstanding and {in_flight} in flight: at most 1 in flight plus 1 parked (I3, B4/B5)");
+        self.violation(Invariant::BoundedCommands, actor, at_ms, message)
+    }
+
+    /// What a restarted actor read back against what the sync model promised.
+    pub fn durability(&self, actor: &str, loaded: &alarmsim_scheduler::DurableState, expected: &alarmsim_scheduler::DurableState, at_ms: u64) -> Option<Violation> {
+        if loaded == expected {
+            return None;
+        }
+        let message = format!(
+            "after restart storage holds alarm={} with {} keys, but the sync model promised alarm={} with {} keys",
+            rel(loaded.alarm),
+            loaded.kv.len(),
+            rel(expected.alarm),
+            expected.kv.len()
+        );
+        self.violation(Invariant::Durability, actor, at_ms, message)
+    }
+
+    pub fn convergence_timeout(&self, at_ms: u64, detail: String) -> Option<Violation> {
+        self.on(Invariant::Convergence).then(|| Violation { invariant: Invariant::Convergence, actor: None, at_ms, message: detail })
+    }
+}

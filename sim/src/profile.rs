@@ -1,0 +1,119 @@
+//! The per-seed fault profile (TigerBeetle's swarm options): drawn from the scenario's
+//! bounds with the seed's RNG and printed with every run, so a failure says what world
+//! it happened in.
+
+use crate::scenario::{DurabilityChoice, Range, ScenarioSpec};
+use alarmsim_scheduler::Durability;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Everything about one seed's world that is not the workload's individual choices.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultProfile {
+    pub durability: Durability,
+    pub host_crashes_per_hour: f64,
+    pub manager_crashes_per_hour: f64,
+    pub power_loss_fraction: f64,
+    pub partitions_per_hour: f64,
+    pub partition_ms: (u64, u64),
+    pub downtime_ms: (u64, u64),
+    pub commit_latency_ms: (u64, u64),
+    pub commit_fail_before: f64,
+    pub commit_fail_after: f64,
+    pub link_latency_ms: (u64, u64),
+    pub link_drop_request: f64,
+    pub link_drop_response: f64,
+    pub link_duplicate: f64,
+    pub zombie_delay_ms: (u64, u64),
+    /// Per node: clock offset (ms) and drift (ppm). Index 0 is the manager.
+    pub clocks: Vec<(i64, i64)>,
+    pub sync_interval_ms: u64,
+}
+
+impl FaultProfile {
+    /// Draws a profile. Each fault kind is switched on with the bounds' enable probability.
+    pub fn draw(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> FaultProfile {
+        let b = &spec.faults;
+        let p = b.enable_probability;
+        let durability = match spec.durability {
+            DurabilityChoice::Normal => Durability::Normal,
+            DurabilityChoice::Full => Durability::Full,
+            DurabilityChoice::Either if rng.random_bool(0.5) => Durability::Normal,
+            DurabilityChoice::Either => Durability::Full,
+        };
+        let clock_on = rng.random_bool(p);
+        let clocks = (0..=spec.hosts)
+            .map(|_| if clock_on { (draw_i64(rng, b.clock_offset_ms), draw_i64(rng, b.clock_drift_ppm)) } else { (0, 0) })
+            .collect();
+        FaultProfile {
+            durability,
+            host_crashes_per_hour: maybe_f64(rng, p, b.host_crashes_per_hour),
+            manager_crashes_per_hour: maybe_f64(rng, p, b.manager_crashes_per_hour),
+            power_loss_fraction: maybe_f64(rng, p, b.power_loss_fraction),
+            partitions_per_hour: maybe_f64(rng, p, b.partitions_per_hour),
+            partition_ms: sub_range(rng, b.partition_ms),
+            downtime_ms: sub_range(rng, b.downtime_ms),
+            commit_latency_ms: sub_range(rng, b.commit_latency_ms),
+            commit_fail_before: maybe_f64(rng, p, b.commit_fail_before),
+            commit_fail_after: maybe_f64(rng, p, b.commit_fail_after),
+            link_latency_ms: sub_range(rng, b.link_latency_ms),
+            link_drop_request: maybe_f64(rng, p, b.link_drop_request),
+            link_drop_response: maybe_f64(rng, p, b.link_drop_response),
+            link_duplicate: maybe_f64(rng, p, b.link_duplicate),
+            zombie_delay_ms: sub_range(rng, b.zombie_delay_ms),
+            clocks,
+            sync_interval_ms: draw_u64(rng, b.sync_interval_ms),
+        }
+    }
+
+    /// One line per setting, for failure reports.
+    pub fn describe(&self) -> String {
+        let clocks: Vec<String> = self.clocks.iter().map(|(o, d)| format!("{o:+}ms/{d:+}ppm")).collect();
+        format!(
+            "durability={:?} host_crashes/h={:.2} manager_crashes/h={:.2} power_loss={:.2} partitions/h={:.2} \
+             partition_ms={:?} downtime_ms={:?} commit_latency_ms={:?} commit_fail_before={:.3} commit_fail_after={:.3} \
+             link_latency_ms={:?} link_drop_request={:.3} link_drop_response={:.3} link_duplicate={:.3} zombie_delay_ms={:?} \
+             sync_interval_ms={} clocks=[{}]",
+            self.durability,
+            self.host_crashes_per_hour,
+            self.manager_crashes_per_hour,
+            self.power_loss_fraction,
+            self.partitions_per_hour,
+            self.partition_ms,
+            self.downtime_ms,
+            self.commit_latency_ms,
+            self.commit_fail_before,
+            self.commit_fail_after,
+            self.link_latency_ms,
+            self.link_drop_request,
+            self.link_drop_response,
+            self.link_duplicate,
+            self.zombie_delay_ms,
+            self.sync_interval_ms,
+            clocks.join(" ")
+        )
+    }
+}
+
+fn maybe_f64(rng: &mut ChaCha8Rng, enable: f64, r: Range<f64>) -> f64 {
+    if r.hi <= 0.0 || !rng.random_bool(enable) {
+        return 0.0;
+    }
+    r.lo + (r.hi - r.lo) * rng.random::<f64>()
+}
+
+fn draw_u64(rng: &mut ChaCha8Rng, r: Range<u64>) -> u64 {
+    rng.random_range(r.lo..=r.hi)
+}
+
+fn draw_i64(rng: &mut ChaCha8Rng, r: Range<i64>) -> i64 {
+    rng.random_range(r.lo..=r.hi)
+}
+
+/// A sub-range of `r`: latencies vary per seed in both their floor and their tail.
+fn sub_range(rng: &mut ChaCha8Rng, r: Range<u64>) -> (u64, u64) {
+    let a = draw_u64(rng, r);
+    let b = draw_u64(rng, r);
+    (a.min(b), a.max(b))
+}

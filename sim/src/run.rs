@@ -1,0 +1,175 @@
+//! Running one seed: a fresh OS thread, a fresh madsim runtime seeded with the seed, the
+//! chaos phase, then heal-and-quiesce, then the report.
+//!
+//! One OS thread per seed (dst-anchors.md §3.3.4): a second runtime on a reused thread sees
+//! a different `HashMap` order for the same seed.
+
+use crate::checker::Violation;
+use crate::profile::FaultProfile;
+use crate::scenario::{Invariant, ScenarioSpec};
+use crate::trace::Trace;
+use crate::world::{Phase, World};
+use alarmsim_scheduler::api::SchedulerFactory;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+/// Everything one seed produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub variant: String,
+    pub seed: u64,
+    pub profile: FaultProfile,
+    pub violation: Option<Violation>,
+    pub trace: Trace,
+    /// Events the world handled.
+    pub events: u64,
+    /// Simulated time at the end of the run.
+    pub sim_ms: u64,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.violation.is_none()
+    }
+
+    /// The one line that replays this run.
+    pub fn replay_command(&self) -> String {
+        format!("cargo run --release -- replay --scenario {} --variant {} --seed {}", self.scenario, self.variant, self.seed)
+    }
+
+    /// The failure report: seed, profile, invariant, the events just before, and the replay line.
+    pub fn failure_text(&self, tail: usize) -> Option<String> {
+        let v = self.violation.as_ref()?;
+        Some(format!(
+            "FAILED scenario={} variant={} seed={}\n  invariant: {}\n  {}\n  profile: {}\n  last {} events:\n{}  replay: {}\n",
+            self.scenario,
+            self.variant,
+            self.seed,
+            v.invariant,
+            v,
+            self.profile.describe(),
+            tail.min(self.trace.len()),
+            indent(&self.trace.tail(tail)),
+            self.replay_command()
+        ))
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// The name prefix of seed threads; panics on them are recorded, not printed.
+const SEED_THREAD: &str = "alarmsim-seed-";
+
+thread_local! {
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Routes panics of seed threads into the run's report (a panicking scheduler is a finding,
+/// not a crash of the sweep). Other threads keep the default hook.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_seed_thread = std::thread::current().name().is_some_and(|n| n.starts_with(SEED_THREAD));
+            if on_seed_thread {
+                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                let payload = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_string());
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{payload}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs one seed on a fresh OS thread and returns its report.
+pub fn run_seed(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
+    install_panic_hook();
+    let spec = spec.clone();
+    std::thread::Builder::new()
+        .name(format!("{SEED_THREAD}{seed}"))
+        .spawn(move || run_on_fresh_thread(spec, factory, seed))
+        .expect("spawn a seed thread")
+        .join()
+        .expect("a seed thread reports instead of panicking")
+}
+
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let world_slot: Rc<RefCell<Option<Rc<RefCell<World>>>>> = Rc::new(RefCell::new(None));
+    let slot = world_slot.clone();
+    let variant = factory.name().to_string();
+    let scenario = spec.name.to_string();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let world = World::new(spec, factory, seed);
+            *slot.borrow_mut() = Some(world.clone());
+            drive(&world).await;
+        })
+    }));
+    let world = world_slot.borrow_mut().take();
+    let Some(world) = world else {
+        panic!("the world of seed {seed} failed to build: {:?}", LAST_PANIC.with(|p| p.borrow_mut().take()));
+    };
+    let mut w = world.borrow_mut();
+    if result.is_err() && w.violation.is_none() {
+        let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".to_string());
+        let at_ms = w.trace.events.last().map(|e| e.t).unwrap_or(0);
+        w.violation = Some(Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") });
+    }
+    let sim_ms = w.trace.events.last().map(|e| e.t).unwrap_or(0);
+    RunReport {
+        scenario,
+        variant,
+        seed,
+        profile: w.profile.clone(),
+        violation: w.violation.clone(),
+        trace: std::mem::take(&mut w.trace),
+        events: w.events_handled,
+        sim_ms,
+    }
+}
+
+use std::rc::Rc;
+
+/// The two phases (TigerBeetle: safety, then liveness).
+async fn drive(world: &Rc<RefCell<World>>) {
+    let (chaos_ms, limit_ms) = {
+        let mut w = world.borrow_mut();
+        w.start();
+        (w.spec.chaos_ms, w.spec.chaos_ms + w.spec.quiesce_limit_ms)
+    };
+    madsim::time::sleep(Duration::from_millis(chaos_ms)).await;
+    if world.borrow().violation.is_none() {
+        world.borrow_mut().heal();
+    }
+    loop {
+        {
+            let mut w = world.borrow_mut();
+            if w.violation.is_some() {
+                break;
+            }
+            if w.quiescent() {
+                w.final_checks();
+                break;
+            }
+            if w.now_ms() >= limit_ms {
+                w.quiesce_timeout();
+                break;
+            }
+        }
+        madsim::time::sleep(Duration::from_millis(250)).await;
+    }
+    world.borrow_mut().phase = Phase::Done;
+}

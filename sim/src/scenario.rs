@@ -1,0 +1,186 @@
+//! What a scenario is: a workload, the bounds of its fault profile, and the checks that
+//! apply. The catalog of named scenarios lives in the `alarmsim-scenarios` crate.
+
+use serde::Serialize;
+
+/// An inclusive range a per-seed value is drawn from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Range<T> {
+    pub lo: T,
+    pub hi: T,
+}
+
+pub const fn range<T>(lo: T, hi: T) -> Range<T> {
+    Range { lo, hi }
+}
+
+/// Relative weights of client operations.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct OpWeights {
+    pub set_alarm: u32,
+    pub delete_alarm: u32,
+    pub get_alarm: u32,
+    pub put: u32,
+    /// `setAlarm` and a put in one turn (R6).
+    pub set_and_put: u32,
+    /// Two `setAlarm` calls in one turn (only the last one is committed).
+    pub set_twice: u32,
+    pub delete_all: u32,
+    /// A container-style `scheduleNextAlarm(delay)` (containers #191).
+    pub schedule_next: u32,
+}
+
+/// Relative weights of what an alarm handler does.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HandlerWeights {
+    pub succeed: u32,
+    /// Throws: a counted failure, retried with backoff.
+    pub throw: u32,
+    /// Runs past the 15-minute wall-clock limit (R12): counted, retried.
+    pub exceed_wall_time: u32,
+    /// Re-arms from inside: `setAlarm(now + x)` with x drawn from `alarm_delay_ms` (x may be ≤ 0).
+    pub rearm: u32,
+    /// Deletes its own alarm from inside.
+    pub delete_inside: u32,
+    /// The container heartbeat: re-arms on exit through the variant's `exit_rearm` (containers #191).
+    pub container_heartbeat: u32,
+    /// `ctx.abort(…, {retryAlarm: false})`: abandoned at once.
+    pub abort: u32,
+}
+
+/// Bounds of the per-seed fault profile (swarm testing: each fault is on or off per seed,
+/// at an intensity drawn from its range). A `hi` of zero disables that fault entirely.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FaultBounds {
+    /// Probability that a given fault kind is switched on for a seed.
+    pub enable_probability: f64,
+    pub host_crashes_per_hour: Range<f64>,
+    pub manager_crashes_per_hour: Range<f64>,
+    /// Chance that a crash is a power loss (unsynced commits are lost).
+    pub power_loss_fraction: Range<f64>,
+    pub partitions_per_hour: Range<f64>,
+    pub partition_ms: Range<u64>,
+    pub downtime_ms: Range<u64>,
+    pub commit_latency_ms: Range<u64>,
+    pub commit_fail_before: Range<f64>,
+    pub commit_fail_after: Range<f64>,
+    pub link_latency_ms: Range<u64>,
+    /// The request is lost: the link retries, then reports failure.
+    pub link_drop_request: Range<f64>,
+    /// The command was applied but the answer is lost: the actor sees a failure.
+    pub link_drop_response: Range<f64>,
+    /// A copy of the command lands again later (a zombie, workerd #5431).
+    pub link_duplicate: Range<f64>,
+    pub zombie_delay_ms: Range<u64>,
+    pub clock_offset_ms: Range<i64>,
+    pub clock_drift_ppm: Range<i64>,
+    /// How often an actor host checkpoints (syncs) its WAL under `synchronous=NORMAL`.
+    pub sync_interval_ms: Range<u64>,
+}
+
+/// Which durability setting the actor stores use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DurabilityChoice {
+    Normal,
+    Full,
+    /// Drawn per seed.
+    Either,
+}
+
+/// The named invariants. Every run checks all of those a scenario enables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invariant {
+    /// I1: the manager's time ≤ the durable time, at every step.
+    NeverLate,
+    /// I2: manager and storage agree at quiescence (and the world does quiesce).
+    Convergence,
+    /// A durable alarm always has a manager entry at quiescence.
+    NoLostAlarm,
+    /// Every durable alarm that falls due is delivered.
+    AtLeastOnce,
+    /// No handler starts before its scheduled time (R8).
+    NeverEarly,
+    /// Bounded fires per actor per second (containers #191).
+    NoSpin,
+    /// Retries follow R15's backoff and stop at the limit.
+    RetrySchedule,
+    /// Storage holds after a restart exactly what the sync model says.
+    Durability,
+    /// At most one manager command in flight plus one parked per actor (I3).
+    BoundedCommands,
+    /// The scheduler under test must not panic (its own assertions count).
+    NoPanic,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 10] = [
+        Invariant::NeverLate,
+        Invariant::Convergence,
+        Invariant::NoLostAlarm,
+        Invariant::AtLeastOnce,
+        Invariant::NeverEarly,
+        Invariant::NoSpin,
+        Invariant::RetrySchedule,
+        Invariant::Durability,
+        Invariant::BoundedCommands,
+        Invariant::NoPanic,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::NeverLate => "never-late",
+            Invariant::Convergence => "convergence",
+            Invariant::NoLostAlarm => "no-lost-alarm",
+            Invariant::AtLeastOnce => "at-least-once",
+            Invariant::NeverEarly => "never-early",
+            Invariant::NoSpin => "no-spin",
+            Invariant::RetrySchedule => "retry-schedule",
+            Invariant::Durability => "durability",
+            Invariant::BoundedCommands => "bounded-commands",
+            Invariant::NoPanic => "no-panic",
+        }
+    }
+}
+
+impl std::fmt::Display for Invariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A whole scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub hosts: u32,
+    pub actors_per_host: u32,
+    pub clients: u32,
+    /// Client operations issued during the chaos phase, in total.
+    pub ops: u32,
+    /// Length of the chaos phase (simulated ms).
+    pub chaos_ms: u64,
+    /// How long the heal-and-quiesce phase may take before convergence counts as failed.
+    pub quiesce_limit_ms: u64,
+    pub op_weights: OpWeights,
+    pub handler_weights: HandlerWeights,
+    /// Client alarm times are now + a delay drawn from here (negative: in the past, R2).
+    pub alarm_delay_ms: Range<i64>,
+    pub handler_ms: Range<u64>,
+    pub faults: FaultBounds,
+    pub durability: DurabilityChoice,
+    pub invariants: &'static [Invariant],
+    /// At most this many handler starts per actor within any one second (no-spin).
+    pub max_fires_per_second: u32,
+}
+
+impl ScenarioSpec {
+    pub fn actors(&self) -> u32 {
+        self.hosts * self.actors_per_host
+    }
+
+    pub fn checks(&self, invariant: Invariant) -> bool {
+        self.invariants.contains(&invariant)
+    }
+}

@@ -1,0 +1,1100 @@
+//! The simulated world of one seed.
+//!
+//! Every state change happens in [`World::handle`], one [`Event`] at a time; madsim supplies
+//! the clock (time jumps to the next timer), the seeded random order of events that fall on
+//! the same instant, and one timer task per message in flight. After every event the
+//! checkers run, so a violation is caught at the step that caused it.
+//!
+//! Topology: actor hosts (each with several actors and their SQLite disks), one alarm
+//! manager with its `metadata.sqlite`, and clients issuing concurrent operations against the
+//! same actors. Faults come from the seed's [`FaultProfile`].
+
+use crate::checker::{rel, Checker, Violation, EPOCH_MS};
+use crate::disk::ActorDisk;
+use crate::profile::FaultProfile;
+use crate::scenario::{Invariant, ScenarioSpec};
+use crate::trace::{Trace, TraceEvent};
+use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
+use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::metadata_store::MetadataStore;
+use alarmsim_scheduler::time::fires_earlier;
+use alarmsim_scheduler::{
+    ActorEffect, ActorId, AlarmError, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, Durability, Fence, Fire,
+    FireResult, Gate, Location, ManagerEffect, Millis, Outcome, WriteOptions,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a caller waits before it reports a lost message as a failure.
+const LINK_TIMEOUT_MS: u64 = 1_000;
+/// Retries of a lost request by the link itself, before it reports failure.
+const LINK_RETRIES: u32 = 2;
+/// How long the manager takes to notice that a host died during an attempt.
+const DEATH_DETECTION_MS: u64 = 2_000;
+/// R12: an alarm handler is aborted after 15 minutes of wall time.
+const WALL_TIME_LIMIT_MS: u64 = 15 * 60 * 1000;
+
+/// The phases of a run: TigerBeetle's safety phase, then its liveness phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Faults on, clients active.
+    Chaos,
+    /// Faults off, nodes restarted, clients stopped; the world must quiesce and converge.
+    Quiesce,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Manager,
+    Host(usize),
+}
+
+/// What an alarm handler does this time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behavior {
+    Succeed,
+    Throw,
+    ExceedWallTime,
+    Rearm(i64),
+    DeleteInside,
+    ContainerHeartbeat,
+    Abort,
+}
+
+/// One thing that happens at one instant.
+#[derive(Clone, Debug)]
+pub enum Event {
+    ClientOp { client: u32 },
+    CommitApply { actor: usize, inc: u64, id: CommitId, batch: CommitBatch, fail_before: bool, fail_after: bool },
+    CommitAck { actor: usize, inc: u64, id: CommitId, ok: bool },
+    CommandSend { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32 },
+    CommandArrive { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool },
+    CommandResult { actor: usize, inc: u64, call: CallId, ok: bool },
+    ManagerTick { epoch: u64, at: u64 },
+    FireArrive { epoch: u64, actor: usize, fire: Fire, fired_at: Millis },
+    HandlerStart { actor: usize, inc: u64 },
+    HandlerEnd { actor: usize, inc: u64, behavior: Behavior },
+    FireResultArrive { epoch: u64, actor: usize, scheduled: Millis, result: FireResult },
+    AbandonArrive { epoch: u64, actor: usize, scheduled: Millis },
+    AbandonResult { epoch: u64, actor: usize, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()> },
+    Crash { node: Node, power: bool },
+    Restart { node: Node },
+    PartitionStart { host: usize, ms: u64 },
+    Sync { host: usize },
+}
+
+impl Event {
+    /// Messages and handler steps: the world is not quiescent while any is pending.
+    fn in_flight(&self) -> bool {
+        !matches!(self, Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. } | Event::Sync { .. })
+    }
+}
+
+/// The manager's attempt an actor is working on.
+#[derive(Clone, Copy, Debug)]
+struct FireCtx {
+    epoch: u64,
+    scheduled: Millis,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RunningHandler {
+    ctx: FireCtx,
+    fired_at: Millis,
+    serving: AlarmTime,
+}
+
+struct Host {
+    up: bool,
+    partitioned_until: u64,
+    actors: Vec<usize>,
+}
+
+struct ActorSlot {
+    id: ActorId,
+    host: usize,
+    core: Option<Box<dyn ActorScheduler>>,
+    incarnation: u64,
+    disk: ActorDisk,
+    /// The time the backend applies its last queued commit: commits apply in order.
+    last_apply_ms: u64,
+    /// The backend failed this commit; later ones of the incarnation fail too.
+    failed_from: Option<CommitId>,
+    calls_in_flight: u32,
+    handler: Option<RunningHandler>,
+    arm_waiters: BTreeMap<ArmId, FireCtx>,
+    /// Successful handlers waiting for the output gate before reporting (R11).
+    pending_reports: Vec<FireCtx>,
+    /// Abandon answers waiting for the output gate: the manager must not drop its entry
+    /// before the actor's `S = none` is durable (R16; otherwise I1 breaks, and a failed
+    /// commit would lose the alarm).
+    pending_abandons: Vec<(u64, Millis, (AlarmTime, Fence))>,
+}
+
+struct ManagerNode {
+    up: bool,
+    epoch: u64,
+    core: Option<Box<dyn ManagerScheduler>>,
+    store: MetadataStore,
+    /// What the store holds, per actor (for I1 while the manager is down).
+    rows: BTreeMap<ActorId, AlarmTime>,
+    ticks: BTreeSet<u64>,
+    rng: ChaCha8Rng,
+}
+
+/// One seed's world.
+pub struct World {
+    pub spec: ScenarioSpec,
+    pub profile: FaultProfile,
+    pub seed: u64,
+    factory: Arc<dyn SchedulerFactory>,
+    rng: ChaCha8Rng,
+    pub phase: Phase,
+    hosts: Vec<Host>,
+    actors: Vec<ActorSlot>,
+    manager: ManagerNode,
+    pub trace: Trace,
+    checker: Checker,
+    pub violation: Option<Violation>,
+    ops_left: u32,
+    in_flight: u64,
+    pub events_handled: u64,
+    start: madsim::time::Instant,
+    me: Weak<RefCell<World>>,
+}
+
+impl World {
+    /// Builds the world for `seed` (inside a madsim runtime).
+    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> Rc<RefCell<World>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let profile = FaultProfile::draw(&spec, &mut rng);
+        let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, partitioned_until: 0, actors: Vec::new() }).collect();
+        let mut actors = Vec::new();
+        for index in 0..spec.actors() as usize {
+            let host = index % spec.hosts as usize;
+            hosts[host].actors.push(index);
+            actors.push(ActorSlot {
+                id: ActorId(format!("a{index}")),
+                host,
+                core: None,
+                incarnation: 0,
+                disk: ActorDisk::new(profile.durability).expect("an in-memory actor store opens"),
+                last_apply_ms: 0,
+                failed_from: None,
+                calls_in_flight: 0,
+                handler: None,
+                arm_waiters: BTreeMap::new(),
+                pending_reports: Vec::new(),
+                pending_abandons: Vec::new(),
+            });
+        }
+        // The manager's store is always FULL: a lost row is a lost alarm (docs/ARCHITECTURE.md).
+        let store = MetadataStore::open(&Location::Memory, Durability::Full).expect("an in-memory metadata store opens");
+        let manager = ManagerNode {
+            up: true,
+            epoch: 1,
+            core: Some(factory.new_manager(Vec::new(), RetryPolicy::default())),
+            store,
+            rows: BTreeMap::new(),
+            ticks: BTreeSet::new(),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6d61_6e61_6765_7221),
+        };
+        let checker = Checker::new(&spec, RetryPolicy::default());
+        let ops_left = spec.ops;
+        let world = World {
+            spec,
+            profile,
+            seed,
+            factory,
+            rng,
+            phase: Phase::Chaos,
+            hosts,
+            actors,
+            manager,
+            trace: Trace::default(),
+            checker,
+            violation: None,
+            ops_left,
+            in_flight: 0,
+            events_handled: 0,
+            start: madsim::time::Instant::now(),
+            me: Weak::new(),
+        };
+        let world = Rc::new(RefCell::new(world));
+        world.borrow_mut().me = Rc::downgrade(&world);
+        world
+    }
+
+    /// Loads every actor and schedules the clients, the faults and the syncs.
+    pub fn start(&mut self) {
+        self.note("world", None, format!("seed {} scenario {} variant {}", self.seed, self.spec.name, self.factory.name()));
+        self.note("world", None, format!("profile {}", self.profile.describe()));
+        for actor in 0..self.actors.len() {
+            self.load_actor(actor);
+        }
+        let chaos = self.spec.chaos_ms;
+        for client in 0..self.spec.clients {
+            let first = self.rng.random_range(0..=self.op_gap_ms());
+            self.after(first, Event::ClientOp { client });
+        }
+        for host in 0..self.hosts.len() {
+            self.schedule_faults(Node::Host(host), self.profile.host_crashes_per_hour, chaos);
+            self.schedule_partitions(host, chaos);
+            if self.profile.durability == Durability::Normal {
+                self.after(self.profile.sync_interval_ms, Event::Sync { host });
+            }
+        }
+        self.schedule_faults(Node::Manager, self.profile.manager_crashes_per_hour, chaos);
+    }
+
+    /// Simulated ms since the start.
+    pub fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn chaos(&self) -> bool {
+        self.phase == Phase::Chaos
+    }
+
+    /// A node's wall clock: the shared clock plus the node's offset and drift.
+    fn clock(&self, node: Node) -> Millis {
+        let index = match node {
+            Node::Manager => 0,
+            Node::Host(h) => h + 1,
+        };
+        let (offset, drift_ppm) = self.profile.clocks[index];
+        let t = self.now_ms() as i64;
+        Millis(EPOCH_MS + t + offset + t * drift_ppm / 1_000_000)
+    }
+
+    /// The shared time at which `node`'s clock reads at least `t`.
+    fn shared_ms_for(&self, node: Node, t: Millis) -> u64 {
+        let index = match node {
+            Node::Manager => 0,
+            Node::Host(h) => h + 1,
+        };
+        let (offset, drift_ppm) = self.profile.clocks[index];
+        let local = (t.0 - EPOCH_MS - offset) as i128;
+        let shared = (local * 1_000_000 + (1_000_000 + drift_ppm as i128) - 1) / (1_000_000 + drift_ppm as i128);
+        shared.max(0) as u64
+    }
+
+    fn after(&mut self, delay_ms: u64, event: Event) {
+        if event.in_flight() {
+            self.in_flight += 1;
+        }
+        let me = self.me.clone();
+        madsim::task::spawn_local(async move {
+            madsim::time::sleep(Duration::from_millis(delay_ms)).await;
+            if let Some(world) = me.upgrade() {
+                World::dispatch(&world, event);
+            }
+        });
+    }
+
+    fn dispatch(world: &Rc<RefCell<World>>, event: Event) {
+        let mut w = world.borrow_mut();
+        if event.in_flight() {
+            w.in_flight -= 1;
+        }
+        if w.violation.is_some() || w.phase == Phase::Done {
+            return;
+        }
+        w.events_handled += 1;
+        w.handle(event);
+        w.check_step();
+    }
+
+    fn note(&mut self, node: &str, actor: Option<usize>, what: String) {
+        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor: actor.map(|a| self.actors[a].id.0.clone()), what };
+        tracing::debug!(target: "alarmsim::trace", "{}", event.line());
+        self.trace.push(event);
+    }
+
+    fn host_name(&self, actor: usize) -> String {
+        format!("host-{}", self.actors[actor].host)
+    }
+
+    fn fail(&mut self, violation: Option<Violation>) {
+        if let Some(v) = violation {
+            if self.violation.is_none() {
+                self.note("world", None, format!("VIOLATION {v}"));
+                self.violation = Some(v);
+            }
+        }
+    }
+
+    fn draw(&mut self, range: (u64, u64)) -> u64 {
+        self.rng.random_range(range.0..=range.1)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.chaos() && p > 0.0 && self.rng.random_bool(p.min(1.0))
+    }
+
+    fn op_gap_ms(&self) -> u64 {
+        let per_client = (self.spec.ops / self.spec.clients.max(1)).max(1) as u64;
+        (2 * self.spec.chaos_ms / per_client).max(1)
+    }
+
+    fn partitioned(&self, host: usize) -> bool {
+        self.now_ms() < self.hosts[host].partitioned_until
+    }
+
+    // ----- the event handler ---------------------------------------------------------------
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::ClientOp { client } => self.client_op(client),
+            Event::CommitApply { actor, inc, id, batch, fail_before, fail_after } => self.commit_apply(actor, inc, id, batch, fail_before, fail_after),
+            Event::CommitAck { actor, inc, id, ok } => self.commit_ack(actor, inc, id, ok),
+            Event::CommandSend { actor, inc, call, time, fence, attempt } => self.command_send(actor, inc, call, time, fence, attempt),
+            Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie } => self.command_arrive(actor, inc, call, time, fence, attempt, zombie),
+            Event::CommandResult { actor, inc, call, ok } => self.command_result(actor, inc, call, ok),
+            Event::ManagerTick { epoch, at } => self.manager_tick(epoch, at),
+            Event::FireArrive { epoch, actor, fire, fired_at } => self.fire_arrive(epoch, actor, fire, fired_at),
+            Event::HandlerStart { actor, inc } => self.handler_start(actor, inc),
+            Event::HandlerEnd { actor, inc, behavior } => self.handler_end(actor, inc, behavior),
+            Event::FireResultArrive { epoch, actor, scheduled, result } => self.fire_result_arrive(epoch, actor, scheduled, result),
+            Event::AbandonArrive { epoch, actor, scheduled } => self.abandon_arrive(epoch, actor, scheduled),
+            Event::AbandonResult { epoch, actor, scheduled, answer } => self.abandon_result(epoch, actor, scheduled, answer),
+            Event::Crash { node, power } => self.crash(node, power),
+            Event::Restart { node } => self.restart(node),
+            Event::PartitionStart { host, ms } => {
+                if self.chaos() {
+                    self.hosts[host].partitioned_until = self.now_ms() + ms;
+                    self.note("world", None, format!("partition host-{host} <-> manager for {ms}ms"));
+                }
+            }
+            Event::Sync { host } => {
+                if self.chaos() {
+                    for a in self.hosts[host].actors.clone() {
+                        self.actors[a].disk.sync();
+                    }
+                    self.after(self.profile.sync_interval_ms, Event::Sync { host });
+                }
+            }
+        }
+    }
+
+    // ----- clients ---------------------------------------------------------------------------
+
+    fn client_op(&mut self, client: u32) {
+        if !self.chaos() || self.ops_left == 0 {
+            return;
+        }
+        self.ops_left -= 1;
+        let gap = self.rng.random_range(1..=self.op_gap_ms());
+        self.after(gap, Event::ClientOp { client });
+        let actor = self.rng.random_range(0..self.actors.len());
+        let node = format!("client-{client}");
+        let host = self.actors[actor].host;
+        if !self.hosts[host].up || self.actors[actor].core.is_none() {
+            self.note(&node, Some(actor), "op rejected: host down".to_string());
+            return;
+        }
+        let now = self.clock(Node::Host(host));
+        let w = self.spec.op_weights;
+        let weights = [w.set_alarm, w.delete_alarm, w.get_alarm, w.put, w.set_and_put, w.set_twice, w.delete_all, w.schedule_next];
+        let kind = pick(&mut self.rng, &weights);
+        let delay = self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi);
+        let delay2 = self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi);
+        let key = format!("k{}", self.rng.random_range(0..4));
+        let value = self.events_handled.to_le_bytes().to_vec();
+        let delete_alarm = self.rng.random_bool(0.5);
+        let factory = self.factory.clone();
+        let opts = WriteOptions::default();
+        let core = self.actors[actor].core.as_mut().expect("checked above");
+        let (what, result) = match kind {
+            0 => (format!("setAlarm({})", rel(Some(now.saturating_add_ms(delay)))), core.set_alarm(now.saturating_add_ms(delay), now, opts)),
+            1 => ("deleteAlarm()".to_string(), core.delete_alarm(opts)),
+            2 => match core.get_alarm() {
+                Ok(t) => (format!("getAlarm() = {}", rel(t)), Ok(())),
+                Err(e) => ("getAlarm()".to_string(), Err(e)),
+            },
+            3 => (format!("put({key})"), core.put(&key, value, opts)),
+            4 => {
+                let t = now.saturating_add_ms(delay);
+                let r = core.set_alarm(t, now, opts).and_then(|()| core.put(&key, value, opts));
+                (format!("setAlarm({}) + put({key})", rel(Some(t))), r)
+            }
+            5 => {
+                let (t1, t2) = (now.saturating_add_ms(delay), now.saturating_add_ms(delay2));
+                let r = core.set_alarm(t1, now, opts).and_then(|()| core.set_alarm(t2, now, opts));
+                (format!("setAlarm({}); setAlarm({}) in one turn", rel(Some(t1)), rel(Some(t2))), r)
+            }
+            6 => (format!("deleteAll(deleteAlarm={delete_alarm})"), core.delete_all(delete_alarm, opts)),
+            _ => {
+                let ms = delay.max(0);
+                match core.get_alarm() {
+                    Ok(existing) => match factory.schedule_next(existing, now, ms) {
+                        Some(t) => (format!("scheduleNextAlarm({ms}) -> setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts)),
+                        None => (format!("scheduleNextAlarm({ms}) -> keep {}", rel(existing)), Ok(())),
+                    },
+                    Err(e) => (format!("scheduleNextAlarm({ms})"), Err(e)),
+                }
+            }
+        };
+        core.end_turn();
+        let outcome = match result {
+            Ok(()) => String::new(),
+            Err(e) => format!(" -> error: {e}"),
+        };
+        self.note(&node, Some(actor), format!("{what}{outcome}"));
+        self.pump(actor);
+    }
+
+    // ----- the actor side ---------------------------------------------------------------------
+
+    /// Starts a new incarnation of the actor from its disk (host start, restart, or reset).
+    fn load_actor(&mut self, actor: usize) {
+        let slot = &mut self.actors[actor];
+        let incarnation = slot.disk.next_incarnation().expect("bump the incarnation");
+        let loaded = slot.disk.load().expect("load the actor store");
+        let expected = slot.disk.shadow().clone();
+        slot.incarnation = incarnation;
+        slot.failed_from = None;
+        slot.calls_in_flight = 0;
+        let now = self.now_ms();
+        let durable = loaded.alarm;
+        let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
+        self.fail(violation);
+        let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
+        self.actors[actor].core = Some(core);
+        let host = self.host_name(actor);
+        self.note(&host, Some(actor), format!("load incarnation {incarnation}: S={}", rel(durable)));
+        self.pump(actor);
+    }
+
+    /// Drains the actor's effects into messages.
+    fn pump(&mut self, actor: usize) {
+        loop {
+            let Some(effect) = self.actors[actor].core.as_mut().and_then(|c| c.poll_effect()) else { break };
+            let inc = self.actors[actor].incarnation;
+            let host = self.host_name(actor);
+            match effect {
+                ActorEffect::Commit { id, batch } => {
+                    self.note(&host, Some(actor), format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
+                    let latency = self.draw(self.profile.commit_latency_ms);
+                    let fail_before = self.chance(self.profile.commit_fail_before);
+                    let fail_after = self.chance(self.profile.commit_fail_after);
+                    let apply_at = (self.now_ms() + latency).max(self.actors[actor].last_apply_ms);
+                    self.actors[actor].last_apply_ms = apply_at;
+                    let delay = apply_at - self.now_ms();
+                    self.after(delay, Event::CommitApply { actor, inc, id, batch, fail_before, fail_after });
+                }
+                ActorEffect::Schedule { call, time, fence } => {
+                    self.actors[actor].calls_in_flight += 1;
+                    self.note(&host, Some(actor), format!("sR#{}({}) fence={fence}", call.0, rel(time)));
+                    self.command_send(actor, inc, call, time, fence, 0);
+                }
+                ActorEffect::ArmResolved { arm, ok } => {
+                    if let Some(ctx) = self.actors[actor].arm_waiters.remove(&arm) {
+                        let outcome = if ok { Outcome::Canceled } else { Outcome::Failed { counted: false } };
+                        self.note(&host, Some(actor), format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
+                        self.send_fire_result(actor, ctx, FireResult { outcome, report: None });
+                    }
+                }
+            }
+        }
+        let Some(core) = self.actors[actor].core.as_ref() else { return };
+        let gate = core.gate();
+        let outstanding = core.commands_outstanding();
+        let violation = self.checker.bounded_commands(&self.actors[actor].id.0, outstanding, self.actors[actor].calls_in_flight, self.now_ms());
+        self.fail(violation);
+        match gate {
+            Gate::Broken => self.reset_actor(actor, "output gate broken"),
+            Gate::Open => {
+                for ctx in std::mem::take(&mut self.actors[actor].pending_reports) {
+                    let report = self.actors[actor].core.as_ref().map(|c| c.report());
+                    self.send_fire_result(actor, ctx, FireResult { outcome: Outcome::Succeeded, report });
+                }
+                for (epoch, scheduled, answer) in std::mem::take(&mut self.actors[actor].pending_abandons) {
+                    let latency = self.draw(self.profile.link_latency_ms);
+                    self.after(latency, Event::AbandonResult { epoch, actor, scheduled, answer: Ok(answer) });
+                }
+            }
+            Gate::Blocked { .. } => {}
+        }
+    }
+
+    /// The actor broke (a failed commit or a rejected move-earlier): reset it from its disk.
+    fn reset_actor(&mut self, actor: usize, why: &str) {
+        let host = self.host_name(actor);
+        self.note(&host, Some(actor), format!("reset: {why}"));
+        self.abort_attempts(actor, 0);
+        self.actors[actor].core = None;
+        self.load_actor(actor);
+    }
+
+    /// Fails every attempt the actor was working on (its process or gate died).
+    fn abort_attempts(&mut self, actor: usize, delay_ms: u64) {
+        let slot = &mut self.actors[actor];
+        let mut ctxs: Vec<FireCtx> = slot.handler.take().map(|h| h.ctx).into_iter().collect();
+        ctxs.extend(std::mem::take(&mut slot.arm_waiters).into_values());
+        ctxs.append(&mut slot.pending_reports);
+        for (epoch, scheduled, _) in std::mem::take(&mut slot.pending_abandons) {
+            self.after(delay_ms, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
+        }
+        for ctx in ctxs {
+            let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
+            self.after(delay_ms, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result });
+        }
+    }
+
+    fn live(&self, actor: usize, inc: u64) -> bool {
+        let slot = &self.actors[actor];
+        slot.incarnation == inc && slot.core.is_some() && self.hosts[slot.host].up
+    }
+
+    fn commit_apply(&mut self, actor: usize, inc: u64, id: CommitId, batch: CommitBatch, fail_before: bool, fail_after: bool) {
+        if !self.live(actor, inc) {
+            return; // The process died before the write reached the disk.
+        }
+        let host = self.host_name(actor);
+        let ack_delay = self.draw(self.profile.commit_latency_ms);
+        let already_failed = self.actors[actor].failed_from.is_some_and(|f| f <= id);
+        if already_failed || fail_before {
+            self.actors[actor].failed_from.get_or_insert(id);
+            self.note(&host, Some(actor), format!("C#{} failed before applying", id.0));
+            self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false });
+            return;
+        }
+        self.actors[actor].disk.apply(&batch).expect("apply a commit to the actor store");
+        self.checker.durable_changed(actor, batch.alarm, false);
+        let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
+        self.note(&host, Some(actor), format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
+        self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
+    }
+
+    fn commit_ack(&mut self, actor: usize, inc: u64, id: CommitId, ok: bool) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let host = self.host_name(actor);
+        self.note(&host, Some(actor), format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
+        self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
+        self.pump(actor);
+    }
+
+    fn command_send(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
+        let host = self.actors[actor].host;
+        let lost = self.partitioned(host) || self.chance(self.profile.link_drop_request);
+        if !lost {
+            let latency = self.draw(self.profile.link_latency_ms);
+            self.after(latency, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: false });
+        } else if attempt < LINK_RETRIES {
+            self.after(100 << attempt, Event::CommandSend { actor, inc, call, time, fence, attempt: attempt + 1 });
+        } else {
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command_arrive(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool) {
+        if !self.manager.up || self.partitioned(self.actors[actor].host) {
+            if !zombie {
+                self.command_send_lost(actor, inc, call, time, fence, attempt);
+            }
+            return;
+        }
+        let id = self.actors[actor].id.clone();
+        let applied = self.manager.core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
+        let kind = if zombie { "late copy of " } else { "" };
+        let verdict = if applied { "applied" } else { "ignored (stale fence)" };
+        self.note("manager", Some(actor), format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
+        if applied {
+            self.checker.retries_reset(actor);
+        }
+        self.flush_manager();
+        if zombie {
+            return;
+        }
+        if self.chance(self.profile.link_duplicate) {
+            let delay = self.draw(self.profile.zombie_delay_ms);
+            self.after(delay, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: true });
+        }
+        let lost = self.partitioned(self.actors[actor].host) || self.chance(self.profile.link_drop_response);
+        if lost {
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+        } else {
+            let latency = self.draw(self.profile.link_latency_ms);
+            self.after(latency, Event::CommandResult { actor, inc, call, ok: true });
+        }
+    }
+
+    fn command_send_lost(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
+        if attempt < LINK_RETRIES {
+            self.after(100 << attempt, Event::CommandSend { actor, inc, call, time, fence, attempt: attempt + 1 });
+        } else {
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+        }
+    }
+
+    fn command_result(&mut self, actor: usize, inc: u64, call: CallId, ok: bool) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let host = self.host_name(actor);
+        self.note(&host, Some(actor), format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
+        let slot = &mut self.actors[actor];
+        slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);
+        slot.core.as_mut().expect("live").on_schedule_result(call, ok);
+        self.pump(actor);
+    }
+
+    fn fire_arrive(&mut self, epoch: u64, actor: usize, fire: Fire, fired_at: Millis) {
+        let ctx = FireCtx { epoch, scheduled: fire.scheduled };
+        let host = self.actors[actor].host;
+        let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
+        if !self.hosts[host].up || self.actors[actor].core.is_none() || self.partitioned(host) || busy {
+            let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
+            self.note(&format!("host-{host}"), Some(actor), format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
+            let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
+            self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result });
+            return;
+        }
+        let now = self.clock(Node::Host(host));
+        let core = self.actors[actor].core.as_mut().expect("checked above");
+        let serving = core.stored_alarm();
+        let decision = core.arm_alarm_handler(fire.scheduled, now);
+        let name = format!("host-{host}");
+        match decision {
+            Ok(ArmDecision::Run { deferred_delete }) => {
+                self.note(&name, Some(actor), format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
+                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
+                // R8: the actor also waits for its own clock to reach the alarm time.
+                let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
+                let inc = self.actors[actor].incarnation;
+                self.after(wait, Event::HandlerStart { actor, inc });
+            }
+            Ok(ArmDecision::Cancel { arm }) => {
+                self.note(&name, Some(actor), format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
+                self.actors[actor].arm_waiters.insert(arm, ctx);
+            }
+            Err(e) => {
+                self.note(&name, Some(actor), format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
+                let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
+                self.send_fire_result(actor, ctx, result);
+            }
+        }
+        self.pump(actor);
+    }
+
+    fn handler_start(&mut self, actor: usize, inc: u64) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let Some(run) = self.actors[actor].handler else { return };
+        let host = self.actors[actor].host;
+        let now = self.clock(Node::Host(host));
+        let at = self.now_ms();
+        let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, run.ctx.scheduled, run.fired_at, now, run.serving, at);
+        self.fail(violation);
+        let behavior = self.draw_behavior();
+        let duration = match behavior {
+            Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
+            _ => self.rng.random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
+        };
+        self.note(&format!("host-{host}"), Some(actor), format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
+        self.after(duration, Event::HandlerEnd { actor, inc, behavior });
+    }
+
+    fn draw_behavior(&mut self) -> Behavior {
+        if !self.chaos() {
+            return Behavior::Succeed; // Quiesce: handlers stop re-arming so the world can settle.
+        }
+        let w = self.spec.handler_weights;
+        let weights = [w.succeed, w.throw, w.exceed_wall_time, w.rearm, w.delete_inside, w.container_heartbeat, w.abort];
+        match pick(&mut self.rng, &weights) {
+            0 => Behavior::Succeed,
+            1 => Behavior::Throw,
+            2 => Behavior::ExceedWallTime,
+            3 => Behavior::Rearm(self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi)),
+            4 => Behavior::DeleteInside,
+            5 => Behavior::ContainerHeartbeat,
+            _ => Behavior::Abort,
+        }
+    }
+
+    fn handler_end(&mut self, actor: usize, inc: u64, behavior: Behavior) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let Some(run) = self.actors[actor].handler.take() else { return };
+        let host = self.actors[actor].host;
+        let now = self.clock(Node::Host(host));
+        let factory = self.factory.clone();
+        let opts = WriteOptions::default();
+        let core = self.actors[actor].core.as_mut().expect("live");
+        let (outcome, what) = match behavior {
+            Behavior::Succeed => (Outcome::Succeeded, "succeeded".to_string()),
+            Behavior::Throw => (Outcome::Failed { counted: true }, "threw".to_string()),
+            Behavior::ExceedWallTime => (Outcome::Failed { counted: true }, "exceeded the wall-time limit (R12)".to_string()),
+            Behavior::Abort => (Outcome::Aborted, "ctx.abort(retryAlarm: false)".to_string()),
+            Behavior::Rearm(delay) => {
+                let t = now.saturating_add_ms(delay);
+                let r = core.set_alarm(t, now, opts);
+                (Outcome::Succeeded, format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+            }
+            Behavior::DeleteInside => {
+                let r = core.delete_alarm(opts);
+                (Outcome::Succeeded, format!("deleted its alarm {}", result_text(&r)))
+            }
+            Behavior::ContainerHeartbeat => {
+                let t = factory.exit_rearm(now, None, None);
+                let r = core.set_alarm(t, now, opts);
+                (Outcome::Succeeded, format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+            }
+        };
+        core.end_turn();
+        let succeeded = outcome == Outcome::Succeeded;
+        core.handler_finished(succeeded);
+        self.note(&format!("host-{host}"), Some(actor), format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
+        if succeeded {
+            self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
+        } else {
+            self.send_fire_result(actor, run.ctx, FireResult { outcome, report: None });
+        }
+        self.pump(actor);
+    }
+
+    fn send_fire_result(&mut self, actor: usize, ctx: FireCtx, result: FireResult) {
+        let latency = self.draw(self.profile.link_latency_ms);
+        let partitioned = self.partitioned(self.actors[actor].host);
+        let (delay, result) = if partitioned {
+            (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None })
+        } else {
+            (latency, result)
+        };
+        self.after(delay, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result });
+    }
+
+    // ----- the manager -----------------------------------------------------------------------
+
+    /// Writes the rows the manager asked to persist (R18) and forwards abandon requests.
+    fn flush_manager(&mut self) {
+        let persists = self.factory.manager_persists_rows();
+        loop {
+            let Some(effect) = self.manager.core.as_mut().and_then(|c| c.poll_effect()) else { break };
+            match effect {
+                ManagerEffect::Persist(row) => {
+                    if persists {
+                        self.manager.store.write(&row).expect("write a metadata row");
+                        self.manager.rows.insert(row.actor.clone(), row.time);
+                    }
+                }
+                ManagerEffect::Abandon { actor, scheduled } => {
+                    let index = self.actor_index(&actor);
+                    self.note("manager", Some(index), format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
+                    let latency = self.draw(self.profile.link_latency_ms);
+                    let epoch = self.manager.epoch;
+                    self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
+                }
+            }
+        }
+        self.schedule_tick();
+    }
+
+    fn actor_index(&self, actor: &ActorId) -> usize {
+        actor.0[1..].parse().expect("actor ids are a<N>")
+    }
+
+    /// Wakes the manager when its next alarm is due on its own clock.
+    fn schedule_tick(&mut self) {
+        let Some(core) = self.manager.core.as_ref() else { return };
+        let Some(next) = core.next_wakeup() else { return };
+        let at = self.shared_ms_for(Node::Manager, next).max(self.now_ms());
+        if self.manager.ticks.insert(at) {
+            let epoch = self.manager.epoch;
+            self.after(at - self.now_ms(), Event::ManagerTick { epoch, at });
+        }
+    }
+
+    fn manager_tick(&mut self, epoch: u64, at: u64) {
+        self.manager.ticks.remove(&at);
+        if epoch != self.manager.epoch || !self.manager.up {
+            return;
+        }
+        // R8: re-read the clock before firing.
+        let now = self.clock(Node::Manager);
+        let fires = self.manager.core.as_mut().expect("manager up").take_due(now);
+        for fire in fires {
+            let actor = self.actor_index(&fire.actor);
+            let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
+            self.fail(violation);
+            self.note("manager", Some(actor), format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
+            let latency = self.draw(self.profile.link_latency_ms);
+            self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
+        }
+        self.flush_manager();
+    }
+
+    fn fire_result_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis, result: FireResult) {
+        if epoch != self.manager.epoch || !self.manager.up {
+            return; // The manager process that asked is gone.
+        }
+        let now = self.clock(Node::Manager);
+        let failed = match result.outcome {
+            Outcome::Failed { counted } => Some(counted),
+            _ => None,
+        };
+        self.checker.fire_result(actor, scheduled, failed, now);
+        let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
+        self.note("manager", Some(actor), format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
+        let id = self.actors[actor].id.clone();
+        let core = self.manager.core.as_mut().expect("manager up");
+        core.on_fire_result(&id, scheduled, result, now, &mut self.manager.rng);
+        self.flush_manager();
+    }
+
+    fn abandon_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis) {
+        let host = self.actors[actor].host;
+        let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.partitioned(host);
+        if !reachable {
+            self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
+            self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
+            return;
+        }
+        let core = self.actors[actor].core.as_mut().expect("checked");
+        // The fence is taken now: anything the actor sends after this call outranks the answer.
+        let fence = core.report().1;
+        match core.abandon_alarm(scheduled) {
+            Ok(keep) => {
+                self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
+                self.actors[actor].pending_abandons.push((epoch, scheduled, (keep, fence)));
+            }
+            Err(e) => {
+                self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
+                self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
+            }
+        }
+        self.pump(actor);
+    }
+
+    fn abandon_result(&mut self, epoch: u64, actor: usize, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>) {
+        if epoch != self.manager.epoch || !self.manager.up {
+            return;
+        }
+        let now = self.clock(Node::Manager);
+        let id = self.actors[actor].id.clone();
+        self.manager.core.as_mut().expect("manager up").on_abandon_result(&id, scheduled, answer, now);
+        self.checker.retries_reset(actor);
+        self.flush_manager();
+    }
+
+    // ----- faults ----------------------------------------------------------------------------
+
+    fn schedule_faults(&mut self, node: Node, per_hour: f64, chaos_ms: u64) {
+        if per_hour <= 0.0 {
+            return;
+        }
+        let expected = per_hour * chaos_ms as f64 / 3_600_000.0;
+        let count = expected.floor() as u64 + u64::from(self.rng.random_bool(expected.fract()));
+        for _ in 0..count {
+            let at = self.rng.random_range(0..chaos_ms);
+            let power = self.rng.random_bool(self.profile.power_loss_fraction.clamp(0.0, 1.0));
+            self.after(at, Event::Crash { node, power });
+        }
+    }
+
+    fn schedule_partitions(&mut self, host: usize, chaos_ms: u64) {
+        let per_hour = self.profile.partitions_per_hour;
+        if per_hour <= 0.0 {
+            return;
+        }
+        let expected = per_hour * chaos_ms as f64 / 3_600_000.0;
+        let count = expected.floor() as u64 + u64::from(self.rng.random_bool(expected.fract()));
+        for _ in 0..count {
+            let at = self.rng.random_range(0..chaos_ms);
+            let ms = self.draw(self.profile.partition_ms);
+            self.after(at, Event::PartitionStart { host, ms });
+        }
+    }
+
+    fn crash(&mut self, node: Node, power: bool) {
+        if !self.chaos() {
+            return;
+        }
+        let kind = if power { "power loss" } else { "crash" };
+        match node {
+            Node::Host(host) => {
+                if !self.hosts[host].up {
+                    return;
+                }
+                self.hosts[host].up = false;
+                self.note("world", None, format!("{kind}: host-{host}"));
+                for actor in self.hosts[host].actors.clone() {
+                    self.abort_attempts(actor, DEATH_DETECTION_MS);
+                    let slot = &mut self.actors[actor];
+                    slot.core = None;
+                    if power && slot.disk.power_loss() {
+                        let d = slot.disk.shadow().alarm;
+                        self.checker.durable_changed(actor, d, true);
+                        self.note("world", Some(actor), format!("unsynced commits lost: D={}", rel(d)));
+                    }
+                }
+            }
+            Node::Manager => {
+                if !self.manager.up {
+                    return;
+                }
+                self.manager.up = false;
+                self.manager.epoch += 1;
+                self.manager.core = None;
+                self.manager.ticks.clear();
+                // The metadata store is FULL, so a power loss loses no row.
+                self.note("world", None, format!("{kind}: manager"));
+            }
+        }
+        let downtime = self.draw(self.profile.downtime_ms);
+        self.after(downtime, Event::Restart { node });
+    }
+
+    fn restart(&mut self, node: Node) {
+        match node {
+            Node::Host(host) => {
+                if self.hosts[host].up {
+                    return;
+                }
+                self.hosts[host].up = true;
+                self.note("world", None, format!("restart: host-{host}"));
+                for actor in self.hosts[host].actors.clone() {
+                    self.load_actor(actor);
+                }
+            }
+            Node::Manager => {
+                if self.manager.up {
+                    return;
+                }
+                self.manager.up = true;
+                let rows = if self.factory.manager_persists_rows() { self.manager.store.load().expect("load metadata rows") } else { Vec::new() };
+                self.note("world", None, format!("restart: manager ({} rows)", rows.len()));
+                self.manager.core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
+                for actor in 0..self.actors.len() {
+                    self.checker.retries_reset(actor); // R18: retry state lives in memory.
+                }
+                self.schedule_tick();
+            }
+        }
+    }
+
+    /// The end of the chaos phase: faults off, every node up, partitions healed.
+    pub fn heal(&mut self) {
+        self.phase = Phase::Quiesce;
+        self.note("world", None, "heal: faults off, clients stopped, restarting every node".to_string());
+        for host in &mut self.hosts {
+            host.partitioned_until = 0;
+        }
+        self.restart(Node::Manager);
+        for host in 0..self.hosts.len() {
+            self.restart(Node::Host(host));
+        }
+        self.check_step();
+    }
+
+    // ----- checks ----------------------------------------------------------------------------
+
+    /// The manager's view of `actor`: its live entry, or its durable row while it is down.
+    fn manager_time(&self, actor: usize) -> AlarmTime {
+        let id = &self.actors[actor].id;
+        match &self.manager.core {
+            Some(core) if self.manager.up => core.effective_time(id),
+            _ => self.manager.rows.get(id).copied().flatten(),
+        }
+    }
+
+    fn check_step(&mut self) {
+        if self.violation.is_some() || !self.spec.checks(Invariant::NeverLate) {
+            return;
+        }
+        let at = self.now_ms();
+        for actor in 0..self.actors.len() {
+            let manager = self.manager_time(actor);
+            let violation = self.checker.never_late(actor, &self.actors[actor].id.0, manager, at);
+            if violation.is_some() {
+                self.fail(violation);
+                return;
+            }
+        }
+    }
+
+    /// Nothing in flight, every node up, no alarm due, and no manager entry earlier than
+    /// storage still waiting to fire and reconcile (§2 transition 3).
+    pub fn quiescent(&self) -> bool {
+        if self.phase != Phase::Quiesce || self.in_flight > 0 || !self.manager.up {
+            return false;
+        }
+        let now = self.clock(Node::Manager);
+        if self.manager.core.as_ref().and_then(|c| c.next_wakeup()).is_some_and(|t| t <= now) {
+            return false;
+        }
+        (0..self.actors.len()).all(|a| {
+            let slot = &self.actors[a];
+            let idle = slot.core.as_ref().is_some_and(|c| c.gate() == Gate::Open && c.commands_outstanding() == 0)
+                && slot.handler.is_none()
+                && slot.arm_waiters.is_empty()
+                && slot.pending_reports.is_empty()
+                && slot.pending_abandons.is_empty();
+            idle && !fires_earlier(self.manager_time(a), self.checker.actors[a].durable)
+        })
+    }
+
+    /// The checks that apply once the world is quiescent.
+    pub fn final_checks(&mut self) {
+        let now = self.clock(Node::Manager);
+        let at = self.now_ms();
+        for actor in 0..self.actors.len() {
+            let manager = self.manager_time(actor);
+            let local = self.actors[actor].core.as_ref().and_then(|c| c.stored_alarm());
+            let violation = self.checker.at_quiescence(actor, &self.actors[actor].id.0, manager, local, now, at);
+            if violation.is_some() {
+                self.fail(violation);
+                return;
+            }
+        }
+        self.note("world", None, "quiescent: every invariant holds".to_string());
+    }
+
+    /// The world did not quiesce in time.
+    pub fn quiesce_timeout(&mut self) {
+        let stuck: Vec<String> = (0..self.actors.len())
+            .filter(|&a| fires_earlier(self.manager_time(a), self.checker.actors[a].durable) || self.actors[a].handler.is_some())
+            .map(|a| format!("{} (manager={} durable={})", self.actors[a].id, rel(self.manager_time(a)), rel(self.checker.actors[a].durable)))
+            .collect();
+        let detail = format!(
+            "the world did not quiesce within {} ms after healing ({} messages in flight; unsettled: {})",
+            self.spec.quiesce_limit_ms,
+            self.in_flight,
+            if stuck.is_empty() { "none".to_string() } else { stuck.join(", ") }
+        );
+        let violation = self.checker.convergence_timeout(self.now_ms(), detail);
+        self.fail(violation);
+    }
+}
+
+fn pick(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
+    let total: u32 = weights.iter().sum();
+    assert!(total > 0, "a weight table must not be all zero");
+    let mut roll = rng.random_range(0..total);
+    for (i, &w) in weights.iter().enumerate() {
+        if roll < w {
+            return i;
+        }
+        roll -= w;
+    }
+    unreachable!("roll < total")
+}
+
+fn result_text(result: &Result<(), AlarmError>) -> String {
+    match result {
+        Ok(()) => String::new(),
+        Err(e) => format!("-> error: {e}"),
+    }
+}
