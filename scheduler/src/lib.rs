@@ -15,6 +15,7 @@
 //! actor by hand the way workerd's `actor-sqlite-test` drives its mocks.
 
 pub mod actor;
+pub mod api;
 pub mod actor_store;
 pub mod backoff;
 pub mod batch;
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod io;
 pub mod manager;
 pub mod metadata_store;
+pub mod realtime;
 pub mod rearm;
 pub mod sqlite_file;
 pub mod testkit;
