@@ -2,7 +2,11 @@
 //!
 //! Exit codes: 0 ok, 1 a violation was found, 2 a usage error.
 
+mod list_cmd;
 mod realtime_cmd;
+mod replay_cmd;
+mod select;
+mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +20,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the scenario suite over a seed range and report violations (the main job).
+    Sweep(sweep_cmd::SweepArgs),
+    /// Run one seed of one scenario again, exactly, and write its trace.
+    Replay(replay_cmd::ReplayArgs),
+    /// List the scenarios and scheduler variants.
+    List(list_cmd::ListArgs),
     /// Run the reference scheduler for real: system clock, on-disk SQLite in DIR.
     Realtime(realtime_cmd::RealtimeArgs),
 }
@@ -35,6 +45,9 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Sweep(args) => sweep_cmd::run(args),
+        Command::Replay(args) => replay_cmd::run(args),
+        Command::List(args) => list_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),
     };
     match result {

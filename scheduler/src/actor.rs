@@ -217,9 +217,8 @@ impl ActorAlarms {
             return Err(AlarmError::InTransaction);
         }
         let had_alarm = self.alarm.is_some();
-        if self.kv.is_empty() && !had_alarm {
-            return Ok(()); // Nothing stored: no write, no commit ("…if alarm is not set").
-        }
+        // Always a write, even with nothing stored: workerd's deleteAll() resets the database
+        // and commits ("calling deleteAll() preserves alarm state if alarm is not set": C).
         self.kv.clear();
         let batch = self.unshipped.get_or_insert_with(CommitBatch::default);
         batch.clear_kv = true;
@@ -299,7 +298,9 @@ impl ActorAlarms {
         self.check_not_broken()?;
         assert!(!self.in_handler, "R9: one alarm handler at a time per actor");
         let stored = self.alarm;
-        let clean = stored == self.last_confirmed && self.unshipped.is_none() && self.inflight_commits.is_empty();
+        // §2.3: "clean" is about the alarm only (S == LC); a KV-only commit in flight does not
+        // make a premature fire runnable (that would run the handler early, R8).
+        let clean = stored == self.last_confirmed;
         let overdue = stored.is_some_and(|s| s < now);
         let decision = if stored == Some(scheduled) || (clean && overdue) {
             ArmDecision::Run { deferred_delete: true } // #5764 for the overdue case.
@@ -354,14 +355,17 @@ impl ActorAlarms {
     }
 
     /// `abandonAlarm(T)` (R16, B7) after the manager exhausted retries. Returns the value the
-    /// manager should keep: `None` when the alarm was cleared here (or a handler runs), the
-    /// safe report value otherwise (a replacement alarm must survive, B8).
+    /// manager should keep: `None` when the alarm was cleared here, the safe report value
+    /// otherwise (a replacement alarm must survive, B8; a running handler decides itself).
     pub fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
         self.check_not_broken()?;
         if self.in_handler {
-            return Ok(None);
+            // R16 says none here, but the manager keeps the answer: none would leave it at ∞
+            // while storage keeps T if the handler then fails (I1; the B7 stale alarm). The
+            // handler's deferred delete, or its failure, settles the alarm instead.
+            return Ok(self.report_value());
         }
-        let clean = self.alarm == self.last_confirmed && self.unshipped.is_none() && self.inflight_commits.is_empty();
+        let clean = self.alarm == self.last_confirmed; // B7: clear only a CLEAN S == T.
         if self.alarm == Some(scheduled) && clean {
             self.apply_alarm_to_base(None);
             self.note_write(WriteOptions::default());
@@ -381,7 +385,12 @@ impl ActorAlarms {
     /// The earliest value that is durable or may become durable through a commit already
     /// handed to the backend (LC and every commit in flight).
     fn durable_floor(&self) -> AlarmTime {
-        self.inflight_commits.values().map(|c| c.alarm).fold(self.last_confirmed, earliest)
+        // Backends apply commits in order, so an acknowledged commit proves every earlier one
+        // durable too: only commits newer than it can still change D (acks may reorder).
+        self.inflight_commits
+            .range(CommitId(self.durable_commit.0 + 1)..)
+            .map(|(_, c)| c.alarm)
+            .fold(self.last_confirmed, earliest)
     }
 
     /// The fence for [`ActorAlarms::report_value`].

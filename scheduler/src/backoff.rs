@@ -39,6 +39,24 @@ impl RetryPolicy {
     }
 }
 
+/// What the runtime knows about a failed attempt, to decide whether its retry is counted
+/// (workerd `alarmRetryCountsAgainstLimit`, `api/global-scope.h`; R14).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailureFacts {
+    pub output_gate_broken: bool,
+    pub is_user_error: bool,
+    pub resource_limit_exceeded: bool,
+}
+
+impl FailureFacts {
+    /// R14: `!outputGateBroken || isUserError || resourceLimitExceeded`. The only uncounted
+    /// failure is a broken gate that is neither the user's error nor a resource-limit breach
+    /// (B15, STOR-5337: a CPU-limit interrupt must count, or the alarm retries forever).
+    pub const fn counts_against_limit(self) -> bool {
+        !self.output_gate_broken || self.is_user_error || self.resource_limit_exceeded
+    }
+}
+
 /// Per-alarm retry bookkeeping. It lives in memory only, so it resets on restart (R18).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RetryState {
@@ -56,13 +74,17 @@ pub enum RetryDecision {
 }
 
 impl RetryState {
-    /// R14/R15: counted failures are limited, uncounted ones are not; `backoff` grows on
-    /// every retry and resets at the first counted retry after an uncounted one.
+    /// R14/R15: counted failures are limited, uncounted ones are not (until the limit is
+    /// reached); `backoff` grows on every retry and resets at the first counted retry after
+    /// an uncounted one.
     pub fn on_failure(&mut self, counted: bool, policy: &RetryPolicy, rng: &mut dyn RngCore) -> RetryDecision {
+        // R15: "when countedRetry ≥ 6 the scheduler calls abandonAlarm(T)", whatever kind of
+        // failure ended the attempt (workerd checks the limit before looking at `counted`), so
+        // the 7th attempt is the last one even if an infrastructure fault ends it.
+        if self.counted >= policy.max_counted_retries {
+            return RetryDecision::Abandon;
+        }
         if counted {
-            if self.counted >= policy.max_counted_retries {
-                return RetryDecision::Abandon;
-            }
             if self.last_was_uncounted {
                 self.backoff = 0;
             }

@@ -106,7 +106,10 @@ impl Entry {
 /// Whether a schedule command changed anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Applied {
+    /// The command changed what the manager will fire (or when it retries).
     Applied,
+    /// The fence advanced but the alarm is the one the manager already has.
+    Unchanged,
     /// Its fence is not newer than the entry's: a late or duplicated message (workerd #5431).
     Stale,
 }
@@ -138,7 +141,8 @@ impl ManagerCore {
     }
 
     /// `scheduleRun(time)` from an actor (R19): WAITING reschedules, STARTED queues, and a
-    /// value during a backoff supersedes the retry at once. Stale fences are ignored.
+    /// new value during a backoff supersedes the retry at once (the retried alarm's own time
+    /// leaves the backoff alone). Stale fences are ignored.
     pub fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
         let entry = self.entries.entry(actor.clone()).or_insert_with(|| Entry::tombstone(Fence::default()));
         if fence <= entry.fence {
@@ -148,7 +152,16 @@ impl ManagerCore {
         if name.is_some() {
             entry.name = name; // COALESCE: a nameless update keeps the name.
         }
+        let before = (entry.time, entry.status, entry.queued);
         match entry.status {
+            // R3/R15/R16: the time of the alarm being run, retried or abandoned (typically the
+            // actor's re-announcement after a restart, or its report after a failed attempt:
+            // it still stores T) is not a new setAlarm. It must neither cancel the backoff
+            // (B13, PR #853: retries without backoff, and a reset retry count) nor be queued
+            // as a "replacement" that beats the retries (R17) or survives the abandon. It
+            // still carries the newer fence, and it drops an older queued value, since the
+            // actor's latest word is T.
+            Status::Started | Status::Backoff { .. } | Status::Abandoning if time == entry.time => entry.queued = None,
             Status::Started | Status::Abandoning => entry.queued = Some(time),
             Status::Waiting | Status::Backoff { .. } => {
                 if entry.time != time || entry.status != Status::Waiting {
@@ -158,8 +171,13 @@ impl ManagerCore {
                 entry.status = Status::Waiting;
             }
         }
+        let changed = before != (entry.time, entry.status, entry.queued);
         self.persist(actor);
-        Applied::Applied
+        if changed {
+            Applied::Applied
+        } else {
+            Applied::Unchanged
+        }
     }
 
     /// Starts every alarm that is due at `now` (R8: never early, the caller passes the clock
@@ -182,7 +200,8 @@ impl ManagerCore {
                 actor: actor.clone(),
                 scheduled,
                 retry_count: entry.retry.counted,
-                is_retry: entry.retry.counted > 0 || entry.retry.backoff > 0,
+                // R10: isRetry = retryCount > 0, and retryCount counts only counted retries.
+                is_retry: entry.retry.counted > 0,
                 name: entry.name.clone(),
             });
         }
@@ -251,16 +270,32 @@ impl ManagerCore {
             Err(()) if entry.queued.is_none() => {
                 entry.status = Status::Backoff { retry_at: now.saturating_add_ms(max_delay) };
             }
-            _ => {
+            Err(()) => {
                 // B8: a replacement queued while the abandon was pending survives it.
                 entry.time = entry.queued.take().unwrap_or(None);
                 entry.status = Status::Waiting;
             }
+            // R16: the answer is the actor's alarm as of its fence ("return S so AM can
+            // re-register"). It is authoritative unless a newer command arrived meanwhile; a
+            // report fence equal to the one already applied is the same report or a later
+            // one of the same actor state (the abandon runs after the failed attempt's
+            // report), so it counts as current, or a kept alarm would be lost.
+            Ok((time, fence)) if fence >= entry.fence => {
+                entry.time = time;
+                entry.queued = None;
+                entry.fence = fence;
+                entry.status = Status::Waiting;
+            }
+            Ok(_) => {
+                // B8: a command newer than the answer wins: the queued replacement, or (when
+                // nothing is queued) the newer command re-set the abandoned time itself.
+                if let Some(queued) = entry.queued.take() {
+                    entry.time = queued;
+                }
+                entry.status = Status::Waiting;
+            }
         }
         self.persist(actor);
-        if let Ok((time, fence)) = answer {
-            self.schedule(actor, time, fence, None);
-        }
     }
 
     /// `deleteAllDurableObjects()` (R19): forget every alarm.

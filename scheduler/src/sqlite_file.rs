@@ -43,8 +43,8 @@ impl Location {
 }
 
 /// Opens (creating if needed) and migrates a store. Checks, in order, before anything is
-/// written: the directory is writable, the file is a SQLite database, and its schema
-/// version is not newer than `migrations` know.
+/// written: the directory is writable, the file is a SQLite database (header and, for files,
+/// `quick_check`), and its schema version is not newer than `migrations` know.
 pub fn open(location: &Location, migrations: &Migrations<'static>, durability: Durability) -> Result<Connection, StoreError> {
     let path = location.display_path();
     let mut conn = match location {
@@ -52,15 +52,20 @@ pub fn open(location: &Location, migrations: &Migrations<'static>, durability: D
         Location::File(file) => open_file(file)?,
     };
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|source| classify(&path, source))?;
+    if matches!(location, Location::File(_)) {
+        check_integrity(&conn, &path)?;
+    }
     let supported = migrations_len(migrations, &conn, &path)?;
     if found > supported {
         return Err(StoreError::SchemaTooNew { path, found, supported });
     }
+    conn.pragma_update(None, "synchronous", durability.pragma()).map_err(|source| classify(&path, source))?;
+    migrations.to_latest(&mut conn).map_err(|source| StoreError::Migration { path: path.clone(), source })?;
+    // WAL only once the migrations committed: switching the journal mode rewrites the header,
+    // and a file whose migration fails (and rolls back) must be left exactly as it was.
     if matches!(location, Location::File(_)) {
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).map_err(|source| classify(&path, source))?;
     }
-    conn.pragma_update(None, "synchronous", durability.pragma()).map_err(|source| classify(&path, source))?;
-    migrations.to_latest(&mut conn).map_err(|source| StoreError::Migration { path: path.clone(), source })?;
     Ok(conn)
 }
 
@@ -81,6 +86,26 @@ fn open_file(file: &Path) -> Result<Connection, StoreError> {
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     Connection::open_with_flags(file, flags).map_err(|source| classify(&path, source))
+}
+
+/// "The file is a SQLite database": reading the header is not enough, because a file cut
+/// short inside its last page keeps a valid header and page count and only fails when the
+/// lost rows are read, after the open has already switched the journal mode and migrated.
+/// `quick_check` only reads, so a damaged file is refused untouched.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("PRAGMA quick_check").map_err(|source| classify(path, source))?;
+    let problems = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|source| classify(path, source))?;
+    if problems == ["ok"] {
+        return Ok(());
+    }
+    let detail = format!("integrity check failed: {}", problems.join("; "));
+    Err(StoreError::NotADatabase {
+        path: path.to_path_buf(),
+        source: rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), Some(detail)),
+    })
 }
 
 fn migrations_len(migrations: &Migrations<'static>, conn: &Connection, path: &Path) -> Result<i64, StoreError> {

@@ -4,9 +4,11 @@
 //!
 //! A small fake manager applies successful `sR` values with fences, and a fake backend
 //! applies successful commits, so tests can assert I1 (`manager ≤ durable`) at any point.
+//! The harness also asserts I3 (at most one `sR` pending) on every recorded call.
 
 use crate::actor::{ActorAlarms, ActorEffect, ArmDecision, DurableState, Gate, WriteOptions};
 use crate::batch::CommitBatch;
+use crate::error::AlarmError;
 use crate::fence::Fence;
 use crate::ids::{ActorId, ArmId, CallId, CommitId};
 use crate::time::{fires_earlier, show, AlarmTime, Millis};
@@ -42,6 +44,8 @@ pub struct Harness {
     durable_alarm: AlarmTime,
     durable_commit: CommitId,
     incarnation: u64,
+    /// An `abandonAlarm` answer (value, fence) held back by the actor's output gate.
+    held_answer: Option<(AlarmTime, Fence)>,
 }
 
 impl Default for Harness {
@@ -69,6 +73,7 @@ impl Harness {
             durable_alarm: alarm,
             durable_commit: CommitId(0),
             incarnation: 1,
+            held_answer: None,
         };
         h.pump();
         h
@@ -88,7 +93,10 @@ impl Harness {
         self.incarnation += 1;
         let durable = DurableState { kv: BTreeMap::new(), alarm: self.durable_alarm };
         self.actor = ActorAlarms::load(ActorId::new("actor"), self.incarnation, durable);
+        // The new incarnation numbers its commits from 1 again.
+        self.durable_commit = CommitId(0);
         self.pending.clear();
+        self.held_answer = None; // The reset actor never answers: the manager keeps its alarm.
         self.pump();
     }
 
@@ -123,9 +131,39 @@ impl Harness {
         self.actor.put(key, value.as_bytes().to_vec(), WriteOptions::default()).expect("put");
     }
 
+    /// `deleteAlarm()` with `allowUnconfirmed`, as one turn.
+    pub fn delete_unconfirmed(&mut self) {
+        self.actor.delete_alarm(WriteOptions { allow_unconfirmed: true }).expect("deleteAlarm");
+        self.end_turn();
+    }
+
+    /// `deleteAll()` (R7) as one turn: `delete_alarm` is the `deleteAlarm` option.
+    pub fn delete_all(&mut self, delete_alarm: bool) {
+        self.delete_all_in_turn(delete_alarm);
+        self.end_turn();
+    }
+
+    /// `deleteAll()` without ending the turn, so it merges with the turn's other writes.
+    pub fn delete_all_in_turn(&mut self, delete_alarm: bool) {
+        self.actor.delete_all(delete_alarm, WriteOptions::default()).expect("deleteAll");
+        self.pump();
+    }
+
     pub fn end_turn(&mut self) {
         self.actor.end_turn();
         self.pump();
+    }
+
+    /// Records whatever the actor issued since the last harness call (workerd's `ws.poll()`),
+    /// for tests that call `h.actor` directly.
+    pub fn poll(&mut self) {
+        self.pump();
+    }
+
+    /// A key's value as a string, or `None` if it is not stored.
+    pub fn get_key(&self, key: &str) -> Option<String> {
+        let value = self.actor.get(key).expect("get")?;
+        Some(String::from_utf8(value).expect("test values are UTF-8"))
     }
 
     /// `getAlarm()` as a raw ms value.
@@ -150,6 +188,28 @@ impl Harness {
     pub fn fail_handler(&mut self) {
         self.actor.handler_finished(false);
         self.pump();
+    }
+
+    /// `abandonAlarm(T)` (R16). Returns the answer at once; the fake manager receives it, with
+    /// the report fence taken now, only once the output gate opens (like every reply of an
+    /// actor), and replaces its value with it as `ManagerCore::on_abandon_result` does. If
+    /// the gate breaks first the reply is lost and the manager keeps its alarm.
+    pub fn abandon(&mut self, scheduled: i64) -> Result<Option<i64>, AlarmError> {
+        let kept = self.actor.abandon_alarm(Millis(scheduled))?;
+        self.held_answer = Some((kept, self.actor.report_fence()));
+        self.pump();
+        Ok(kept.map(|t| t.0))
+    }
+
+    /// Whether an `abandonAlarm` answer is still held by the output gate.
+    pub fn answer_held(&self) -> bool {
+        self.held_answer.is_some()
+    }
+
+    /// Overwrites the fake manager's alarm without a command and without touching its fence:
+    /// a manager that missed or lost commands (B10). Later commands still apply.
+    pub fn force_manager(&mut self, time: Option<i64>) {
+        self.manager.0 = time.map(Millis);
     }
 
     // ----- recorded calls ------------------------------------------------------------------
@@ -205,7 +265,16 @@ impl Harness {
         self.durable_alarm.map(|t| t.0)
     }
 
+    /// Asserts that exactly `expected` was issued since the last `take_calls` (e.g.
+    /// `["sR(1)", "C"]`, `[]` for nothing), then checks I1.
+    #[track_caller]
+    pub fn expect_calls(&mut self, expected: &[&str]) {
+        assert_eq!(self.take_calls(), expected, "calls issued; still pending: {:?}", self.pending());
+        self.assert_never_late();
+    }
+
     /// I1: the manager never fires later than durable storage.
+    #[track_caller]
     pub fn assert_never_late(&self) {
         assert!(
             !fires_earlier(self.durable_alarm, self.manager.0),
@@ -216,6 +285,7 @@ impl Harness {
     }
 
     /// I2: with nothing in flight, manager and storage agree.
+    #[track_caller]
     pub fn assert_converged(&self) {
         assert!(self.pending.is_empty(), "calls still pending: {:?}", self.pending());
         assert_eq!(self.manager.0, self.durable_alarm, "I2 violated: manager and durable storage disagree");
@@ -256,9 +326,29 @@ impl Harness {
                 }
             }
         }
+        // Deliver a held `abandonAlarm` answer once the output gate allows replies.
+        match self.actor.gate() {
+            Gate::Blocked { .. } => {}
+            Gate::Broken => self.held_answer = None,
+            Gate::Open => {
+                if let Some((time, fence)) = self.held_answer.take() {
+                    if fence > self.manager.1 {
+                        self.manager = (time, fence);
+                    }
+                }
+            }
+        }
     }
 
     fn record(&mut self, pending: Pending) {
+        if matches!(pending, Pending::Schedule { .. }) {
+            assert!(
+                !self.pending.iter().any(|p| matches!(p, Pending::Schedule { .. })),
+                "I3: {} issued while {:?} is pending; at most one schedule command may be in flight",
+                pending.label(),
+                self.pending()
+            );
+        }
         self.log.push(pending.label());
         self.pending.push(pending);
     }

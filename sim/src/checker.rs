@@ -55,8 +55,9 @@ struct RetryTrack {
 pub struct ActorCheck {
     /// D: the durable alarm.
     pub durable: AlarmTime,
-    /// A handler started for the current durable value since it last changed.
-    pub served: bool,
+    /// The stored alarm the most recent handler ran for (an alarm is delivered when a handler
+    /// ran for the value durable storage holds; the commit may land after the start).
+    pub last_served: AlarmTime,
     /// I1 is suspended after a power loss rolled D back, until the manager catches up.
     pub i1_suspended: bool,
     fire_times: VecDeque<u64>,
@@ -92,9 +93,6 @@ impl Checker {
     /// D changed (a commit applied, or a power loss rolled it back).
     pub fn durable_changed(&mut self, index: usize, durable: AlarmTime, rolled_back: bool) {
         let check = &mut self.actors[index];
-        if check.durable != durable {
-            check.served = false;
-        }
         check.durable = durable;
         if rolled_back {
             check.i1_suspended = true;
@@ -146,9 +144,7 @@ impl Checker {
         }
         let max = self.max_fires_per_second as usize;
         let check = &mut self.actors[index];
-        if serving == check.durable {
-            check.served = true;
-        }
+        check.last_served = serving;
         check.fire_times.push_back(at_ms);
         while check.fire_times.front().is_some_and(|&t| t + 1000 <= at_ms) {
             check.fire_times.pop_front();
@@ -216,7 +212,7 @@ impl Checker {
             let message = format!("storage holds {} but the manager has no alarm at quiescence: it will never fire", rel(d));
             return self.violation(Invariant::NoLostAlarm, actor, at_ms, message);
         }
-        if let Some(t) = d.filter(|&t| t <= manager_now && !check.served) {
+        if let Some(t) = d.filter(|&t| t <= manager_now && check.last_served != Some(t)) {
             let message = format!("the durable alarm {} fell due but no handler ran for it", rel(Some(t)));
             return self.violation(Invariant::AtLeastOnce, actor, at_ms, message);
         }

@@ -1036,6 +1036,10 @@ impl World {
             return false;
         }
         (0..self.actors.len()).all(|a| {
+            // An alarm that is past due (running, or waiting out a backoff) is not settled.
+            if self.manager_time(a).is_some_and(|t| t <= now) {
+                return false;
+            }
             let slot = &self.actors[a];
             let idle = slot.core.as_ref().is_some_and(|c| c.gate() == Gate::Open && c.commands_outstanding() == 0)
                 && slot.handler.is_none()

@@ -1,0 +1,43 @@
+//! `alarmsim list`: the scenarios and the scheduler variants.
+
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = alarmsim_scenarios::scenarios();
+    let variants = alarmsim_scenarios::variants();
+    if args.json {
+        let value = serde_json::json!({
+            "scenarios": scenarios.iter().map(|s| serde_json::json!({
+                "name": s.name,
+                "description": s.description,
+                "actors": s.actors(),
+                "ops": s.ops,
+                "chaos_ms": s.chaos_ms,
+                "invariants": s.invariants,
+            })).collect::<Vec<_>>(),
+            "variants": variants.iter().map(|v| serde_json::json!({
+                "name": v.name(),
+                "description": v.description(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = scenarios.iter().map(|s| s.name.len()).chain(variants.iter().map(|v| v.name().len())).max().unwrap_or(8);
+    println!("scenarios:");
+    for s in &scenarios {
+        println!("  {:<width$}  {}", s.name, s.description);
+    }
+    println!("variants:");
+    for v in &variants {
+        println!("  {:<width$}  {}", v.name(), v.description());
+    }
+    Ok(ExitCode::SUCCESS)
+}

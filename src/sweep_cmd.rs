@@ -1,0 +1,237 @@
+//! `alarmsim sweep`: the main job. Runs the scenario suite over a seed range, shows progress,
+//! then prints a summary table (or JSON). Exit 0: no violation; 1: any violation.
+
+use crate::select;
+use alarmsim_scheduler::api::SchedulerFactory;
+use alarmsim_sim::{run_seed, RunReport, ScenarioSpec};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Seeds per scenario when `--seeds` is not given.
+pub const DEFAULT_SEEDS: u64 = 100;
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Run only this scenario (default: all of them; see `alarmsim list`).
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Seeds per scenario.
+    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    start_seed: u64,
+    /// The scheduler variant to test (default: reference).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Run every seed twice and require byte-identical traces.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Print a machine-readable summary on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
+}
+
+/// One failing seed in the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailureSummary {
+    pub seed: u64,
+    pub invariant: String,
+    pub message: String,
+    pub replay: String,
+}
+
+/// One scenario's line of the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioSummary {
+    pub scenario: String,
+    pub variant: String,
+    pub seeds: u64,
+    pub failures: Vec<FailureSummary>,
+    pub first_failing_seed: Option<u64>,
+    pub wall_ms: u64,
+    pub sim_ms: u64,
+    pub events: u64,
+}
+
+struct Outcome {
+    index: usize,
+    report: RunReport,
+    nondeterminism: Option<String>,
+    wall_ms: u64,
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = select::scenarios(args.scenario.as_deref())?;
+    let factory = select::variant(args.variant.as_deref())?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
+    let end = args.start_seed.checked_add(args.seeds).ok_or_else(|| select::UsageError(format!("--start-seed {} plus --seeds {} overflows u64", args.start_seed, args.seeds)))?;
+    let total = args.seeds * scenarios.len() as u64;
+    let bar = progress_bar(total, args.quiet || args.json);
+    let mut summaries = Vec::new();
+    let mut failure_texts = Vec::new();
+    for spec in &scenarios {
+        bar.set_message(spec.name.to_string());
+        let started = Instant::now();
+        let seeds: Vec<u64> = (args.start_seed..end).collect();
+        let outcomes = run_parallel(spec, &factory, &seeds, jobs as usize, args.check_determinism, &bar);
+        let mut summary = ScenarioSummary {
+            scenario: spec.name.to_string(),
+            variant: factory.name().to_string(),
+            seeds: args.seeds,
+            failures: Vec::new(),
+            first_failing_seed: None,
+            wall_ms: started.elapsed().as_millis() as u64,
+            sim_ms: 0,
+            events: 0,
+        };
+        for outcome in outcomes {
+            let report = &outcome.report;
+            summary.sim_ms += report.sim_ms;
+            summary.events += report.events;
+            let _ = outcome.wall_ms;
+            if let Some(detail) = &outcome.nondeterminism {
+                summary.failures.push(FailureSummary {
+                    seed: report.seed,
+                    invariant: "determinism".to_string(),
+                    message: detail.clone(),
+                    replay: report.replay_command(),
+                });
+                failure_texts.push(format!("NONDETERMINISM scenario={} seed={}: {detail}\n  replay: {}\n", report.scenario, report.seed, report.replay_command()));
+            } else if let Some(v) = &report.violation {
+                summary.failures.push(FailureSummary {
+                    seed: report.seed,
+                    invariant: v.invariant.to_string(),
+                    message: v.to_string(),
+                    replay: report.replay_command(),
+                });
+                // The full report for the first failure of each scenario, one line for the rest.
+                if summary.failures.len() == 1 {
+                    failure_texts.push(report.failure_text(25).expect("a violation"));
+                } else {
+                    failure_texts.push(format!("FAILED scenario={} seed={}: {v}\n  replay: {}\n", report.scenario, report.seed, report.replay_command()));
+                }
+            }
+            let _ = outcome.index;
+        }
+        summary.first_failing_seed = summary.failures.iter().map(|f| f.seed).min();
+        summaries.push(summary);
+    }
+    bar.finish_and_clear();
+    let failed = summaries.iter().any(|s| !s.failures.is_empty());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
+    } else {
+        for text in &failure_texts {
+            eprint!("{text}");
+        }
+        print!("{}", table(&summaries));
+        println!("{}", if failed { "result: VIOLATIONS FOUND" } else { "result: no violations" });
+    }
+    Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
+}
+
+fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:>18} [{bar:30}] {pos}/{len} seeds  {per_sec}  ETA {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Runs `seeds` on `jobs` workers; each seed still gets a fresh OS thread of its own.
+fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds: &[u64], jobs: usize, check_determinism: bool, bar: &ProgressBar) -> Vec<Outcome> {
+    let queue: Mutex<VecDeque<(usize, u64)>> = Mutex::new(seeds.iter().copied().enumerate().collect());
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(seeds.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let Some((index, seed)) = queue.lock().expect("queue lock").pop_front() else { break };
+                let started = Instant::now();
+                let mut report = run_seed(spec, factory.clone(), seed);
+                let nondeterminism = if check_determinism { compare_with_rerun(spec, factory, &report) } else { None };
+                // Keep traces only where a failure needs them.
+                if report.passed() && nondeterminism.is_none() {
+                    report.trace = Default::default();
+                }
+                let wall_ms = started.elapsed().as_millis() as u64;
+                results.lock().expect("results lock").push(Outcome { index, report, nondeterminism, wall_ms });
+                bar.inc(1);
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results lock");
+    results.sort_by_key(|o| o.index);
+    results
+}
+
+/// Runs the seed again and compares the traces byte for byte.
+fn compare_with_rerun(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, first: &RunReport) -> Option<String> {
+    let second = run_seed(spec, factory.clone(), first.seed);
+    let (a, b) = (first.trace.to_jsonl(), second.trace.to_jsonl());
+    if a == b {
+        return None;
+    }
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or_else(|| a.lines().count().min(b.lines().count()));
+    Some(format!("two runs of the same seed gave different traces, first difference at event {line}"))
+}
+
+/// The summary table, aligned.
+pub fn table(summaries: &[ScenarioSummary]) -> String {
+    let header = ["scenario", "variant", "seeds", "events", "simulated", "violations", "seeds/s"];
+    let rows: Vec<[String; 7]> = summaries
+        .iter()
+        .map(|s| {
+            let secs = (s.wall_ms as f64 / 1000.0).max(0.001);
+            [
+                s.scenario.clone(),
+                s.variant.clone(),
+                s.seeds.to_string(),
+                s.events.to_string(),
+                format!("{:.1} h", s.sim_ms as f64 / 3_600_000.0),
+                s.failures.len().to_string(),
+                format!("{:.1}", s.seeds as f64 / secs),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let fmt_row = |cells: &[String]| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i < 2 { format!("{:<w$}", c, w = widths[i]) } else { format!("{:>w$}", c, w = widths[i]) })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    out.push_str(&fmt_row(&header.map(String::from)));
+    out.push('\n');
+    out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+    out.push('\n');
+    for row in &rows {
+        out.push_str(&fmt_row(row));
+        out.push('\n');
+    }
+    out
+}
