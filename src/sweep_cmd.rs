@@ -3,7 +3,7 @@
 
 use crate::select;
 use alarmsim_scheduler::api::SchedulerFactory;
-use alarmsim_sim::{run_seed, RunReport, ScenarioSpec};
+use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -164,9 +164,13 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds:
             scope.spawn(|| loop {
                 let Some((index, seed)) = queue.lock().expect("queue lock").pop_front() else { break };
                 let started = Instant::now();
-                let mut report = run_seed(spec, factory.clone(), seed);
+                // Untraced first (the trace text is most of a run's cost); a failing seed is
+                // replayed with its trace, which is the same run by determinism.
+                let mut report = run_seed_traced(spec, factory.clone(), seed, check_determinism);
                 let nondeterminism = if check_determinism { compare_with_rerun(spec, factory, &report) } else { None };
-                // Keep traces only where a failure needs them.
+                if !report.passed() && report.trace.is_empty() {
+                    report = run_seed(spec, factory.clone(), seed);
+                }
                 if report.passed() && nondeterminism.is_none() {
                     report.trace = Default::default();
                 }

@@ -20,6 +20,9 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     )])
 });
 
+/// The schema version of a fully migrated actor store.
+const MIGRATIONS_LEN: i64 = 1;
+
 const ALARM_KEY: &str = "alarm";
 const INCARNATION_KEY: &str = "incarnation";
 
@@ -45,6 +48,27 @@ impl ActorStore {
         &self.path
     }
 
+    /// A new in-memory store copied from `image`, a serialized store at the current schema
+    /// (see [`ActorStore::image`]). The simulator opens thousands of stores; copying one
+    /// migrated image is several times faster than migrating each one.
+    pub fn from_image(image: &[u8]) -> Result<ActorStore, StoreError> {
+        let path = Location::Memory.display_path();
+        let mut conn = Connection::open_in_memory().map_err(|e| classify(&path, e))?;
+        conn.deserialize_read_exact(rusqlite::MAIN_DB, image, image.len(), false).map_err(|e| classify(&path, e))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(&path, e))?;
+        let supported = MIGRATIONS_LEN;
+        if version != supported {
+            return Err(StoreError::SchemaTooNew { path, found: version, supported });
+        }
+        Ok(ActorStore { conn, path })
+    }
+
+    /// The whole database as bytes (`sqlite3_serialize`).
+    pub fn image(&self) -> Result<Vec<u8>, StoreError> {
+        let data = self.conn.serialize(rusqlite::MAIN_DB).map_err(|e| classify(&self.path, e))?;
+        Ok(data.to_vec())
+    }
+
     /// Reads everything durable.
     pub fn load(&self) -> Result<DurableState, StoreError> {
         let err = |e| classify(&self.path, e);
@@ -62,11 +86,8 @@ impl ActorStore {
     pub fn next_incarnation(&mut self) -> Result<u64, StoreError> {
         let next = self.metadata(INCARNATION_KEY)?.unwrap_or(0) + 1;
         self.conn
-            .execute(
-                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![INCARNATION_KEY, next],
-            )
+            .prepare_cached("INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .and_then(|mut s| s.execute(params![INCARNATION_KEY, next]))
             .map_err(|e| classify(&self.path, e))?;
         Ok(next as u64)
     }
@@ -89,11 +110,10 @@ impl ActorStore {
             };
         }
         match batch.alarm {
-            Some(t) => tx.execute(
-                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![ALARM_KEY, t.0],
-            ),
-            None => tx.execute("DELETE FROM _cf_METADATA WHERE key = ?1", params![ALARM_KEY]),
+            Some(t) => tx
+                .prepare_cached("INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                .and_then(|mut s| s.execute(params![ALARM_KEY, t.0])),
+            None => tx.prepare_cached("DELETE FROM _cf_METADATA WHERE key = ?1").and_then(|mut s| s.execute(params![ALARM_KEY])),
         }
         .map_err(err)?;
         tx.commit().map_err(err)
@@ -109,7 +129,8 @@ impl ActorStore {
 
     fn metadata(&self, key: &str) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT value FROM _cf_METADATA WHERE key = ?1", params![key], |r| r.get(0))
+            .prepare_cached("SELECT value FROM _cf_METADATA WHERE key = ?1")
+            .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
             .optional()
             .map_err(|e| classify(&self.path, e))
     }

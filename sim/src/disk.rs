@@ -9,10 +9,25 @@
 //! `sqlite3_deserialize`, so what survives is what the SQLite engine itself holds. A
 //! shadow model of the expected contents checks the engine against the model
 //! (the durability invariant).
+//!
+//! Checkpoints happen every `sync_interval_ms` on the host. They are taken lazily: the disk
+//! only changes when a commit applies, so checkpointing just before the first commit (or
+//! power loss) after a boundary gives exactly the image a periodic checkpoint would have,
+//! without a timer event per interval.
 
 use alarmsim_scheduler::actor_store::ActorStore;
 use alarmsim_scheduler::{CommitBatch, DurableState, Durability, Location, StoreError};
 use rusqlite::MAIN_DB;
+
+/// A freshly migrated, empty actor store, serialized once per process.
+fn template() -> Result<&'static [u8], StoreError> {
+    static TEMPLATE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    if let Some(image) = TEMPLATE.get() {
+        return Ok(image);
+    }
+    let image = ActorStore::open(&Location::Memory, Durability::Full)?.image()?;
+    Ok(TEMPLATE.get_or_init(|| image))
+}
 
 pub struct ActorDisk {
     store: ActorStore,
@@ -22,22 +37,46 @@ pub struct ActorDisk {
     /// The last sync image and what it should hold (NORMAL only).
     synced: Option<(Vec<u8>, DurableState)>,
     dirty: bool,
+    sync_interval_ms: u64,
+    /// The next checkpoint boundary (simulated ms).
+    next_sync_ms: u64,
 }
 
 impl ActorDisk {
-    pub fn new(durability: Durability) -> Result<ActorDisk, StoreError> {
-        let store = ActorStore::open(&Location::Memory, durability)?;
-        let mut disk = ActorDisk { store, durability, shadow: DurableState::default(), synced: None, dirty: true };
+    /// A new disk whose first checkpoint boundary is at `first_sync_ms` (a per-host phase).
+    pub fn new(durability: Durability, sync_interval_ms: u64, first_sync_ms: u64) -> Result<ActorDisk, StoreError> {
+        assert!(sync_interval_ms > 0, "a checkpoint interval must be positive");
+        let store = ActorStore::from_image(template()?)?;
+        let mut disk = ActorDisk {
+            store,
+            durability,
+            shadow: DurableState::default(),
+            synced: None,
+            dirty: true,
+            sync_interval_ms,
+            next_sync_ms: first_sync_ms,
+        };
         disk.sync();
         Ok(disk)
+    }
+
+    /// Takes the checkpoint a periodic sync would have taken by `now_ms`, if one is due.
+    fn catch_up(&mut self, now_ms: u64) {
+        if now_ms < self.next_sync_ms {
+            return;
+        }
+        self.sync();
+        let behind = (now_ms - self.next_sync_ms) / self.sync_interval_ms + 1;
+        self.next_sync_ms += behind * self.sync_interval_ms;
     }
 
     pub fn shadow(&self) -> &DurableState {
         &self.shadow
     }
 
-    /// Applies one commit in one SQLite transaction.
-    pub fn apply(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
+    /// Applies one commit in one SQLite transaction at simulated time `now_ms`.
+    pub fn apply(&mut self, batch: &CommitBatch, now_ms: u64) -> Result<(), StoreError> {
+        self.catch_up(now_ms);
         self.store.apply(batch)?;
         if batch.clear_kv {
             self.shadow.kv.clear();
@@ -63,8 +102,9 @@ impl ActorDisk {
         self.dirty = false;
     }
 
-    /// A power loss: returns true if anything was lost.
-    pub fn power_loss(&mut self) -> bool {
+    /// A power loss at `now_ms`: returns true if anything was lost.
+    pub fn power_loss(&mut self, now_ms: u64) -> bool {
+        self.catch_up(now_ms);
         if self.durability == Durability::Full || !self.dirty {
             return false;
         }

@@ -23,5 +23,5 @@ pub mod trace;
 pub mod world;
 
 pub use checker::Violation;
-pub use run::{run_seed, RunReport};
+pub use run::{run_seed, run_seed_traced, RunReport};
 pub use scenario::{Invariant, ScenarioSpec};

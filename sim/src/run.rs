@@ -93,19 +93,25 @@ fn install_panic_hook() {
     });
 }
 
-/// Runs one seed on a fresh OS thread and returns its report.
+/// Runs one seed on a fresh OS thread and returns its report, with the full trace.
 pub fn run_seed(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
+    run_seed_traced(spec, factory, seed, true)
+}
+
+/// Runs one seed; with `keep_trace` false the trace stays empty (the run is otherwise
+/// identical, so a failing seed can be replayed with the trace on).
+pub fn run_seed_traced(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
     install_panic_hook();
     let spec = spec.clone();
     std::thread::Builder::new()
         .name(format!("{SEED_THREAD}{seed}"))
-        .spawn(move || run_on_fresh_thread(spec, factory, seed))
+        .spawn(move || run_on_fresh_thread(spec, factory, seed, keep_trace))
         .expect("spawn a seed thread")
         .join()
         .expect("a seed thread reports instead of panicking")
 }
 
-fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let world_slot: Rc<RefCell<Option<Rc<RefCell<World>>>>> = Rc::new(RefCell::new(None));
     let slot = world_slot.clone();
@@ -113,7 +119,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, s
     let scenario = spec.name.to_string();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async move {
-            let world = World::new(spec, factory, seed);
+            let world = World::new(spec, factory, seed, keep_trace);
             *slot.borrow_mut() = Some(world.clone());
             drive(&world).await;
         })
@@ -125,10 +131,10 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, s
     let mut w = world.borrow_mut();
     if result.is_err() && w.violation.is_none() {
         let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".to_string());
-        let at_ms = w.trace.events.last().map(|e| e.t).unwrap_or(0);
+        let at_ms = w.last_event_ms;
         w.violation = Some(Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") });
     }
-    let sim_ms = w.trace.events.last().map(|e| e.t).unwrap_or(0);
+    let sim_ms = w.last_event_ms;
     RunReport {
         scenario,
         variant,
@@ -169,7 +175,9 @@ async fn drive(world: &Rc<RefCell<World>>) {
                 break;
             }
         }
-        madsim::time::sleep(Duration::from_millis(250)).await;
+        madsim::time::sleep(Duration::from_millis(1_000)).await;
     }
-    world.borrow_mut().phase = Phase::Done;
+    let mut w = world.borrow_mut();
+    w.last_event_ms = w.now_ms();
+    w.phase = Phase::Done;
 }

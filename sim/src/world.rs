@@ -86,13 +86,30 @@ pub enum Event {
     Crash { node: Node, power: bool },
     Restart { node: Node },
     PartitionStart { host: usize, ms: u64 },
-    Sync { host: usize },
 }
 
 impl Event {
+    /// The only actor whose durable or manager value this event can change, if there is one.
+    fn actor(&self) -> Option<usize> {
+        match *self {
+            Event::CommitApply { actor, .. }
+            | Event::CommitAck { actor, .. }
+            | Event::CommandSend { actor, .. }
+            | Event::CommandArrive { actor, .. }
+            | Event::CommandResult { actor, .. }
+            | Event::FireArrive { actor, .. }
+            | Event::HandlerStart { actor, .. }
+            | Event::HandlerEnd { actor, .. }
+            | Event::FireResultArrive { actor, .. }
+            | Event::AbandonArrive { actor, .. }
+            | Event::AbandonResult { actor, .. } => Some(actor),
+            Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. } => None,
+        }
+    }
+
     /// Messages and handler steps: the world is not quiescent while any is pending.
     fn in_flight(&self) -> bool {
-        !matches!(self, Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. } | Event::Sync { .. })
+        !matches!(self, Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. })
     }
 }
 
@@ -165,17 +182,25 @@ pub struct World {
     ops_left: u32,
     in_flight: u64,
     pub events_handled: u64,
+    /// Events recorded (whether or not their text was kept).
+    pub trace_count: u64,
+    /// Simulated ms of the last event handled.
+    pub last_event_ms: u64,
+    /// The one actor the current event can have changed, if it is known (else: check all).
+    touched: Option<usize>,
+    keep_trace: bool,
     start: madsim::time::Instant,
     me: Weak<RefCell<World>>,
 }
 
 impl World {
     /// Builds the world for `seed` (inside a madsim runtime).
-    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> Rc<RefCell<World>> {
+    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> Rc<RefCell<World>> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let profile = FaultProfile::draw(&spec, &mut rng);
         let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, partitioned_until: 0, actors: Vec::new() }).collect();
         let mut actors = Vec::new();
+        let sync_phases: Vec<u64> = (0..spec.hosts).map(|_| rng.random_range(0..profile.sync_interval_ms)).collect();
         for index in 0..spec.actors() as usize {
             let host = index % spec.hosts as usize;
             hosts[host].actors.push(index);
@@ -184,7 +209,7 @@ impl World {
                 host,
                 core: None,
                 incarnation: 0,
-                disk: ActorDisk::new(profile.durability).expect("an in-memory actor store opens"),
+                disk: ActorDisk::new(profile.durability, profile.sync_interval_ms, sync_phases[host]).expect("an in-memory actor store opens"),
                 last_apply_ms: 0,
                 failed_from: None,
                 calls_in_flight: 0,
@@ -223,6 +248,10 @@ impl World {
             ops_left,
             in_flight: 0,
             events_handled: 0,
+            trace_count: 0,
+            last_event_ms: 0,
+            touched: None,
+            keep_trace,
             start: madsim::time::Instant::now(),
             me: Weak::new(),
         };
@@ -233,8 +262,8 @@ impl World {
 
     /// Loads every actor and schedules the clients, the faults and the syncs.
     pub fn start(&mut self) {
-        self.note("world", None, format!("seed {} scenario {} variant {}", self.seed, self.spec.name, self.factory.name()));
-        self.note("world", None, format!("profile {}", self.profile.describe()));
+        self.note("world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
+        self.note("world", None, |w| format!("profile {}", w.profile.describe()));
         for actor in 0..self.actors.len() {
             self.load_actor(actor);
         }
@@ -246,9 +275,6 @@ impl World {
         for host in 0..self.hosts.len() {
             self.schedule_faults(Node::Host(host), self.profile.host_crashes_per_hour, chaos);
             self.schedule_partitions(host, chaos);
-            if self.profile.durability == Durability::Normal {
-                self.after(self.profile.sync_interval_ms, Event::Sync { host });
-            }
         }
         self.schedule_faults(Node::Manager, self.profile.manager_crashes_per_hour, chaos);
     }
@@ -307,12 +333,21 @@ impl World {
             return;
         }
         w.events_handled += 1;
+        w.last_event_ms = w.now_ms();
+        // Messages concern one actor; a manager or host event may concern any.
+        w.touched = event.actor();
         w.handle(event);
         w.check_step();
     }
 
-    fn note(&mut self, node: &str, actor: Option<usize>, what: String) {
-        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor: actor.map(|a| self.actors[a].id.0.clone()), what };
+    /// Records an event. The text is built only when the run keeps a trace (sweeps run
+    /// untraced and replay failing seeds with the trace on; the run is the same either way).
+    fn note(&mut self, node: &str, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
+        self.trace_count += 1;
+        if !self.keep_trace {
+            return;
+        }
+        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor: actor.map(|a| self.actors[a].id.0.clone()), what: what(self) };
         tracing::debug!(target: "alarmsim::trace", "{}", event.line());
         self.trace.push(event);
     }
@@ -324,7 +359,7 @@ impl World {
     fn fail(&mut self, violation: Option<Violation>) {
         if let Some(v) = violation {
             if self.violation.is_none() {
-                self.note("world", None, format!("VIOLATION {v}"));
+                self.note("world", None, |_| format!("VIOLATION {v}"));
                 self.violation = Some(v);
             }
         }
@@ -369,15 +404,7 @@ impl World {
             Event::PartitionStart { host, ms } => {
                 if self.chaos() {
                     self.hosts[host].partitioned_until = self.now_ms() + ms;
-                    self.note("world", None, format!("partition host-{host} <-> manager for {ms}ms"));
-                }
-            }
-            Event::Sync { host } => {
-                if self.chaos() {
-                    for a in self.hosts[host].actors.clone() {
-                        self.actors[a].disk.sync();
-                    }
-                    self.after(self.profile.sync_interval_ms, Event::Sync { host });
+                    self.note("world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
                 }
             }
         }
@@ -393,10 +420,11 @@ impl World {
         let gap = self.rng.random_range(1..=self.op_gap_ms());
         self.after(gap, Event::ClientOp { client });
         let actor = self.rng.random_range(0..self.actors.len());
+        self.touched = Some(actor);
         let node = format!("client-{client}");
         let host = self.actors[actor].host;
         if !self.hosts[host].up || self.actors[actor].core.is_none() {
-            self.note(&node, Some(actor), "op rejected: host down".to_string());
+            self.note(&node, Some(actor), |_| "op rejected: host down".to_string());
             return;
         }
         let now = self.clock(Node::Host(host));
@@ -446,7 +474,7 @@ impl World {
             Ok(()) => String::new(),
             Err(e) => format!(" -> error: {e}"),
         };
-        self.note(&node, Some(actor), format!("{what}{outcome}"));
+        self.note(&node, Some(actor), |_| format!("{what}{outcome}"));
         self.pump(actor);
     }
 
@@ -468,7 +496,7 @@ impl World {
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), format!("load incarnation {incarnation}: S={}", rel(durable)));
+        self.note(&host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);
     }
 
@@ -480,7 +508,7 @@ impl World {
             let host = self.host_name(actor);
             match effect {
                 ActorEffect::Commit { id, batch } => {
-                    self.note(&host, Some(actor), format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
+                    self.note(&host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
                     let latency = self.draw(self.profile.commit_latency_ms);
                     let fail_before = self.chance(self.profile.commit_fail_before);
                     let fail_after = self.chance(self.profile.commit_fail_after);
@@ -491,13 +519,13 @@ impl World {
                 }
                 ActorEffect::Schedule { call, time, fence } => {
                     self.actors[actor].calls_in_flight += 1;
-                    self.note(&host, Some(actor), format!("sR#{}({}) fence={fence}", call.0, rel(time)));
+                    self.note(&host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
                     self.command_send(actor, inc, call, time, fence, 0);
                 }
                 ActorEffect::ArmResolved { arm, ok } => {
                     if let Some(ctx) = self.actors[actor].arm_waiters.remove(&arm) {
                         let outcome = if ok { Outcome::Canceled } else { Outcome::Failed { counted: false } };
-                        self.note(&host, Some(actor), format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
+                        self.note(&host, Some(actor), |_| format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
                         self.send_fire_result(actor, ctx, FireResult { outcome, report: None });
                     }
                 }
@@ -527,7 +555,7 @@ impl World {
     /// The actor broke (a failed commit or a rejected move-earlier): reset it from its disk.
     fn reset_actor(&mut self, actor: usize, why: &str) {
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), format!("reset: {why}"));
+        self.note(&host, Some(actor), |_| format!("reset: {why}"));
         self.abort_attempts(actor, 0);
         self.actors[actor].core = None;
         self.load_actor(actor);
@@ -562,14 +590,15 @@ impl World {
         let already_failed = self.actors[actor].failed_from.is_some_and(|f| f <= id);
         if already_failed || fail_before {
             self.actors[actor].failed_from.get_or_insert(id);
-            self.note(&host, Some(actor), format!("C#{} failed before applying", id.0));
+            self.note(&host, Some(actor), |_| format!("C#{} failed before applying", id.0));
             self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false });
             return;
         }
-        self.actors[actor].disk.apply(&batch).expect("apply a commit to the actor store");
+        let now = self.now_ms();
+        self.actors[actor].disk.apply(&batch, now).expect("apply a commit to the actor store");
         self.checker.durable_changed(actor, batch.alarm, false);
         let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
-        self.note(&host, Some(actor), format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
+        self.note(&host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
         self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
     }
 
@@ -578,7 +607,7 @@ impl World {
             return;
         }
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
+        self.note(&host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
         self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }
@@ -608,7 +637,7 @@ impl World {
         let applied = self.manager.core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
         let verdict = if applied { "applied" } else { "ignored (stale fence)" };
-        self.note("manager", Some(actor), format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
+        self.note("manager", Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
         if applied {
             self.checker.retries_reset(actor);
         }
@@ -642,7 +671,7 @@ impl World {
             return;
         }
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
+        self.note(&host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);
         slot.core.as_mut().expect("live").on_schedule_result(call, ok);
@@ -655,7 +684,7 @@ impl World {
         let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
         if !self.hosts[host].up || self.actors[actor].core.is_none() || self.partitioned(host) || busy {
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
-            self.note(&format!("host-{host}"), Some(actor), format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
+            self.note(&format!("host-{host}"), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
             self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result });
             return;
@@ -667,7 +696,7 @@ impl World {
         let name = format!("host-{host}");
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
-                self.note(&name, Some(actor), format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
+                self.note(&name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
                 self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
@@ -675,11 +704,11 @@ impl World {
                 self.after(wait, Event::HandlerStart { actor, inc });
             }
             Ok(ArmDecision::Cancel { arm }) => {
-                self.note(&name, Some(actor), format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
+                self.note(&name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
                 self.actors[actor].arm_waiters.insert(arm, ctx);
             }
             Err(e) => {
-                self.note(&name, Some(actor), format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
+                self.note(&name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
                 let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
                 self.send_fire_result(actor, ctx, result);
             }
@@ -702,7 +731,7 @@ impl World {
             Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
             _ => self.rng.random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
         };
-        self.note(&format!("host-{host}"), Some(actor), format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
+        self.note(&format!("host-{host}"), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
         self.after(duration, Event::HandlerEnd { actor, inc, behavior });
     }
 
@@ -756,7 +785,7 @@ impl World {
         core.end_turn();
         let succeeded = outcome == Outcome::Succeeded;
         core.handler_finished(succeeded);
-        self.note(&format!("host-{host}"), Some(actor), format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
+        self.note(&format!("host-{host}"), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
         if succeeded {
             self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
         } else {
@@ -792,7 +821,7 @@ impl World {
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
-                    self.note("manager", Some(index), format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
+                    self.note("manager", Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
                     let latency = self.draw(self.profile.link_latency_ms);
                     let epoch = self.manager.epoch;
                     self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
@@ -829,7 +858,7 @@ impl World {
             let actor = self.actor_index(&fire.actor);
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
-            self.note("manager", Some(actor), format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
+            self.note("manager", Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
             let latency = self.draw(self.profile.link_latency_ms);
             self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
         }
@@ -847,7 +876,7 @@ impl World {
         };
         self.checker.fire_result(actor, scheduled, failed, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
-        self.note("manager", Some(actor), format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
+        self.note("manager", Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
         let id = self.actors[actor].id.clone();
         let core = self.manager.core.as_mut().expect("manager up");
         core.on_fire_result(&id, scheduled, result, now, &mut self.manager.rng);
@@ -858,7 +887,7 @@ impl World {
         let host = self.actors[actor].host;
         let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.partitioned(host);
         if !reachable {
-            self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
+            self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             return;
         }
@@ -867,11 +896,11 @@ impl World {
         let fence = core.report().1;
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {
-                self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
+                self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
                 self.actors[actor].pending_abandons.push((epoch, scheduled, (keep, fence)));
             }
             Err(e) => {
-                self.note(&format!("host-{host}"), Some(actor), format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
+                self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
                 self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             }
         }
@@ -929,15 +958,16 @@ impl World {
                     return;
                 }
                 self.hosts[host].up = false;
-                self.note("world", None, format!("{kind}: host-{host}"));
+                self.note("world", None, |_| format!("{kind}: host-{host}"));
+                let now = self.now_ms();
                 for actor in self.hosts[host].actors.clone() {
                     self.abort_attempts(actor, DEATH_DETECTION_MS);
                     let slot = &mut self.actors[actor];
                     slot.core = None;
-                    if power && slot.disk.power_loss() {
+                    if power && slot.disk.power_loss(now) {
                         let d = slot.disk.shadow().alarm;
                         self.checker.durable_changed(actor, d, true);
-                        self.note("world", Some(actor), format!("unsynced commits lost: D={}", rel(d)));
+                        self.note("world", Some(actor), |_| format!("unsynced commits lost: D={}", rel(d)));
                     }
                 }
             }
@@ -950,7 +980,7 @@ impl World {
                 self.manager.core = None;
                 self.manager.ticks.clear();
                 // The metadata store is FULL, so a power loss loses no row.
-                self.note("world", None, format!("{kind}: manager"));
+                self.note("world", None, |_| format!("{kind}: manager"));
             }
         }
         let downtime = self.draw(self.profile.downtime_ms);
@@ -964,7 +994,7 @@ impl World {
                     return;
                 }
                 self.hosts[host].up = true;
-                self.note("world", None, format!("restart: host-{host}"));
+                self.note("world", None, |_| format!("restart: host-{host}"));
                 for actor in self.hosts[host].actors.clone() {
                     self.load_actor(actor);
                 }
@@ -975,7 +1005,7 @@ impl World {
                 }
                 self.manager.up = true;
                 let rows = if self.factory.manager_persists_rows() { self.manager.store.load().expect("load metadata rows") } else { Vec::new() };
-                self.note("world", None, format!("restart: manager ({} rows)", rows.len()));
+                self.note("world", None, |_| format!("restart: manager ({} rows)", rows.len()));
                 self.manager.core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
                 for actor in 0..self.actors.len() {
                     self.checker.retries_reset(actor); // R18: retry state lives in memory.
@@ -988,7 +1018,7 @@ impl World {
     /// The end of the chaos phase: faults off, every node up, partitions healed.
     pub fn heal(&mut self) {
         self.phase = Phase::Quiesce;
-        self.note("world", None, "heal: faults off, clients stopped, restarting every node".to_string());
+        self.note("world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
         for host in &mut self.hosts {
             host.partitioned_until = 0;
         }
@@ -996,6 +1026,7 @@ impl World {
         for host in 0..self.hosts.len() {
             self.restart(Node::Host(host));
         }
+        self.touched = None;
         self.check_step();
     }
 
@@ -1015,7 +1046,11 @@ impl World {
             return;
         }
         let at = self.now_ms();
-        for actor in 0..self.actors.len() {
+        let range = match self.touched.take() {
+            Some(actor) => actor..actor + 1,
+            None => 0..self.actors.len(),
+        };
+        for actor in range {
             let manager = self.manager_time(actor);
             let violation = self.checker.never_late(actor, &self.actors[actor].id.0, manager, at);
             if violation.is_some() {
@@ -1063,7 +1098,7 @@ impl World {
                 return;
             }
         }
-        self.note("world", None, "quiescent: every invariant holds".to_string());
+        self.note("world", None, |_| "quiescent: every invariant holds".to_string());
     }
 
     /// The world did not quiesce in time.
