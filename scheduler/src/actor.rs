@@ -142,8 +142,7 @@ impl ActorAlarms {
             effects: VecDeque::new(),
         };
         if durable.alarm.is_some() {
-            let sent = alarms.channel.submit(durable.alarm, None);
-            alarms.send(sent);
+            alarms.submit(durable.alarm, None);
         }
         alarms.check_local_invariants();
         alarms
@@ -283,8 +282,7 @@ impl ActorAlarms {
             // Move earlier: tell the manager before the commit (startPrecommitAlarmScheduling).
             self.channel.drop_parked();
             self.pending_commit = true;
-            let sent = self.channel.submit(self.alarm, Some(Waiter::PendingCommit));
-            self.send(sent);
+            self.submit(self.alarm, Some(Waiter::PendingCommit));
         } else {
             self.ship_commit();
         }
@@ -298,9 +296,7 @@ impl ActorAlarms {
         self.check_not_broken()?;
         assert!(!self.in_handler, "R9: one alarm handler at a time per actor");
         let stored = self.alarm;
-        // §2.3: "clean" is about the alarm only (S == LC); a KV-only commit in flight does not
-        // make a premature fire runnable (that would run the handler early, R8).
-        let clean = stored == self.last_confirmed;
+        let clean = self.alarm_is_clean();
         let overdue = stored.is_some_and(|s| s < now);
         let decision = if stored == Some(scheduled) || (clean && overdue) {
             ArmDecision::Run { deferred_delete: true } // #5764 for the overdue case.
@@ -312,8 +308,7 @@ impl ActorAlarms {
             self.next_arm += 1;
             let arm = ArmId(self.next_arm);
             self.channel.drop_parked();
-            let sent = self.channel.submit(stored, Some(Waiter::Arm(arm)));
-            self.send(sent);
+            self.submit(stored, Some(Waiter::Arm(arm)));
             return Ok(ArmDecision::Cancel { arm });
         };
         if let ArmDecision::Run { deferred_delete } = decision {
@@ -365,7 +360,7 @@ impl ActorAlarms {
             // handler's deferred delete, or its failure, settles the alarm instead.
             return Ok(self.report_value());
         }
-        let clean = self.alarm == self.last_confirmed; // B7: clear only a CLEAN S == T.
+        let clean = self.alarm_is_clean(); // B7: clear only a CLEAN S == T.
         if self.alarm == Some(scheduled) && clean {
             self.apply_alarm_to_base(None);
             self.note_write(WriteOptions::default());
@@ -380,6 +375,16 @@ impl ActorAlarms {
     /// durable value, so applying it cannot make the manager late.
     pub fn report_value(&self) -> AlarmTime {
         earliest(self.alarm, self.durable_floor())
+    }
+
+    /// §2.3 "clean": no write of the alarm is in flight. S equals LC, and every commit not yet
+    /// known durable (shipped or not) carries that same alarm. A KV-only commit keeps the
+    /// alarm clean, so a premature fire is still cancelled rather than run early (R8).
+    fn alarm_is_clean(&self) -> bool {
+        let newer = self.inflight_commits.range(CommitId(self.durable_commit.0 + 1)..);
+        self.alarm == self.last_confirmed
+            && newer.into_iter().all(|(_, c)| c.alarm == self.alarm)
+            && self.unshipped.as_ref().is_none_or(|b| b.alarm == self.alarm)
     }
 
     /// The earliest value that is durable or may become durable through a commit already
@@ -421,9 +426,7 @@ impl ActorAlarms {
         }
         // Move later after the commit, unless S changed since (workerd #5589, B2).
         if commit.version_before == self.alarm_version && fires_earlier(self.scheduled_no_later_than, commit.alarm) {
-            self.scheduled_no_later_than = commit.alarm;
-            let sent = self.channel.submit(commit.alarm, None);
-            self.send(sent);
+            self.submit(commit.alarm, None);
         }
         self.check_local_invariants();
     }
@@ -573,8 +576,7 @@ impl ActorAlarms {
         debug_assert!(self.pending_commit);
         if fires_earlier(self.alarm, self.scheduled_no_later_than) {
             // A merged turn moved the alarm earlier again: `while S < ASNLT: await sR(S)`.
-            let sent = self.channel.submit(self.alarm, Some(Waiter::PendingCommit));
-            self.send(sent);
+            self.submit(self.alarm, Some(Waiter::PendingCommit));
             return;
         }
         self.pending_commit = false;
@@ -590,6 +592,18 @@ impl ActorAlarms {
         self.next_commit += 1;
         self.inflight_commits.insert(id, InflightCommit { alarm: self.alarm, version_before: self.alarm_version });
         self.effects.push_back(ActorEffect::Commit { id, batch });
+    }
+
+    /// Offers a value to the manager. ASNLT covers it at once: from now on the manager may
+    /// end up holding it, so a later commit must not treat the manager as earlier than it
+    /// (a Cancel's reschedule to `none` in flight, then a move-later committed first, would
+    /// leave the manager at `none` while storage holds an alarm).
+    fn submit(&mut self, time: AlarmTime, waiter: Option<Waiter>) {
+        if fires_earlier(self.scheduled_no_later_than, time) {
+            self.scheduled_no_later_than = time;
+        }
+        let sent = self.channel.submit(time, waiter);
+        self.send(sent);
     }
 
     fn send(&mut self, sent: Option<InFlight>) {

@@ -1427,3 +1427,32 @@ fn deferred_delete_then_set_does_not_lose_alarm() {
     assert_eq!(h.get(), Some(2));
     h.assert_converged();
 }
+
+/// Found by the simulator (`deferred-delete-race`, seed 98): a Cancel's reschedule to `none`
+/// is still in flight when a client moves the alarm later. The move-later must not commit
+/// before that reschedule lands, or the manager ends at `none` while storage holds the alarm.
+#[test]
+fn arm_cancel_reschedule_in_flight_counts_as_the_latest_manager_time() {
+    let mut h = Harness::new();
+    h.set(5);
+    assert_eq!(h.take_calls(), ["sR(5)"]);
+    h.delete(); // merges into the commit waiting for sR(5)
+    h.complete("sR(5)");
+    assert_eq!(h.take_calls(), ["C"]); // the merged commit ships alarm = none
+    let ArmDecision::Cancel { arm } = h.arm(5) else { panic!("S = none is clean: cancel") };
+    assert_eq!(h.take_calls(), ["sR(none)"]);
+    h.set(10);
+    // The manager may end at none: 10 is a move earlier now, told before its commit.
+    assert!(h.take_calls().is_empty(), "no commit before the manager knows 10");
+    h.complete("C");
+    h.assert_never_late();
+    h.complete("sR(none)");
+    assert_eq!(h.arm_resolved(arm), Some(true));
+    assert_eq!(h.take_calls(), ["sR(10)"]);
+    h.complete("sR(10)");
+    assert_eq!(h.take_calls(), ["C"]);
+    h.settle();
+    h.assert_never_late();
+    h.assert_converged();
+    assert_eq!(h.manager_alarm(), Some(10));
+}

@@ -228,6 +228,17 @@ impl Checker {
         None
     }
 
+    /// R11 (B12): a successful handler set the alarm to `written`, but after it returned the
+    /// actor stores `kept`: the deferred delete erased the handler's own write, a lost alarm.
+    pub fn handler_write_kept(&self, actor: &str, written: Millis, kept: AlarmTime, at_ms: u64) -> Option<Violation> {
+        let message = format!(
+            "the handler set the alarm to {} but after it returned storage holds {}: the deferred delete erased the handler's write (R11)",
+            rel(Some(written)),
+            rel(kept)
+        );
+        self.violation(Invariant::NoLostAlarm, actor, at_ms, message)
+    }
+
     /// A bound the actor must respect (I3, PR #6383).
     pub fn bounded_commands(&self, actor: &str, outstanding: usize, in_flight: u32, at_ms: u64) -> Option<Violation> {
         if outstanding <= 2 && in_flight <= 1 {

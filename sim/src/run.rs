@@ -69,6 +69,11 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// The message of the last panic on this seed thread, if any.
+pub(crate) fn take_last_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow_mut().take())
+}
+
 /// Routes panics of seed threads into the run's report (a panicking scheduler is a finding,
 /// not a crash of the sweep). Other threads keep the default hook.
 fn install_panic_hook() {

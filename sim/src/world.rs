@@ -336,7 +336,16 @@ impl World {
         w.last_event_ms = w.now_ms();
         // Messages concern one actor; a manager or host event may concern any.
         w.touched = event.actor();
-        w.handle(event);
+        // A panic in the scheduler under test is a finding: record it and stop the run here,
+        // with the world's trace intact (and without madsim's own panic report).
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.handle(event)));
+        if handled.is_err() {
+            let message = crate::run::take_last_panic().unwrap_or_else(|| "panic".to_string());
+            let at_ms = w.now_ms();
+            let violation = Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") };
+            w.fail(Some(violation));
+            return;
+        }
         w.check_step();
     }
 
@@ -512,7 +521,10 @@ impl World {
                     let latency = self.draw(self.profile.commit_latency_ms);
                     let fail_before = self.chance(self.profile.commit_fail_before);
                     let fail_after = self.chance(self.profile.commit_fail_after);
-                    let apply_at = (self.now_ms() + latency).max(self.actors[actor].last_apply_ms);
+                    // Commits apply in order: strictly after the previous one, since events at the
+                    // same instant run in a seeded random order (two commits landing in the same
+                    // ms could otherwise apply out of order and leave D at the older value).
+                    let apply_at = (self.now_ms() + latency).max(self.actors[actor].last_apply_ms + 1);
                     self.actors[actor].last_apply_ms = apply_at;
                     let delay = apply_at - self.now_ms();
                     self.after(delay, Event::CommitApply { actor, inc, id, batch, fail_before, fail_after });
@@ -785,6 +797,18 @@ impl World {
         core.end_turn();
         let succeeded = outcome == Outcome::Succeeded;
         core.handler_finished(succeeded);
+        // R11 (B12): an alarm the handler itself set survives the handler's deferred delete.
+        let wrote = match behavior {
+            Behavior::Rearm(delay) => Some(now.saturating_add_ms(delay).max(now)),
+            Behavior::ContainerHeartbeat => Some(factory.exit_rearm(now, None, None).max(now)),
+            _ => None,
+        };
+        let kept = core.stored_alarm();
+        let erased = wrote.filter(|&t| succeeded && core.gate() != Gate::Broken && kept != Some(t));
+        if let Some(t) = erased {
+            let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
+            self.fail(violation);
+        }
         self.note(&format!("host-{host}"), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
         if succeeded {
             self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).

@@ -1,3 +1,12 @@
-//! The named scenarios, one file each.
+//! The named scenarios, one file per real case.
 
+pub mod abandon_vs_replacement;
+pub mod concurrent_rearm;
+pub mod deferred_delete_race;
+pub mod everything;
+pub mod mismatched_fire;
+pub mod move_later_coalescing;
+pub mod power_loss;
+pub mod restart_persistence;
+pub mod retry_backoff;
 pub mod standard;

@@ -1,0 +1,26 @@
+//! Everything at once: every fault, every client operation, every handler behaviour, on a
+//! smaller world than `standard` (6 actors, 20 simulated minutes) so seeds are short.
+
+use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
+use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec};
+
+pub fn spec() -> ScenarioSpec {
+    ScenarioSpec {
+        name: "everything",
+        description: "6 actors on 2 hosts, ~100 client operations over 20 simulated minutes, all faults, all operations",
+        hosts: 2,
+        actors_per_host: 3,
+        clients: 3,
+        ops: 100,
+        chaos_ms: 1_200_000,
+        quiesce_limit_ms: 3_600_000,
+        op_weights: MIXED_OPS,
+        handler_weights: MIXED_HANDLERS,
+        alarm_delay_ms: range(-2_000, 300_000),
+        handler_ms: range(1, 2_000),
+        faults: ALL_FAULTS,
+        durability: DurabilityChoice::Either,
+        invariants: ALL_INVARIANTS,
+        max_fires_per_second: 20,
+    }
+}

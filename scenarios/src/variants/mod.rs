@@ -1,0 +1,24 @@
+//! The bug library: scheduler variants that each re-introduce one historical bug (or one
+//! deliberate mistake), one file each. The simulator must find every one of them while the
+//! reference passes the same seeds (`scenarios/tests/bug_library.rs`).
+//!
+//! Variants never touch the reference code path: each wraps the reference cores through the
+//! hooks in [`support`] (or only overrides a factory default) and changes exactly what its
+//! bug got wrong.
+
+pub mod support;
+
+pub mod b10_cancel_without_reschedule;
+pub mod b12_deferred_delete_clobbers;
+pub mod b13_delete_erases_running;
+pub mod b16_container_spin;
+pub mod b1_deferred_delete_retry;
+pub mod b2_stale_move_later;
+pub mod b4_unbounded_chain;
+pub mod b5_parked_races_earlier;
+pub mod b7_abandon_unconditional;
+pub mod b8_abandon_drops_replacement;
+pub mod in_memory_manager;
+pub mod no_clock_recheck;
+pub mod notify_after_commit;
+pub mod retry_no_backoff;
