@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 ok, 1 a violation was found, 2 a usage error.
 
+mod bench_cmd;
 mod list_cmd;
 mod realtime_cmd;
 mod replay_cmd;
@@ -26,6 +27,8 @@ enum Command {
     Replay(replay_cmd::ReplayArgs),
     /// List the scenarios and scheduler variants.
     List(list_cmd::ListArgs),
+    /// Measure the simulator's speed (seeds/s, events/s against bare madsim).
+    Bench(bench_cmd::BenchArgs),
     /// Run the reference scheduler for real: system clock, on-disk SQLite in DIR.
     Realtime(realtime_cmd::RealtimeArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),
     };
     match result {

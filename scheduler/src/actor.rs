@@ -398,6 +398,19 @@ impl ActorAlarms {
             .fold(self.last_confirmed, earliest)
     }
 
+    /// The report a driver attaches to a handler outcome or sends as the `abandonAlarm` answer,
+    /// taken when the reply leaves (after the output gate opened, R11). Like every value the
+    /// actor hands the manager, it is covered by ASNLT from now on: the manager may adopt it,
+    /// so a later move must not assume the manager is earlier than it.
+    pub fn report(&mut self) -> (AlarmTime, Fence) {
+        let value = self.report_value();
+        if fires_earlier(self.scheduled_no_later_than, value) {
+            self.scheduled_no_later_than = value;
+        }
+        self.check_local_invariants();
+        (value, self.report_fence())
+    }
+
     /// The fence for [`ActorAlarms::report_value`].
     pub fn report_fence(&self) -> Fence {
         self.channel.report_fence()

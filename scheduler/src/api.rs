@@ -30,8 +30,9 @@ pub trait ActorScheduler {
     fn arm_alarm_handler(&mut self, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError>;
     fn handler_finished(&mut self, succeeded: bool);
     fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError>;
-    /// The value (and fence) to attach to a handler outcome or an abandon answer.
-    fn report(&self) -> (AlarmTime, Fence);
+    /// The value (and fence) to attach to a handler outcome or to send as the abandon answer,
+    /// taken when the reply leaves, after the output gate opened (R11, R16).
+    fn report(&mut self) -> (AlarmTime, Fence);
     fn on_commit_result(&mut self, id: CommitId, ok: bool);
     fn on_schedule_result(&mut self, call: CallId, ok: bool);
     fn poll_effect(&mut self) -> Option<ActorEffect>;
@@ -134,8 +135,8 @@ impl ActorScheduler for ActorAlarms {
     fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
         ActorAlarms::abandon_alarm(self, scheduled)
     }
-    fn report(&self) -> (AlarmTime, Fence) {
-        (self.report_value(), self.report_fence())
+    fn report(&mut self) -> (AlarmTime, Fence) {
+        ActorAlarms::report(self)
     }
     fn on_commit_result(&mut self, id: CommitId, ok: bool) {
         ActorAlarms::on_commit_result(self, id, ok)

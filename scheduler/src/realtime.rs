@@ -203,8 +203,8 @@ impl RealtimeNode {
                 let resolved = self.pump(&id);
                 let ok = resolved.get(&arm).copied().expect("a real link resolves a Cancel at once");
                 if ok {
-                    let alarms = &self.actors[&id];
-                    FireResult { outcome: Outcome::Canceled, report: Some((alarms.report_value(), alarms.report_fence())) }
+                    let alarms = self.actors.get_mut(&id).expect("loaded");
+                    FireResult { outcome: Outcome::Canceled, report: Some(alarms.report()) }
                 } else {
                     FireResult { outcome: Outcome::Failed { counted: false }, report: None }
                 }
@@ -221,10 +221,10 @@ impl RealtimeNode {
     ///
     /// R11: report only after the output gate opens, so the manager never reads a stale
     /// value. The pump completed every commit, so the gate is open unless a commit failed.
-    fn run_result(&self, actor: &ActorId, ok: bool) -> FireResult {
-        let alarms = &self.actors[actor];
+    fn run_result(&mut self, actor: &ActorId, ok: bool) -> FireResult {
+        let alarms = self.actors.get_mut(actor).expect("loaded");
         match alarms.gate() {
-            Gate::Open if ok => FireResult { outcome: Outcome::Succeeded, report: Some((alarms.report_value(), alarms.report_fence())) },
+            Gate::Open if ok => FireResult { outcome: Outcome::Succeeded, report: Some(alarms.report()) },
             // No report with a failure: the alarm keeps its value, and a report (a newer
             // fence) during the backoff would replace the pending retry (R17).
             Gate::Open => FireResult { outcome: Outcome::Failed { counted: true }, report: None },
@@ -242,9 +242,11 @@ impl RealtimeNode {
         self.ensure_loaded(actor)?;
         let kept = self.actors.get_mut(actor).expect("loaded above").abandon_alarm(scheduled);
         self.pump(actor);
-        let alarms = &self.actors[actor];
+        let alarms = self.actors.get_mut(actor).expect("loaded above");
+        // R16: the answer is the actor's report once its writes are durable (the pump above
+        // completed them), not the value `abandon_alarm` saw at call time.
         let answer = match kept {
-            Ok(kept) if !alarms.is_broken() => Ok((kept, alarms.report_fence())),
+            Ok(_) if !alarms.is_broken() => Ok(alarms.report()),
             _ => Err(()),
         };
         let now = self.clock.now();

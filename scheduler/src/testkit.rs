@@ -331,7 +331,9 @@ impl Harness {
             Gate::Blocked { .. } => {}
             Gate::Broken => self.held_answer = None,
             Gate::Open => {
-                if let Some((time, fence)) = self.held_answer.take() {
+                if let Some((_, _)) = self.held_answer.take() {
+                    // The answer is the actor's report when the reply leaves (R16).
+                    let (time, fence) = self.actor.report();
                     if fence > self.manager.1 {
                         self.manager = (time, fence);
                     }

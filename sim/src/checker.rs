@@ -60,6 +60,10 @@ pub struct ActorCheck {
     pub last_served: AlarmTime,
     /// I1 is suspended after a power loss rolled D back, until the manager catches up.
     pub i1_suspended: bool,
+    /// The rolled-back actor has not been reloaded yet: commands its dead incarnation sent
+    /// before the rollback may still land (and set the manager later than D) until the new
+    /// incarnation re-announces, so catching up before the reload does not end the suspension.
+    pub awaiting_reload: bool,
     fire_times: VecDeque<u64>,
     retry: Option<RetryTrack>,
 }
@@ -96,7 +100,13 @@ impl Checker {
         check.durable = durable;
         if rolled_back {
             check.i1_suspended = true;
+            check.awaiting_reload = true;
         }
+    }
+
+    /// A new incarnation of the actor loaded from its disk.
+    pub fn actor_loaded(&mut self, index: usize) {
+        self.actors[index].awaiting_reload = false;
     }
 
     /// I1 after a step: the manager never fires later than durable storage.
@@ -104,7 +114,7 @@ impl Checker {
         let check = &mut self.actors[index];
         let late = fires_earlier(check.durable, manager);
         if check.i1_suspended {
-            if !late {
+            if !late && !check.awaiting_reload {
                 check.i1_suspended = false;
             }
             return None;

@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod sweep;
 pub mod trace;
 pub mod world;
+pub mod yardstick;
 
 pub use checker::Violation;
 pub use run::{run_seed, run_seed_traced, RunReport};

@@ -151,7 +151,7 @@ struct ActorSlot {
     /// Abandon answers waiting for the output gate: the manager must not drop its entry
     /// before the actor's `S = none` is durable (R16; otherwise I1 breaks, and a failed
     /// commit would lose the alarm).
-    pending_abandons: Vec<(u64, Millis, (AlarmTime, Fence))>,
+    pending_abandons: Vec<(u64, Millis)>,
 }
 
 struct ManagerNode {
@@ -504,6 +504,7 @@ impl World {
         self.fail(violation);
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
+        self.checker.actor_loaded(actor);
         let host = self.host_name(actor);
         self.note(&host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);
@@ -552,10 +553,13 @@ impl World {
             Gate::Broken => self.reset_actor(actor, "output gate broken"),
             Gate::Open => {
                 for ctx in std::mem::take(&mut self.actors[actor].pending_reports) {
-                    let report = self.actors[actor].core.as_ref().map(|c| c.report());
+                    let report = self.actors[actor].core.as_mut().map(|c| c.report());
                     self.send_fire_result(actor, ctx, FireResult { outcome: Outcome::Succeeded, report });
                 }
-                for (epoch, scheduled, answer) in std::mem::take(&mut self.actors[actor].pending_abandons) {
+                for (epoch, scheduled) in std::mem::take(&mut self.actors[actor].pending_abandons) {
+                    // The answer is the actor's report as the reply leaves (R16), never a
+                    // value frozen at call time that newer writes may have overtaken.
+                    let answer = self.actors[actor].core.as_mut().expect("gate open").report();
                     let latency = self.draw(self.profile.link_latency_ms);
                     self.after(latency, Event::AbandonResult { epoch, actor, scheduled, answer: Ok(answer) });
                 }
@@ -579,7 +583,7 @@ impl World {
         let mut ctxs: Vec<FireCtx> = slot.handler.take().map(|h| h.ctx).into_iter().collect();
         ctxs.extend(std::mem::take(&mut slot.arm_waiters).into_values());
         ctxs.append(&mut slot.pending_reports);
-        for (epoch, scheduled, _) in std::mem::take(&mut slot.pending_abandons) {
+        for (epoch, scheduled) in std::mem::take(&mut slot.pending_abandons) {
             self.after(delay_ms, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
         }
         for ctx in ctxs {
@@ -916,12 +920,10 @@ impl World {
             return;
         }
         let core = self.actors[actor].core.as_mut().expect("checked");
-        // The fence is taken now: anything the actor sends after this call outranks the answer.
-        let fence = core.report().1;
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {
                 self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
-                self.actors[actor].pending_abandons.push((epoch, scheduled, (keep, fence)));
+                self.actors[actor].pending_abandons.push((epoch, scheduled));
             }
             Err(e) => {
                 self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));

@@ -35,12 +35,12 @@ pub fn spec() -> ScenarioSpec {
             container_heartbeat: 0,
             abort: 50,
         },
-        alarm_delay_ms: range(0, 240_000),
+        alarm_delay_ms: range(0, 60_000),
         handler_ms: range(1, 2_000),
         faults: FaultBounds {
             enable_probability: 0.8,
-            manager_crashes_per_hour: range(20.0, 60.0),
-            downtime_ms: range(500, 5_000),
+            manager_crashes_per_hour: range(60.0, 200.0),
+            downtime_ms: range(200, 3_000),
             commit_latency_ms: range(1, 20),
             link_latency_ms: range(200, 3_000),
             ..NO_FAULTS

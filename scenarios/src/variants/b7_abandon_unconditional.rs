@@ -11,21 +11,36 @@
 //! alarm) stays in storage with no manager entry.
 
 use super::support::{ActorHooks, Parts, Wrapped};
-use alarmsim_scheduler::{AlarmError, AlarmTime, Millis, WriteOptions};
+use alarmsim_scheduler::{AlarmError, AlarmTime, Fence, Millis, WriteOptions};
 
 #[derive(Debug, Default)]
-pub struct Hooks;
+pub struct Hooks {
+    /// Abandon answers still to be sent: each says "none".
+    answers: u32,
+}
 
 impl ActorHooks for Hooks {
     fn abandon(&mut self, x: &mut Parts, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
-        if x.inner.is_broken() || x.inner.in_handler() {
-            return x.inner.abandon_alarm(scheduled).map(|_| None);
+        if x.inner.is_broken() {
+            return x.inner.abandon_alarm(scheduled);
         }
-        if x.inner.stored_alarm() == Some(scheduled) {
+        if !x.inner.in_handler() && x.inner.stored_alarm() == Some(scheduled) {
             x.inner.delete_alarm(WriteOptions::default())?;
             x.inner.end_turn();
         }
+        self.answers += 1;
         Ok(None)
+    }
+
+    fn report(&mut self, x: &mut Parts) -> (AlarmTime, Fence) {
+        let report = x.inner.report();
+        if self.answers > 0 {
+            // The abandon answer, taken as the reply leaves (after any handler report of the
+            // same gate opening): "none", whatever storage holds.
+            self.answers -= 1;
+            return (None, report.1);
+        }
+        report
     }
 }
 
@@ -34,6 +49,6 @@ crate::variant_factory! {
     B7AbandonUnconditional,
     name: "b7-abandon-unconditional",
     description: "B7 (workerd #6396): abandonAlarm answers none regardless of S == T / clean, so the manager drops a replacement or dirty alarm that storage keeps",
-    actor: |inner| Wrapped::new(inner, Hooks),
+    actor: |inner| Wrapped::new(inner, Hooks::default()),
     manager: |inner| inner,
 }

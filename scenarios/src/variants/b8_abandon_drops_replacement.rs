@@ -21,7 +21,8 @@ pub struct Hooks {
 impl ManagerHooks for Hooks {
     fn on_abandon_result(&mut self, inner: &mut ManagerCore, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
         // While abandoning, the manager's time is the queued replacement if there is one.
-        let replaced = inner.status(actor) == Some(Status::Abandoning) && inner.effective_time(actor) != Some(scheduled);
+        let queued = inner.effective_time(actor);
+        let replaced = inner.status(actor) == Some(Status::Abandoning) && queued.is_some() && queued != Some(scheduled);
         inner.on_abandon_result(actor, scheduled, answer, now);
         if replaced {
             self.wipe = Some(actor.clone());

@@ -199,8 +199,8 @@ pub trait ActorHooks: 'static {
     fn schedule_result(&mut self, x: &mut Parts, call: CallId, sent: Option<Sent>, ok: bool) {
         forward_result(x, call, sent, ok);
     }
-    fn report(&self, x: &Parts) -> (AlarmTime, Fence) {
-        (x.inner.report_value(), x.inner.report_fence())
+    fn report(&mut self, x: &mut Parts) -> (AlarmTime, Fence) {
+        x.inner.report()
     }
     /// Commands in flight plus queued, as the variant honestly counts them.
     fn commands_outstanding(&self, x: &Parts) -> usize {
@@ -296,8 +296,8 @@ impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
         self.drain(Ctx::Abandon);
         r
     }
-    fn report(&self) -> (AlarmTime, Fence) {
-        self.hooks.report(&self.parts)
+    fn report(&mut self) -> (AlarmTime, Fence) {
+        self.hooks.report(&mut self.parts)
     }
     fn on_commit_result(&mut self, id: CommitId, ok: bool) {
         self.hooks.commit_result(&mut self.parts, id, ok);
