@@ -5,6 +5,7 @@
 mod bench_cmd;
 mod list_cmd;
 mod realtime_cmd;
+mod regressions;
 mod replay_cmd;
 mod select;
 mod sweep_cmd;

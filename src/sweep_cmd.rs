@@ -1,6 +1,7 @@
 //! `alarmsim sweep`: the main job. Runs the scenario suite over a seed range, shows progress,
 //! then prints a summary table (or JSON). Exit 0: no violation; 1: any violation.
 
+use crate::regressions;
 use crate::select;
 use alarmsim_scheduler::api::SchedulerFactory;
 use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec};
@@ -40,6 +41,10 @@ pub struct SweepArgs {
     /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
+    /// Append every failing seed to this regression file (created if missing; entries
+    /// already present are skipped; see tests/regressions.txt).
+    #[arg(long, value_name = "FILE")]
+    save_regressions: Option<std::path::PathBuf>,
 }
 
 /// One failing seed in the summary.
@@ -76,6 +81,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let factory = select::variant(args.variant.as_deref())?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let end = args.start_seed.checked_add(args.seeds).ok_or_else(|| select::UsageError(format!("--start-seed {} plus --seeds {} overflows u64", args.start_seed, args.seeds)))?;
+    if let Some(file) = &args.save_regressions {
+        regressions::check_appendable(file).map_err(|e| select::UsageError(format!("--save-regressions: {e}")))?;
+    }
     let total = args.seeds * scenarios.len() as u64;
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
@@ -129,6 +137,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let failed = summaries.iter().any(|s| !s.failures.is_empty());
+    if let Some(file) = &args.save_regressions {
+        save_regressions(file, &summaries)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
     } else {
@@ -139,6 +150,26 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("{}", if failed { "result: VIOLATIONS FOUND" } else { "result: no violations" });
     }
     Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
+}
+
+/// Appends every failing seed (violations only, not nondeterminism) to the regression file.
+fn save_regressions(file: &std::path::Path, summaries: &[ScenarioSummary]) -> anyhow::Result<()> {
+    let entries: Vec<regressions::Entry> = summaries
+        .iter()
+        .flat_map(|s| {
+            s.failures.iter().filter(|f| f.invariant != "determinism").map(|f| regressions::Entry {
+                scenario: s.scenario.clone(),
+                variant: s.variant.clone(),
+                seed: f.seed,
+                // `# <invariant>: <message>` (the message already names the invariant).
+                comment: if f.message.starts_with(&f.invariant) { f.message.clone() } else { format!("{}: {}", f.invariant, f.message) },
+                line: 0,
+            })
+        })
+        .collect();
+    let added = regressions::append(file, &entries)?;
+    eprintln!("--save-regressions: {added} new entries appended to {} ({} failing seeds)", file.display(), entries.len());
+    Ok(())
 }
 
 fn progress_bar(total: u64, hidden: bool) -> ProgressBar {

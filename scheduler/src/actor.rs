@@ -408,12 +408,13 @@ impl ActorAlarms {
             self.scheduled_no_later_than = value;
         }
         self.check_local_invariants();
-        (value, self.report_fence())
+        (value, self.channel.next_report_fence())
     }
 
-    /// The fence for [`ActorAlarms::report_value`].
-    pub fn report_fence(&self) -> Fence {
-        self.channel.report_fence()
+    /// The fence of the newest command or report this actor handed out (a variant that sends
+    /// commands of its own ranks them just above it).
+    pub fn latest_fence(&self) -> Fence {
+        self.channel.latest_fence()
     }
 
     // ----- completions ---------------------------------------------------------------------

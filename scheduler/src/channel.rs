@@ -41,6 +41,8 @@ pub struct ManagerChannel {
     queued: Option<Queued>,
     incarnation: u64,
     next_seq: u64,
+    /// Reports handed out since command `next_seq` was issued.
+    reports: u32,
     next_call: u64,
 }
 
@@ -57,9 +59,15 @@ impl ManagerChannel {
         self.queued.as_ref()
     }
 
-    /// The fence a value computed now must carry: it ranks after every command issued so far.
-    pub fn report_fence(&self) -> Fence {
-        Fence::report(self.incarnation, self.next_seq)
+    /// The fence of the newest command or report handed out so far.
+    pub fn latest_fence(&self) -> Fence {
+        Fence { incarnation: self.incarnation, seq: self.next_seq, report: self.reports }
+    }
+
+    /// A fence for a value computed now: it ranks after every command and report so far.
+    pub fn next_report_fence(&mut self) -> Fence {
+        self.reports += 1;
+        Fence::nth_report(self.incarnation, self.next_seq, self.reports)
     }
 
     /// Offers a value to the manager. Returns the command to send now, if the channel is idle.
@@ -103,6 +111,7 @@ impl ManagerChannel {
     fn issue(&mut self, time: AlarmTime, waiters: Vec<Waiter>) -> InFlight {
         assert!(self.in_flight.is_none(), "I3: at most one schedule command in flight");
         self.next_seq += 1;
+        self.reports = 0;
         self.next_call += 1;
         let sent = InFlight {
             call: CallId(self.next_call),

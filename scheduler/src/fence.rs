@@ -14,13 +14,15 @@ use serde::{Deserialize, Serialize};
 ///   incarnation sent is older than anything the new one sends.
 /// - `seq` grows with each schedule command of one incarnation (I3: commands are issued
 ///   in order and at most one is in flight).
-/// - `report` is 1 for values attached to a handler outcome or an abandon answer: they are
-///   computed after command `seq` was issued, so they rank just above it.
+/// - `report` numbers the values attached to handler outcomes and abandon answers since
+///   command `seq` (0 for the command itself): they are computed after it was issued, so
+///   they rank above it, and each later report ranks above the earlier ones (two reports
+///   between the same commands may carry different values; the newer must win).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Fence {
     pub incarnation: u64,
     pub seq: u64,
-    pub report: u8,
+    pub report: u32,
 }
 
 impl Fence {
@@ -28,13 +30,23 @@ impl Fence {
         Fence { incarnation, seq, report: 0 }
     }
 
+    /// The first report after command `seq`.
     pub fn report(incarnation: u64, seq: u64) -> Fence {
-        Fence { incarnation, seq, report: 1 }
+        Fence::nth_report(incarnation, seq, 1)
+    }
+
+    /// The `n`-th report after command `seq` (`n ≥ 1`).
+    pub fn nth_report(incarnation: u64, seq: u64, n: u32) -> Fence {
+        assert!(n >= 1, "report numbers start at 1");
+        Fence { incarnation, seq, report: n }
     }
 }
 
 impl std::fmt::Display for Fence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}{}", self.incarnation, self.seq, if self.report == 1 { "r" } else { "" })
+        match self.report {
+            0 => write!(f, "{}.{}", self.incarnation, self.seq),
+            n => write!(f, "{}.{}r{}", self.incarnation, self.seq, n),
+        }
     }
 }

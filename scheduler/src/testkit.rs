@@ -196,7 +196,7 @@ impl Harness {
     /// the gate breaks first the reply is lost and the manager keeps its alarm.
     pub fn abandon(&mut self, scheduled: i64) -> Result<Option<i64>, AlarmError> {
         let kept = self.actor.abandon_alarm(Millis(scheduled))?;
-        self.held_answer = Some((kept, self.actor.report_fence()));
+        self.held_answer = Some((kept, self.actor.latest_fence()));
         self.pump();
         Ok(kept.map(|t| t.0))
     }

@@ -15,6 +15,7 @@
 
 pub mod checker;
 pub mod disk;
+pub mod plan;
 pub mod profile;
 pub mod run;
 pub mod scenario;
@@ -24,5 +25,6 @@ pub mod world;
 pub mod yardstick;
 
 pub use checker::Violation;
-pub use run::{run_seed, run_seed_traced, RunReport};
+pub use plan::Plan;
+pub use run::{run_plan, run_seed, run_seed_traced, RunReport};
 pub use scenario::{Invariant, ScenarioSpec};

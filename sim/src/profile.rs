@@ -6,10 +6,10 @@ use crate::scenario::{DurabilityChoice, Range, ScenarioSpec};
 use alarmsim_scheduler::Durability;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything about one seed's world that is not the workload's individual choices.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultProfile {
     pub durability: Durability,
     pub host_crashes_per_hour: f64,

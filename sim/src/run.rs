@@ -5,6 +5,7 @@
 //! a different `HashMap` order for the same seed.
 
 use crate::checker::Violation;
+use crate::plan::Plan;
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::trace::Trace;
@@ -22,6 +23,8 @@ pub struct RunReport {
     pub variant: String,
     pub seed: u64,
     pub profile: FaultProfile,
+    /// The plan the run executed (generated from the seed, or given).
+    pub plan: Plan,
     pub violation: Option<Violation>,
     pub trace: Trace,
     /// Events the world handled.
@@ -106,17 +109,26 @@ pub fn run_seed(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u
 /// Runs one seed; with `keep_trace` false the trace stays empty (the run is otherwise
 /// identical, so a failing seed can be replayed with the trace on).
 pub fn run_seed_traced(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
+    let plan = Plan::generate(spec, factory.name(), seed);
+    run_plan(spec, factory, plan, keep_trace)
+}
+
+/// Runs a plan (its seed drives the per-actor random streams and the executor).
+pub fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
     install_panic_hook();
     let spec = spec.clone();
+    let seed = plan.seed;
     std::thread::Builder::new()
         .name(format!("{SEED_THREAD}{seed}"))
-        .spawn(move || run_on_fresh_thread(spec, factory, seed, keep_trace))
+        .spawn(move || run_on_fresh_thread(spec, factory, plan, keep_trace))
         .expect("spawn a seed thread")
         .join()
         .expect("a seed thread reports instead of panicking")
 }
 
-fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    let seed = plan.seed;
+    let kept_plan = plan.clone();
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
     let world_slot: Rc<RefCell<Option<Rc<RefCell<World>>>>> = Rc::new(RefCell::new(None));
     let slot = world_slot.clone();
@@ -124,7 +136,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, s
     let scenario = spec.name.to_string();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async move {
-            let world = World::new(spec, factory, seed, keep_trace);
+            let world = World::new(spec, factory, plan, keep_trace);
             *slot.borrow_mut() = Some(world.clone());
             drive(&world).await;
         })
@@ -145,6 +157,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, s
         variant,
         seed,
         profile: w.profile.clone(),
+        plan: kept_plan,
         violation: w.violation.clone(),
         trace: std::mem::take(&mut w.trace),
         events: w.events_handled,

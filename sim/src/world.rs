@@ -11,6 +11,7 @@
 
 use crate::checker::{rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
+use crate::plan::{pick, Action, Node, Op, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::trace::{Trace, TraceEvent};
@@ -49,12 +50,6 @@ pub enum Phase {
     Done,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node {
-    Manager,
-    Host(usize),
-}
-
 /// What an alarm handler does this time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behavior {
@@ -70,7 +65,8 @@ pub enum Behavior {
 /// One thing that happens at one instant.
 #[derive(Clone, Debug)]
 pub enum Event {
-    ClientOp { client: u32 },
+    /// Step `index` of the plan.
+    Step { index: usize },
     CommitApply { actor: usize, inc: u64, id: CommitId, batch: CommitBatch, fail_before: bool, fail_after: bool },
     CommitAck { actor: usize, inc: u64, id: CommitId, ok: bool },
     CommandSend { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32 },
@@ -83,9 +79,7 @@ pub enum Event {
     FireResultArrive { epoch: u64, actor: usize, scheduled: Millis, result: FireResult },
     AbandonArrive { epoch: u64, actor: usize, scheduled: Millis },
     AbandonResult { epoch: u64, actor: usize, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()> },
-    Crash { node: Node, power: bool },
     Restart { node: Node },
-    PartitionStart { host: usize, ms: u64 },
 }
 
 impl Event {
@@ -103,13 +97,13 @@ impl Event {
             | Event::FireResultArrive { actor, .. }
             | Event::AbandonArrive { actor, .. }
             | Event::AbandonResult { actor, .. } => Some(actor),
-            Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. } => None,
+            Event::Step { .. } | Event::ManagerTick { .. } | Event::Restart { .. } => None,
         }
     }
 
     /// Messages and handler steps: the world is not quiescent while any is pending.
     fn in_flight(&self) -> bool {
-        !matches!(self, Event::ClientOp { .. } | Event::ManagerTick { .. } | Event::Crash { .. } | Event::Restart { .. } | Event::PartitionStart { .. })
+        !matches!(self, Event::Step { .. } | Event::ManagerTick { .. } | Event::Restart { .. })
     }
 }
 
@@ -171,7 +165,10 @@ pub struct World {
     pub profile: FaultProfile,
     pub seed: u64,
     factory: Arc<dyn SchedulerFactory>,
-    rng: ChaCha8Rng,
+    /// One random stream per actor, for everything that happens to that actor's messages and
+    /// handlers: removing a plan step for one actor leaves the others' draws unchanged.
+    actor_rngs: Vec<ChaCha8Rng>,
+    steps: Vec<Step>,
     pub phase: Phase,
     hosts: Vec<Host>,
     actors: Vec<ActorSlot>,
@@ -179,7 +176,6 @@ pub struct World {
     pub trace: Trace,
     checker: Checker,
     pub violation: Option<Violation>,
-    ops_left: u32,
     in_flight: u64,
     pub events_handled: u64,
     /// Events recorded (whether or not their text was kept).
@@ -195,9 +191,10 @@ pub struct World {
 
 impl World {
     /// Builds the world for `seed` (inside a madsim runtime).
-    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> Rc<RefCell<World>> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let profile = FaultProfile::draw(&spec, &mut rng);
+    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> Rc<RefCell<World>> {
+        let seed = plan.seed;
+        let profile: FaultProfile = plan.profile;
+        let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, u64::MAX));
         let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, partitioned_until: 0, actors: Vec::new() }).collect();
         let mut actors = Vec::new();
         let sync_phases: Vec<u64> = (0..spec.hosts).map(|_| rng.random_range(0..profile.sync_interval_ms)).collect();
@@ -231,13 +228,14 @@ impl World {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6d61_6e61_6765_7221),
         };
         let checker = Checker::new(&spec, RetryPolicy::default());
-        let ops_left = spec.ops;
+        let actor_rngs = (0..actors.len()).map(|a| ChaCha8Rng::seed_from_u64(stream_seed(seed, a as u64))).collect();
         let world = World {
             spec,
             profile,
             seed,
             factory,
-            rng,
+            actor_rngs,
+            steps: plan.steps,
             phase: Phase::Chaos,
             hosts,
             actors,
@@ -245,7 +243,6 @@ impl World {
             trace: Trace::default(),
             checker,
             violation: None,
-            ops_left,
             in_flight: 0,
             events_handled: 0,
             trace_count: 0,
@@ -260,23 +257,17 @@ impl World {
         world
     }
 
-    /// Loads every actor and schedules the clients, the faults and the syncs.
+    /// Loads every actor and schedules the plan's steps.
     pub fn start(&mut self) {
         self.note("world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
         self.note("world", None, |w| format!("profile {}", w.profile.describe()));
         for actor in 0..self.actors.len() {
             self.load_actor(actor);
         }
-        let chaos = self.spec.chaos_ms;
-        for client in 0..self.spec.clients {
-            let first = self.rng.random_range(0..=self.op_gap_ms());
-            self.after(first, Event::ClientOp { client });
+        for index in 0..self.steps.len() {
+            let at = self.steps[index].at_ms;
+            self.after(at, Event::Step { index });
         }
-        for host in 0..self.hosts.len() {
-            self.schedule_faults(Node::Host(host), self.profile.host_crashes_per_hour, chaos);
-            self.schedule_partitions(host, chaos);
-        }
-        self.schedule_faults(Node::Manager, self.profile.manager_crashes_per_hour, chaos);
     }
 
     /// Simulated ms since the start.
@@ -374,17 +365,14 @@ impl World {
         }
     }
 
-    fn draw(&mut self, range: (u64, u64)) -> u64 {
-        self.rng.random_range(range.0..=range.1)
+    /// A draw from `actor`'s stream.
+    fn draw(&mut self, actor: usize, range: (u64, u64)) -> u64 {
+        self.actor_rngs[actor].random_range(range.0..=range.1)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
-        self.chaos() && p > 0.0 && self.rng.random_bool(p.min(1.0))
-    }
-
-    fn op_gap_ms(&self) -> u64 {
-        let per_client = (self.spec.ops / self.spec.clients.max(1)).max(1) as u64;
-        (2 * self.spec.chaos_ms / per_client).max(1)
+    /// A fault that strikes `actor`'s message with probability `p` (never after the heal).
+    fn chance(&mut self, actor: usize, p: f64) -> bool {
+        self.chaos() && p > 0.0 && self.actor_rngs[actor].random_bool(p.min(1.0))
     }
 
     fn partitioned(&self, host: usize) -> bool {
@@ -395,7 +383,7 @@ impl World {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::ClientOp { client } => self.client_op(client),
+            Event::Step { index } => self.step(index),
             Event::CommitApply { actor, inc, id, batch, fail_before, fail_after } => self.commit_apply(actor, inc, id, batch, fail_before, fail_after),
             Event::CommitAck { actor, inc, id, ok } => self.commit_ack(actor, inc, id, ok),
             Event::CommandSend { actor, inc, call, time, fence, attempt } => self.command_send(actor, inc, call, time, fence, attempt),
@@ -408,27 +396,27 @@ impl World {
             Event::FireResultArrive { epoch, actor, scheduled, result } => self.fire_result_arrive(epoch, actor, scheduled, result),
             Event::AbandonArrive { epoch, actor, scheduled } => self.abandon_arrive(epoch, actor, scheduled),
             Event::AbandonResult { epoch, actor, scheduled, answer } => self.abandon_result(epoch, actor, scheduled, answer),
-            Event::Crash { node, power } => self.crash(node, power),
             Event::Restart { node } => self.restart(node),
-            Event::PartitionStart { host, ms } => {
-                if self.chaos() {
-                    self.hosts[host].partitioned_until = self.now_ms() + ms;
-                    self.note("world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
-                }
-            }
         }
     }
 
     // ----- clients ---------------------------------------------------------------------------
 
-    fn client_op(&mut self, client: u32) {
-        if !self.chaos() || self.ops_left == 0 {
-            return;
+    fn step(&mut self, index: usize) {
+        if !self.chaos() {
+            return; // Steps belong to the chaos phase.
         }
-        self.ops_left -= 1;
-        let gap = self.rng.random_range(1..=self.op_gap_ms());
-        self.after(gap, Event::ClientOp { client });
-        let actor = self.rng.random_range(0..self.actors.len());
+        match self.steps[index].action.clone() {
+            Action::Op { client, actor, op } => self.client_op(client, actor, op),
+            Action::Crash { node, power, downtime_ms } => self.crash(node, power, downtime_ms),
+            Action::Partition { host, ms } => {
+                self.hosts[host].partitioned_until = self.now_ms() + ms;
+                self.note("world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
+            }
+        }
+    }
+
+    fn client_op(&mut self, client: u32, actor: usize, op: Op) {
         self.touched = Some(actor);
         let node = format!("client-{client}");
         let host = self.actors[actor].host;
@@ -437,46 +425,39 @@ impl World {
             return;
         }
         let now = self.clock(Node::Host(host));
-        let w = self.spec.op_weights;
-        let weights = [w.set_alarm, w.delete_alarm, w.get_alarm, w.put, w.set_and_put, w.set_twice, w.delete_all, w.schedule_next];
-        let kind = pick(&mut self.rng, &weights);
-        let delay = self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi);
-        let delay2 = self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi);
-        let key = format!("k{}", self.rng.random_range(0..4));
         let value = self.events_handled.to_le_bytes().to_vec();
-        let delete_alarm = self.rng.random_bool(0.5);
         let factory = self.factory.clone();
         let opts = WriteOptions::default();
         let core = self.actors[actor].core.as_mut().expect("checked above");
-        let (what, result) = match kind {
-            0 => (format!("setAlarm({})", rel(Some(now.saturating_add_ms(delay)))), core.set_alarm(now.saturating_add_ms(delay), now, opts)),
-            1 => ("deleteAlarm()".to_string(), core.delete_alarm(opts)),
-            2 => match core.get_alarm() {
+        let (what, result) = match op {
+            Op::SetAlarm { delay_ms } => {
+                let t = now.saturating_add_ms(delay_ms);
+                (format!("setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts))
+            }
+            Op::DeleteAlarm => ("deleteAlarm()".to_string(), core.delete_alarm(opts)),
+            Op::GetAlarm => match core.get_alarm() {
                 Ok(t) => (format!("getAlarm() = {}", rel(t)), Ok(())),
                 Err(e) => ("getAlarm()".to_string(), Err(e)),
             },
-            3 => (format!("put({key})"), core.put(&key, value, opts)),
-            4 => {
-                let t = now.saturating_add_ms(delay);
+            Op::Put { key } => (format!("put({key})"), core.put(&key, value, opts)),
+            Op::SetAndPut { delay_ms, key } => {
+                let t = now.saturating_add_ms(delay_ms);
                 let r = core.set_alarm(t, now, opts).and_then(|()| core.put(&key, value, opts));
                 (format!("setAlarm({}) + put({key})", rel(Some(t))), r)
             }
-            5 => {
-                let (t1, t2) = (now.saturating_add_ms(delay), now.saturating_add_ms(delay2));
+            Op::SetTwice { first_ms, second_ms } => {
+                let (t1, t2) = (now.saturating_add_ms(first_ms), now.saturating_add_ms(second_ms));
                 let r = core.set_alarm(t1, now, opts).and_then(|()| core.set_alarm(t2, now, opts));
                 (format!("setAlarm({}); setAlarm({}) in one turn", rel(Some(t1)), rel(Some(t2))), r)
             }
-            6 => (format!("deleteAll(deleteAlarm={delete_alarm})"), core.delete_all(delete_alarm, opts)),
-            _ => {
-                let ms = delay.max(0);
-                match core.get_alarm() {
-                    Ok(existing) => match factory.schedule_next(existing, now, ms) {
-                        Some(t) => (format!("scheduleNextAlarm({ms}) -> setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts)),
-                        None => (format!("scheduleNextAlarm({ms}) -> keep {}", rel(existing)), Ok(())),
-                    },
-                    Err(e) => (format!("scheduleNextAlarm({ms})"), Err(e)),
-                }
-            }
+            Op::DeleteAll { delete_alarm } => (format!("deleteAll(deleteAlarm={delete_alarm})"), core.delete_all(delete_alarm, opts)),
+            Op::ScheduleNext { delay_ms } => match core.get_alarm() {
+                Ok(existing) => match factory.schedule_next(existing, now, delay_ms) {
+                    Some(t) => (format!("scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts)),
+                    None => (format!("scheduleNextAlarm({delay_ms}) -> keep {}", rel(existing)), Ok(())),
+                },
+                Err(e) => (format!("scheduleNextAlarm({delay_ms})"), Err(e)),
+            },
         };
         core.end_turn();
         let outcome = match result {
@@ -519,9 +500,9 @@ impl World {
             match effect {
                 ActorEffect::Commit { id, batch } => {
                     self.note(&host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
-                    let latency = self.draw(self.profile.commit_latency_ms);
-                    let fail_before = self.chance(self.profile.commit_fail_before);
-                    let fail_after = self.chance(self.profile.commit_fail_after);
+                    let latency = self.draw(actor, self.profile.commit_latency_ms);
+                    let fail_before = self.chance(actor, self.profile.commit_fail_before);
+                    let fail_after = self.chance(actor, self.profile.commit_fail_after);
                     // Commits apply in order: strictly after the previous one, since events at the
                     // same instant run in a seeded random order (two commits landing in the same
                     // ms could otherwise apply out of order and leave D at the older value).
@@ -560,7 +541,7 @@ impl World {
                     // The answer is the actor's report as the reply leaves (R16), never a
                     // value frozen at call time that newer writes may have overtaken.
                     let answer = self.actors[actor].core.as_mut().expect("gate open").report();
-                    let latency = self.draw(self.profile.link_latency_ms);
+                    let latency = self.draw(actor, self.profile.link_latency_ms);
                     self.after(latency, Event::AbandonResult { epoch, actor, scheduled, answer: Ok(answer) });
                 }
             }
@@ -602,7 +583,7 @@ impl World {
             return; // The process died before the write reached the disk.
         }
         let host = self.host_name(actor);
-        let ack_delay = self.draw(self.profile.commit_latency_ms);
+        let ack_delay = self.draw(actor, self.profile.commit_latency_ms);
         let already_failed = self.actors[actor].failed_from.is_some_and(|f| f <= id);
         if already_failed || fail_before {
             self.actors[actor].failed_from.get_or_insert(id);
@@ -630,9 +611,9 @@ impl World {
 
     fn command_send(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
         let host = self.actors[actor].host;
-        let lost = self.partitioned(host) || self.chance(self.profile.link_drop_request);
+        let lost = self.partitioned(host) || self.chance(actor, self.profile.link_drop_request);
         if !lost {
-            let latency = self.draw(self.profile.link_latency_ms);
+            let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: false });
         } else if attempt < LINK_RETRIES {
             self.after(100 << attempt, Event::CommandSend { actor, inc, call, time, fence, attempt: attempt + 1 });
@@ -661,15 +642,15 @@ impl World {
         if zombie {
             return;
         }
-        if self.chance(self.profile.link_duplicate) {
-            let delay = self.draw(self.profile.zombie_delay_ms);
+        if self.chance(actor, self.profile.link_duplicate) {
+            let delay = self.draw(actor, self.profile.zombie_delay_ms);
             self.after(delay, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: true });
         }
-        let lost = self.partitioned(self.actors[actor].host) || self.chance(self.profile.link_drop_response);
+        let lost = self.partitioned(self.actors[actor].host) || self.chance(actor, self.profile.link_drop_response);
         if lost {
             self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
         } else {
-            let latency = self.draw(self.profile.link_latency_ms);
+            let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::CommandResult { actor, inc, call, ok: true });
         }
     }
@@ -742,26 +723,27 @@ impl World {
         let at = self.now_ms();
         let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, run.ctx.scheduled, run.fired_at, now, run.serving, at);
         self.fail(violation);
-        let behavior = self.draw_behavior();
+        let behavior = self.draw_behavior(actor);
         let duration = match behavior {
             Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
-            _ => self.rng.random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
+            _ => self.actor_rngs[actor].random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
         };
         self.note(&format!("host-{host}"), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
         self.after(duration, Event::HandlerEnd { actor, inc, behavior });
     }
 
-    fn draw_behavior(&mut self) -> Behavior {
+    fn draw_behavior(&mut self, actor: usize) -> Behavior {
         if !self.chaos() {
             return Behavior::Succeed; // Quiesce: handlers stop re-arming so the world can settle.
         }
         let w = self.spec.handler_weights;
         let weights = [w.succeed, w.throw, w.exceed_wall_time, w.rearm, w.delete_inside, w.container_heartbeat, w.abort];
-        match pick(&mut self.rng, &weights) {
+        let rng = &mut self.actor_rngs[actor];
+        match pick(rng, &weights) {
             0 => Behavior::Succeed,
             1 => Behavior::Throw,
             2 => Behavior::ExceedWallTime,
-            3 => Behavior::Rearm(self.rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi)),
+            3 => Behavior::Rearm(rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi)),
             4 => Behavior::DeleteInside,
             5 => Behavior::ContainerHeartbeat,
             _ => Behavior::Abort,
@@ -823,7 +805,7 @@ impl World {
     }
 
     fn send_fire_result(&mut self, actor: usize, ctx: FireCtx, result: FireResult) {
-        let latency = self.draw(self.profile.link_latency_ms);
+        let latency = self.draw(actor, self.profile.link_latency_ms);
         let partitioned = self.partitioned(self.actors[actor].host);
         let (delay, result) = if partitioned {
             (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None })
@@ -850,7 +832,7 @@ impl World {
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
                     self.note("manager", Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
-                    let latency = self.draw(self.profile.link_latency_ms);
+                    let latency = self.draw(index, self.profile.link_latency_ms);
                     let epoch = self.manager.epoch;
                     self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
                 }
@@ -887,7 +869,7 @@ impl World {
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
             self.note("manager", Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
-            let latency = self.draw(self.profile.link_latency_ms);
+            let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
         }
         self.flush_manager();
@@ -946,34 +928,7 @@ impl World {
 
     // ----- faults ----------------------------------------------------------------------------
 
-    fn schedule_faults(&mut self, node: Node, per_hour: f64, chaos_ms: u64) {
-        if per_hour <= 0.0 {
-            return;
-        }
-        let expected = per_hour * chaos_ms as f64 / 3_600_000.0;
-        let count = expected.floor() as u64 + u64::from(self.rng.random_bool(expected.fract()));
-        for _ in 0..count {
-            let at = self.rng.random_range(0..chaos_ms);
-            let power = self.rng.random_bool(self.profile.power_loss_fraction.clamp(0.0, 1.0));
-            self.after(at, Event::Crash { node, power });
-        }
-    }
-
-    fn schedule_partitions(&mut self, host: usize, chaos_ms: u64) {
-        let per_hour = self.profile.partitions_per_hour;
-        if per_hour <= 0.0 {
-            return;
-        }
-        let expected = per_hour * chaos_ms as f64 / 3_600_000.0;
-        let count = expected.floor() as u64 + u64::from(self.rng.random_bool(expected.fract()));
-        for _ in 0..count {
-            let at = self.rng.random_range(0..chaos_ms);
-            let ms = self.draw(self.profile.partition_ms);
-            self.after(at, Event::PartitionStart { host, ms });
-        }
-    }
-
-    fn crash(&mut self, node: Node, power: bool) {
+    fn crash(&mut self, node: Node, power: bool, downtime_ms: u64) {
         if !self.chaos() {
             return;
         }
@@ -1009,8 +964,7 @@ impl World {
                 self.note("world", None, |_| format!("{kind}: manager"));
             }
         }
-        let downtime = self.draw(self.profile.downtime_ms);
-        self.after(downtime, Event::Restart { node });
+        self.after(downtime_ms, Event::Restart { node });
     }
 
     fn restart(&mut self, node: Node) {
@@ -1144,17 +1098,12 @@ impl World {
     }
 }
 
-fn pick(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
-    let total: u32 = weights.iter().sum();
-    assert!(total > 0, "a weight table must not be all zero");
-    let mut roll = rng.random_range(0..total);
-    for (i, &w) in weights.iter().enumerate() {
-        if roll < w {
-            return i;
-        }
-        roll -= w;
-    }
-    unreachable!("roll < total")
+/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
+fn stream_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 fn result_text(result: &Result<(), AlarmError>) -> String {

@@ -13,8 +13,8 @@ pub fn spec() -> ScenarioSpec {
         hosts: 2,
         actors_per_host: 1,
         clients: 2,
-        ops: 240,
-        chaos_ms: 1_200_000,
+        ops: 180,
+        chaos_ms: 900_000,
         quiesce_limit_ms: 1_800_000,
         op_weights: OpWeights {
             set_alarm: 60,

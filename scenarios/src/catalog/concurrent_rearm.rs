@@ -16,8 +16,8 @@ pub fn spec() -> ScenarioSpec {
         hosts: 1,
         actors_per_host: 2,
         clients: 4,
-        ops: 300,
-        chaos_ms: 300_000,
+        ops: 150,
+        chaos_ms: 150_000,
         quiesce_limit_ms: 1_200_000,
         op_weights: OpWeights {
             set_alarm: 5,

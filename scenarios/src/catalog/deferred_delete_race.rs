@@ -40,7 +40,7 @@ pub fn spec() -> ScenarioSpec {
             abort: 0,
         },
         alarm_delay_ms: range(-1_000, 20_000),
-        handler_ms: range(1, 3_000),
+        handler_ms: range(1, 8_000),
         faults: FaultBounds {
             enable_probability: 0.8,
             partitions_per_hour: range(1.0, 10.0),

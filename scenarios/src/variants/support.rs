@@ -163,8 +163,9 @@ impl Parts {
     /// A fence for a command the variant sends on its own now: it outranks every command the
     /// inner actor has issued so far (and its reports), and is outranked by the next one.
     pub fn own_fence(&self) -> Fence {
-        let f = self.inner.report_fence();
-        Fence { report: 2, ..f }
+        let f = self.inner.latest_fence();
+        // Above every report of this seq (they count up from 1), below the next command.
+        Fence { report: u32::MAX, ..f }
     }
 }
 

@@ -1,0 +1,215 @@
+//! The bug library: every variant is found on the scenario made for it within a fixed seed
+//! budget, and the reference passes the same seeds of that scenario.
+//!
+//! Budgets come from measurement (`alarmsim sweep --variant V --scenario S --start-seed K`
+//! for ten start seeds K): each is about eight times the most seeds any start needed, and
+//! never above 200. The variant's run stops at its first failing seed; the reference runs
+//! the whole budget, so every seed the variant may need is one the reference passes.
+//!
+//! Replay one case by hand: `alarmsim replay --scenario S --variant V --seed N`.
+
+use alarmsim_scenarios::variants::support::Passthrough;
+use alarmsim_scenarios::{scenario, variant, variants};
+use alarmsim_scheduler::api::{Reference, SchedulerFactory};
+use alarmsim_sim::{run_seed, run_seed_traced, Invariant, RunReport};
+use std::sync::Arc;
+
+/// One entry of the library: the variant, its target scenario, the invariants that may
+/// catch it there, and its seed budget.
+struct Case {
+    variant: &'static str,
+    scenario: &'static str,
+    caught_by: &'static [Invariant],
+    budget: u64,
+}
+
+const CASES: &[Case] = &[
+    Case { variant: "b1-deferred-delete-retry", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 40 },
+    Case { variant: "b2-stale-move-later", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 20 },
+    Case { variant: "b4-unbounded-chain", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands], budget: 10 },
+    Case { variant: "b5-parked-races-earlier", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands, Invariant::NeverLate], budget: 10 },
+    Case { variant: "b7-abandon-unconditional", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 10 },
+    Case { variant: "b8-abandon-drops-replacement", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate], budget: 40 },
+    Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
+    Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
+    Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
+    Case { variant: "b16-container-spin", scenario: "concurrent-rearm", caught_by: &[Invariant::NoSpin], budget: 10 },
+    Case { variant: "in-memory-manager", scenario: "restart-persistence", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 20 },
+    Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },
+    Case { variant: "retry-no-backoff", scenario: "retry-backoff", caught_by: &[Invariant::RetrySchedule], budget: 10 },
+    Case { variant: "notify-after-commit", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate], budget: 10 },
+];
+
+fn case(name: &str) -> &'static Case {
+    CASES.iter().find(|c| c.variant == name).unwrap_or_else(|| panic!("no bug-library case for {name}"))
+}
+
+/// Runs one seed without a trace; a report that needs explaining is replayed with it.
+fn run(spec: &alarmsim_sim::ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
+    run_seed_traced(spec, factory.clone(), seed, false)
+}
+
+/// The variant fails some seed of `0..budget` on its scenario, caught by one of the expected
+/// invariants, and the reference passes every seed of the budget.
+fn found(name: &str) {
+    let case = case(name);
+    let spec = scenario(case.scenario).unwrap_or_else(|| panic!("unknown scenario {}", case.scenario));
+    let buggy = variant(case.variant).unwrap_or_else(|| panic!("{} is not registered in variants()", case.variant));
+    let Some(failure) = (0..case.budget).map(|seed| run(&spec, &buggy, seed)).find(|r| !r.passed()) else {
+        panic!(
+            "{} was not found by {} within {} seeds: the scenario no longer exposes the bug (`alarmsim sweep --variant {} --scenario {} --seeds 200`)",
+            case.variant, case.scenario, case.budget, case.variant, case.scenario
+        );
+    };
+    let violation = failure.violation.as_ref().expect("a failing report has a violation");
+    if !case.caught_by.contains(&violation.invariant) {
+        let traced = run_seed(&spec, buggy.clone(), failure.seed);
+        panic!(
+            "{} was caught on {} seed {} by {}, not by one of {:?}: is this its bug?\n{}",
+            case.variant,
+            case.scenario,
+            failure.seed,
+            violation.invariant,
+            case.caught_by.iter().map(|i| i.name()).collect::<Vec<_>>(),
+            traced.failure_text(40).unwrap_or_default()
+        );
+    }
+    let reference: Arc<dyn SchedulerFactory> = Arc::new(Reference);
+    for seed in 0..case.budget {
+        let report = run(&spec, &reference, seed);
+        if !report.passed() {
+            let traced = run_seed(&spec, reference.clone(), seed);
+            panic!(
+                "the reference fails {} seed {}, within the budget of {}: {}",
+                case.scenario,
+                seed,
+                case.variant,
+                traced.failure_text(40).unwrap_or_default()
+            );
+        }
+    }
+    println!(
+        "{} found by {} at seed {} ({}); the reference passes seeds 0..{}",
+        case.variant, case.scenario, failure.seed, violation.invariant, case.budget
+    );
+}
+
+#[test]
+fn b1_deferred_delete_retry() {
+    found("b1-deferred-delete-retry");
+}
+
+#[test]
+fn b2_stale_move_later() {
+    found("b2-stale-move-later");
+}
+
+#[test]
+fn b4_unbounded_chain() {
+    found("b4-unbounded-chain");
+}
+
+#[test]
+fn b5_parked_races_earlier() {
+    found("b5-parked-races-earlier");
+}
+
+#[test]
+fn b7_abandon_unconditional() {
+    found("b7-abandon-unconditional");
+}
+
+#[test]
+fn b8_abandon_drops_replacement() {
+    found("b8-abandon-drops-replacement");
+}
+
+#[test]
+fn b10_cancel_without_reschedule() {
+    found("b10-cancel-without-reschedule");
+}
+
+#[test]
+fn b12_deferred_delete_clobbers() {
+    found("b12-deferred-delete-clobbers");
+}
+
+#[test]
+fn b13_delete_erases_running() {
+    found("b13-delete-erases-running");
+}
+
+#[test]
+fn b16_container_spin() {
+    found("b16-container-spin");
+}
+
+#[test]
+fn in_memory_manager() {
+    found("in-memory-manager");
+}
+
+#[test]
+fn no_clock_recheck() {
+    found("no-clock-recheck");
+}
+
+#[test]
+fn retry_no_backoff() {
+    found("retry-no-backoff");
+}
+
+#[test]
+fn notify_after_commit() {
+    found("notify-after-commit");
+}
+
+/// Every registered variant has a case (and every case a registered variant, with a budget
+/// the issue allows); the reference comes first.
+#[test]
+fn every_variant_has_a_case() {
+    let registered: Vec<String> = variants().iter().map(|v| v.name().to_string()).collect();
+    assert_eq!(registered.first().map(String::as_str), Some("reference"), "the reference must come first");
+    for name in registered.iter().skip(1) {
+        let case = case(name);
+        assert!(case.budget > 0 && case.budget <= 200, "{name}: a budget must be 1..=200 seeds");
+        assert!(scenario(case.scenario).is_some(), "{name}: unknown scenario {}", case.scenario);
+    }
+    for case in CASES {
+        assert!(registered.iter().any(|n| n == case.variant), "{} has a case but is not registered", case.variant);
+    }
+    let mut names = registered.clone();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), registered.len(), "variant names must be unique");
+    for v in variants() {
+        assert!(!v.description().is_empty() && !v.description().contains('\n'), "{}: the description must be one line", v.name());
+    }
+}
+
+/// The wrappers the variants are built on change nothing by themselves: the reference behind
+/// pass-through hooks produces the reference's trace, event for event.
+#[test]
+fn passthrough_wrappers_are_the_reference() {
+    let wrapped: Arc<dyn SchedulerFactory> = Arc::new(Passthrough);
+    let reference: Arc<dyn SchedulerFactory> = Arc::new(Reference);
+    for name in ["deferred-delete-race", "abandon-vs-replacement", "everything"] {
+        let spec = scenario(name).expect("a catalog scenario");
+        for seed in 0..2 {
+            let a = run_seed(&spec, reference.clone(), seed);
+            let b = run_seed(&spec, wrapped.clone(), seed);
+            assert!(a.passed() && b.passed(), "{name} seed {seed}: reference {:?}, pass-through {:?}", a.violation, b.violation);
+            let (a, b) = (a.trace.to_text(), b.trace.to_text());
+            let a = a.replace("variant reference", "variant ?");
+            let b = b.replace("variant passthrough", "variant ?");
+            if a != b {
+                let at = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
+                panic!(
+                    "{name} seed {seed}: the pass-through trace departs from the reference at event {at}:\n  reference:    {}\n  pass-through: {}",
+                    a.lines().nth(at).unwrap_or(""),
+                    b.lines().nth(at).unwrap_or("")
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! A plan: everything a run does on purpose. The fault profile (latencies, loss and failure
+//! rates, clocks) plus a timed list of steps: client operations, crashes, partitions.
+//!
+//! Every run starts from a plan. A seed generates one ([`Plan::generate`]); the shrinker
+//! removes steps and switches faults off while the failure persists; a saved plan runs again
+//! with `alarmsim replay --plan <file>` (Turso's simulator shrinks plans the same way).
+//!
+//! What the plan does not fix — each message's latency and fate, each handler's behaviour —
+//! is drawn during the run from per-actor random streams derived from the seed, so removing
+//! a step for one actor does not change what happens to the others.
+
+use crate::profile::FaultProfile;
+use crate::scenario::ScenarioSpec;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A node of the simulated topology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Node {
+    Manager,
+    Host(usize),
+}
+
+impl std::fmt::Display for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Manager => f.write_str("manager"),
+            Node::Host(h) => write!(f, "host-{h}"),
+        }
+    }
+}
+
+/// A client operation on one actor. Delays are relative to the actor's clock at the time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Op {
+    SetAlarm { delay_ms: i64 },
+    DeleteAlarm,
+    GetAlarm,
+    Put { key: String },
+    /// `setAlarm` and a put in one turn (R6).
+    SetAndPut { delay_ms: i64, key: String },
+    /// Two `setAlarm` calls in one turn.
+    SetTwice { first_ms: i64, second_ms: i64 },
+    DeleteAll { delete_alarm: bool },
+    /// A container-style `scheduleNextAlarm(delay)` (containers #191).
+    ScheduleNext { delay_ms: i64 },
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::SetAlarm { delay_ms } => write!(f, "setAlarm(now{delay_ms:+})"),
+            Op::DeleteAlarm => f.write_str("deleteAlarm()"),
+            Op::GetAlarm => f.write_str("getAlarm()"),
+            Op::Put { key } => write!(f, "put({key})"),
+            Op::SetAndPut { delay_ms, key } => write!(f, "setAlarm(now{delay_ms:+}) + put({key})"),
+            Op::SetTwice { first_ms, second_ms } => write!(f, "setAlarm(now{first_ms:+}); setAlarm(now{second_ms:+})"),
+            Op::DeleteAll { delete_alarm } => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
+            Op::ScheduleNext { delay_ms } => write!(f, "scheduleNextAlarm({delay_ms})"),
+        }
+    }
+}
+
+/// One planned thing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    Op { client: u32, actor: usize, op: Op },
+    Crash { node: Node, power: bool, downtime_ms: u64 },
+    Partition { host: usize, ms: u64 },
+}
+
+/// A step: an action at a simulated time (ms since the start).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub at_ms: u64,
+    pub action: Action,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.action {
+            Action::Op { client, actor, op } => write!(f, "t={}ms client-{client} a{actor}: {op}", self.at_ms),
+            Action::Crash { node, power, downtime_ms } => {
+                let kind = if *power { "power loss" } else { "crash" };
+                write!(f, "t={}ms {kind} of {node} for {downtime_ms}ms", self.at_ms)
+            }
+            Action::Partition { host, ms } => write!(f, "t={}ms partition host-{host} <-> manager for {ms}ms", self.at_ms),
+        }
+    }
+}
+
+/// Everything a run does on purpose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub scenario: String,
+    pub variant: String,
+    /// Seeds the per-actor random streams and the madsim executor.
+    pub seed: u64,
+    pub profile: FaultProfile,
+    pub steps: Vec<Step>,
+}
+
+/// Why a plan file could not be used. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("cannot read the plan file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid alarmsim plan ({source}); write one with `alarmsim shrink --out <file>`")]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("cannot write the plan file {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Plan {
+    /// The plan a seed stands for: the fault profile, then the client operations and node
+    /// faults of the chaos phase, in time order.
+    pub fn generate(spec: &ScenarioSpec, variant: &str, seed: u64) -> Plan {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let profile = FaultProfile::draw(spec, &mut rng);
+        let mut steps = client_ops(spec, &mut rng);
+        for host in 0..spec.hosts as usize {
+            node_faults(&mut steps, &profile, Node::Host(host), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
+            partitions(&mut steps, &profile, host, spec.chaos_ms, &mut rng);
+        }
+        node_faults(&mut steps, &profile, Node::Manager, profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+        steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
+        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }
+    }
+
+    /// The steps as a short numbered list.
+    pub fn numbered(&self) -> String {
+        self.steps.iter().enumerate().map(|(i, s)| format!("  {:>2}. {s}\n", i + 1)).collect()
+    }
+
+    pub fn load(path: &Path) -> Result<Plan, PlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_path_buf(), source })?;
+        serde_json::from_str(&text).map_err(|source| PlanError::Parse { path: path.to_path_buf(), source })
+    }
+
+    /// Writes the plan as pretty JSON, creating missing directories.
+    pub fn save(&self, path: &Path) -> Result<(), PlanError> {
+        let write_err = |source| PlanError::Write { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write_err)?;
+        }
+        let text = serde_json::to_string_pretty(self).expect("plans serialize");
+        std::fs::write(path, text + "\n").map_err(write_err)
+    }
+}
+
+fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
+    let per_client = (spec.ops / spec.clients.max(1)).max(1) as u64;
+    let gap = (2 * spec.chaos_ms / per_client).max(1);
+    let actors = spec.actors() as usize;
+    let w = spec.op_weights;
+    let weights = [w.set_alarm, w.delete_alarm, w.get_alarm, w.put, w.set_and_put, w.set_twice, w.delete_all, w.schedule_next];
+    let mut steps = Vec::new();
+    for client in 0..spec.clients {
+        let mut at = rng.random_range(0..=gap);
+        while at < spec.chaos_ms {
+            let actor = rng.random_range(0..actors);
+            let delay = |rng: &mut ChaCha8Rng| rng.random_range(spec.alarm_delay_ms.lo..=spec.alarm_delay_ms.hi);
+            let key = |rng: &mut ChaCha8Rng| format!("k{}", rng.random_range(0..4));
+            let op = match pick(rng, &weights) {
+                0 => Op::SetAlarm { delay_ms: delay(rng) },
+                1 => Op::DeleteAlarm,
+                2 => Op::GetAlarm,
+                3 => Op::Put { key: key(rng) },
+                4 => Op::SetAndPut { delay_ms: delay(rng), key: key(rng) },
+                5 => Op::SetTwice { first_ms: delay(rng), second_ms: delay(rng) },
+                6 => Op::DeleteAll { delete_alarm: rng.random_bool(0.5) },
+                _ => Op::ScheduleNext { delay_ms: delay(rng).max(0) },
+            };
+            steps.push(Step { at_ms: at, action: Action::Op { client, actor, op } });
+            at += rng.random_range(1..=gap);
+        }
+    }
+    // The scenario's operation budget: the earliest `ops` operations of all clients.
+    steps.sort_by_key(|s| s.at_ms);
+    steps.truncate(spec.ops as usize);
+    steps
+}
+
+fn count(rng: &mut ChaCha8Rng, per_hour: f64, chaos_ms: u64) -> u64 {
+    if per_hour <= 0.0 {
+        return 0;
+    }
+    let expected = per_hour * chaos_ms as f64 / 3_600_000.0;
+    expected.floor() as u64 + u64::from(rng.random_bool(expected.fract()))
+}
+
+fn node_faults(steps: &mut Vec<Step>, profile: &FaultProfile, node: Node, per_hour: f64, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+    for _ in 0..count(rng, per_hour, chaos_ms) {
+        let at_ms = rng.random_range(0..chaos_ms);
+        let power = rng.random_bool(profile.power_loss_fraction.clamp(0.0, 1.0));
+        let downtime_ms = rng.random_range(profile.downtime_ms.0..=profile.downtime_ms.1);
+        steps.push(Step { at_ms, action: Action::Crash { node, power, downtime_ms } });
+    }
+}
+
+fn partitions(steps: &mut Vec<Step>, profile: &FaultProfile, host: usize, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+    for _ in 0..count(rng, profile.partitions_per_hour, chaos_ms) {
+        let at_ms = rng.random_range(0..chaos_ms);
+        let ms = rng.random_range(profile.partition_ms.0..=profile.partition_ms.1);
+        steps.push(Step { at_ms, action: Action::Partition { host, ms } });
+    }
+}
+
+/// Picks an index with probability proportional to its weight.
+pub fn pick(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
+    let total: u32 = weights.iter().sum();
+    assert!(total > 0, "a weight table must not be all zero");
+    let mut roll = rng.random_range(0..total);
+    for (i, &w) in weights.iter().enumerate() {
+        if roll < w {
+            return i;
+        }
+        roll -= w;
+    }
+    unreachable!("roll < total")
+}
