@@ -4,10 +4,12 @@
 
 mod bench_cmd;
 mod list_cmd;
+mod out;
 mod realtime_cmd;
 mod regressions;
 mod replay_cmd;
 mod select;
+mod shrink_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,8 @@ enum Command {
     Sweep(sweep_cmd::SweepArgs),
     /// Run one seed of one scenario again, exactly, and write its trace.
     Replay(replay_cmd::ReplayArgs),
+    /// Reduce a failing seed to a minimal plan and save it for `replay --plan`.
+    Shrink(shrink_cmd::ShrinkArgs),
     /// List the scenarios and scheduler variants.
     List(list_cmd::ListArgs),
     /// Measure the simulator's speed (seeds/s, events/s against bare madsim).
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sweep(args) => sweep_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
+        Command::Shrink(args) => shrink_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),

@@ -8,12 +8,15 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     /// The scenario to run (see `alarmsim list`).
-    #[arg(long)]
-    scenario: String,
+    #[arg(long, required_unless_present = "plan")]
+    scenario: Option<String>,
     /// The seed to replay.
-    #[arg(long)]
-    seed: u64,
-    /// The scheduler variant (default: reference).
+    #[arg(long, required_unless_present = "plan")]
+    seed: Option<u64>,
+    /// Run a saved plan instead (written by `alarmsim shrink`); it names its scenario and seed.
+    #[arg(long, conflicts_with_all = ["scenario", "seed"])]
+    plan: Option<PathBuf>,
+    /// The scheduler variant (default: reference, or the plan's).
     #[arg(long)]
     variant: Option<String>,
     /// Write the whole trace here as JSON lines (directories are created).
@@ -25,9 +28,21 @@ pub struct ReplayArgs {
 }
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let spec = select::scenarios(Some(&args.scenario))?.remove(0);
-    let factory = select::variant(args.variant.as_deref())?;
-    let report = alarmsim_sim::run_seed(&spec, factory, args.seed);
+    let report = match &args.plan {
+        Some(path) => {
+            let plan = alarmsim_sim::Plan::load(path).map_err(|e| select::UsageError(e.to_string()))?;
+            let spec = select::scenarios(Some(&plan.scenario))
+                .map_err(|e| select::UsageError(format!("{}: {e}", path.display())))?
+                .remove(0);
+            let factory = select::variant(Some(args.variant.as_deref().unwrap_or(&plan.variant)))?;
+            alarmsim_sim::run_plan(&spec, factory, plan, true)
+        }
+        None => {
+            let spec = select::scenarios(args.scenario.as_deref())?.remove(0);
+            let factory = select::variant(args.variant.as_deref())?;
+            alarmsim_sim::run_seed(&spec, factory, args.seed.expect("clap requires --seed without --plan"))
+        }
+    };
     if let Some(path) = &args.trace_out {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {} for --trace-out", dir.display()))?;
@@ -36,11 +51,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         eprintln!("trace: {} ({} events)", path.display(), report.trace.len());
     }
     if args.full {
-        print!("{}", report.trace.to_text());
+        crate::out::print(&report.trace.to_text());
     }
     match report.failure_text(40) {
         Some(text) => {
-            print!("{text}");
+            crate::out::print(&text);
             Ok(ExitCode::from(crate::EXIT_VIOLATION))
         }
         None => {

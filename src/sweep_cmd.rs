@@ -38,6 +38,9 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Do not shrink the first failing seed of each scenario.
+    #[arg(long)]
+    no_shrink: bool,
     /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -123,16 +126,38 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     message: v.to_string(),
                     replay: report.replay_command(),
                 });
-                // The full report for the first failure of each scenario, one line for the rest.
+                // The full report for the first failure of each scenario; the rest are listed
+                // by seed after the loop.
                 if summary.failures.len() == 1 {
                     failure_texts.push(report.failure_text(25).expect("a violation"));
-                } else {
-                    failure_texts.push(format!("FAILED scenario={} seed={}: {v}\n  replay: {}\n", report.scenario, report.seed, report.replay_command()));
                 }
             }
             let _ = outcome.index;
         }
         summary.first_failing_seed = summary.failures.iter().map(|f| f.seed).min();
+        if summary.failures.len() > 1 {
+            let more: Vec<String> = summary.failures[1..].iter().take(20).map(|f| f.seed.to_string()).collect();
+            let ellipsis = if summary.failures.len() > 21 { ", ..." } else { "" };
+            failure_texts.push(format!("  {} more failing seeds of {}: {}{ellipsis} (all of them: --json)\n", summary.failures.len() - 1, spec.name, more.join(", ")));
+        }
+        // Report this scenario's failures now, then shrink its first failing seed so it can be
+        // read in a minute.
+        if !args.json {
+            let texts = std::mem::take(&mut failure_texts);
+            let shrink_seed = summary.first_failing_seed.filter(|_| !args.no_shrink);
+            bar.suspend(|| -> anyhow::Result<()> {
+                for text in &texts {
+                    eprint!("{text}");
+                }
+                if let Some(seed) = shrink_seed {
+                    let out = crate::shrink_cmd::default_plan_path(spec.name, factory.name(), seed);
+                    eprintln!("shrinking {} seed {seed} ...", spec.name);
+                    crate::shrink_cmd::shrink_and_save(spec, factory.clone(), seed, Default::default(), &out)?;
+                    eprintln!();
+                }
+                Ok(())
+            })?;
+        }
         summaries.push(summary);
     }
     bar.finish_and_clear();
@@ -143,9 +168,6 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
     } else {
-        for text in &failure_texts {
-            eprint!("{text}");
-        }
         print!("{}", table(&summaries));
         println!("{}", if failed { "result: VIOLATIONS FOUND" } else { "result: no violations" });
     }

@@ -25,7 +25,7 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case { variant: "b1-deferred-delete-retry", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 40 },
-    Case { variant: "b2-stale-move-later", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 20 },
+    Case { variant: "b2-stale-move-later", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate], budget: 20 },
     Case { variant: "b4-unbounded-chain", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands], budget: 10 },
     Case { variant: "b5-parked-races-earlier", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands, Invariant::NeverLate], budget: 10 },
     Case { variant: "b7-abandon-unconditional", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 10 },

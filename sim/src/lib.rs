@@ -19,6 +19,7 @@ pub mod plan;
 pub mod profile;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sweep;
 pub mod trace;
 pub mod world;

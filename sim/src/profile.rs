@@ -32,6 +32,62 @@ pub struct FaultProfile {
 }
 
 impl FaultProfile {
+    /// How many independent probabilistic faults [`FaultProfile::switch_off`] knows.
+    pub const KNOBS: usize = 7;
+
+    /// Switches off probabilistic fault number `knob` (for the shrinker). Returns false if it
+    /// was off already. Crashes and partitions are plan steps, not knobs.
+    pub fn switch_off(&mut self, knob: usize) -> bool {
+        let slot = match knob {
+            0 => &mut self.link_duplicate,
+            1 => &mut self.link_drop_response,
+            2 => &mut self.link_drop_request,
+            3 => &mut self.commit_fail_after,
+            4 => &mut self.commit_fail_before,
+            5 => {
+                let skewed = self.clocks.iter().any(|&c| c != (0, 0));
+                self.clocks.iter_mut().for_each(|c| *c = (0, 0));
+                return skewed;
+            }
+            6 => {
+                let normal = self.durability == Durability::Normal;
+                self.durability = Durability::Full;
+                return normal;
+            }
+            _ => panic!("no fault knob {knob}; there are {}", Self::KNOBS),
+        };
+        let was_on = *slot > 0.0;
+        *slot = 0.0;
+        was_on
+    }
+
+    /// The probabilistic faults that are on, e.g. `link_duplicate=0.12 clock skew`.
+    pub fn active_faults(&self) -> String {
+        let mut on = Vec::new();
+        for (name, p) in [
+            ("link_duplicate", self.link_duplicate),
+            ("link_drop_response", self.link_drop_response),
+            ("link_drop_request", self.link_drop_request),
+            ("commit_fail_after", self.commit_fail_after),
+            ("commit_fail_before", self.commit_fail_before),
+        ] {
+            if p > 0.0 {
+                on.push(format!("{name}={p:.3}"));
+            }
+        }
+        if self.clocks.iter().any(|&c| c != (0, 0)) {
+            on.push("clock skew".to_string());
+        }
+        if self.durability == Durability::Normal {
+            on.push("synchronous=NORMAL".to_string());
+        }
+        if on.is_empty() {
+            "none".to_string()
+        } else {
+            on.join(" ")
+        }
+    }
+
     /// Draws a profile. Each fault kind is switched on with the bounds' enable probability.
     pub fn draw(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> FaultProfile {
         let b = &spec.faults;

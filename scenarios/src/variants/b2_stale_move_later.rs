@@ -63,6 +63,13 @@ impl ActorHooks for Hooks {
             }
         }
     }
+
+    fn commands_outstanding(&self, x: &Parts) -> usize {
+        // In the real code the stale value goes through the bounded channel like any other
+        // move-later (in flight, or parked where a newer value replaces it); the wrapper only
+        // queues the actor's next call behind it on the wire. So the bound itself holds.
+        (x.inner.commands_outstanding() + x.wire.own()).min(2)
+    }
 }
 
 crate::variant_factory! {

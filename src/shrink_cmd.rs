@@ -1,0 +1,66 @@
+//! `alarmsim shrink`: reduce a failing seed to a minimal plan, print it, and save it so that
+//! `alarmsim replay --plan <file>` runs it again.
+
+use crate::select;
+use alarmsim_sim::shrink::{shrink, ShrinkLimits, Shrunk};
+use alarmsim_sim::{Plan, ScenarioSpec};
+use alarmsim_scheduler::api::SchedulerFactory;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct ShrinkArgs {
+    /// The scenario of the failing seed.
+    #[arg(long)]
+    scenario: String,
+    /// The failing seed.
+    #[arg(long)]
+    seed: u64,
+    /// The scheduler variant (default: reference).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Where to save the minimal plan (default: target/alarmsim/plans/<scenario>-<variant>-<seed>.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// At most this many oracle runs.
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_runs: u32,
+    /// At most this many seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    max_seconds: u64,
+}
+
+/// The default place for a shrunk plan.
+pub fn default_plan_path(scenario: &str, variant: &str, seed: u64) -> PathBuf {
+    Path::new("target").join("alarmsim").join("plans").join(format!("{scenario}-{variant}-{seed}.json"))
+}
+
+pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
+    let spec = select::scenarios(Some(&args.scenario))?.remove(0);
+    let factory = select::variant(args.variant.as_deref())?;
+    let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
+    let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
+    match shrink_and_save(&spec, factory, args.seed, limits, &out)? {
+        Some(_) => Ok(ExitCode::from(crate::EXIT_VIOLATION)),
+        None => {
+            println!("seed {} of {} passes: nothing to shrink", args.seed, args.scenario);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Shrinks one failing seed, prints the minimal interleaving and saves the plan.
+pub fn shrink_and_save(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
+    let plan = Plan::generate(spec, factory.name(), seed);
+    let Some(shrunk) = shrink(spec, factory, plan, limits) else { return Ok(None) };
+    shrunk.plan.save(out)?;
+    crate::out::print(&format!(
+        "{}  saved: {}\n  replay: cargo run --release -- replay --plan {}\n",
+        shrunk.summary(),
+        out.display(),
+        out.display()
+    ));
+    Ok(Some(shrunk))
+}
