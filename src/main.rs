@@ -44,6 +44,16 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_VIOLATION: u8 = 1;
 
 fn main() -> ExitCode {
+    // Live logs: `RUST_LOG=alarmsim=debug` streams every simulated event (with its seed, time,
+    // node and actor) to stderr; unset, nothing is logged.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .without_time() // Inside a run the clock is simulated; events carry `t_ms`.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

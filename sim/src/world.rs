@@ -344,12 +344,19 @@ impl World {
     /// untraced and replay failing seeds with the trace on; the run is the same either way).
     fn note(&mut self, node: &str, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
         self.trace_count += 1;
-        if !self.keep_trace {
+        // Live logs (`RUST_LOG=alarmsim=debug`) cost nothing unless switched on.
+        let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
+        if !self.keep_trace && !live {
             return;
         }
         let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor: actor.map(|a| self.actors[a].id.0.clone()), what: what(self) };
-        tracing::debug!(target: "alarmsim::trace", "{}", event.line());
-        self.trace.push(event);
+        if live {
+            let actor = event.actor.as_deref().unwrap_or("-");
+            tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, "{}", event.what);
+        }
+        if self.keep_trace {
+            self.trace.push(event);
+        }
     }
 
     fn host_name(&self, actor: usize) -> String {
