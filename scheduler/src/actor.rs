@@ -461,7 +461,15 @@ impl ActorAlarms {
                 _ => done.time,
             };
         }
+        let retry = !ok && done.waiters.is_empty() && next.is_none();
         self.send(next);
+        if retry {
+            // A move-later or a re-announce failed and nothing newer is queued: the manager may
+            // still hold an older value, or none at all (it lost the alarm, or a power loss
+            // rolled storage back while it was down: restart-persistence seed 2049). Send it
+            // again until it lands. Safe for I1: a newer move-earlier would be queued instead.
+            self.submit(done.time, None);
+        }
         for waiter in done.waiters {
             match waiter {
                 Waiter::Arm(arm) => self.effects.push_back(ActorEffect::ArmResolved { arm, ok }),
