@@ -4,7 +4,6 @@
 
 mod bench_cmd;
 mod list_cmd;
-mod out;
 mod realtime_cmd;
 mod regressions;
 mod replay_cmd;
@@ -44,6 +43,12 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_VIOLATION: u8 = 1;
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of our output goes away
+    // (`alarmsim replay --full | head`): Rust ignores SIGPIPE by default and would panic.
+    // SAFETY: called first thing in main, before any thread exists; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Live logs: `RUST_LOG=alarmsim=debug` streams every simulated event (with its seed, time,
     // node and actor) to stderr; unset, nothing is logged.
     if std::env::var_os("RUST_LOG").is_some() {

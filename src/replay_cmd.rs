@@ -51,11 +51,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         eprintln!("trace: {} ({} events)", path.display(), report.trace.len());
     }
     if args.full {
-        crate::out::print(&report.trace.to_text());
+        print!("{}", report.trace.to_text());
     }
     match report.failure_text(40) {
         Some(text) => {
-            crate::out::print(&text);
+            print!("{text}");
             Ok(ExitCode::from(crate::EXIT_VIOLATION))
         }
         None => {

@@ -56,11 +56,6 @@ pub fn shrink_and_save(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, 
     let plan = Plan::generate(spec, factory.name(), seed);
     let Some(shrunk) = shrink(spec, factory, plan, limits) else { return Ok(None) };
     shrunk.plan.save(out)?;
-    crate::out::print(&format!(
-        "{}  saved: {}\n  replay: cargo run --release -- replay --plan {}\n",
-        shrunk.summary(),
-        out.display(),
-        out.display()
-    ));
+    print!("{}  saved: {}\n  replay: cargo run --release -- replay --plan {}\n", shrunk.summary(), out.display(), out.display());
     Ok(Some(shrunk))
 }

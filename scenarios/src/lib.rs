@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod defaults;
+pub mod library;
 pub mod variants;
 
 use alarmsim_scheduler::api::{Reference, SchedulerFactory};

@@ -9,39 +9,14 @@
 //! Replay one case by hand: `alarmsim replay --scenario S --variant V --seed N`.
 
 use alarmsim_scenarios::variants::support::Passthrough;
+use alarmsim_scenarios::library::{self, Case, CASES};
 use alarmsim_scenarios::{scenario, variant, variants};
 use alarmsim_scheduler::api::{Reference, SchedulerFactory};
-use alarmsim_sim::{run_seed, run_seed_traced, Invariant, RunReport};
+use alarmsim_sim::{run_seed, run_seed_traced, RunReport};
 use std::sync::Arc;
 
-/// One entry of the library: the variant, its target scenario, the invariants that may
-/// catch it there, and its seed budget.
-struct Case {
-    variant: &'static str,
-    scenario: &'static str,
-    caught_by: &'static [Invariant],
-    budget: u64,
-}
-
-const CASES: &[Case] = &[
-    Case { variant: "b1-deferred-delete-retry", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 40 },
-    Case { variant: "b2-stale-move-later", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate], budget: 20 },
-    Case { variant: "b4-unbounded-chain", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands], budget: 10 },
-    Case { variant: "b5-parked-races-earlier", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands, Invariant::NeverLate], budget: 10 },
-    Case { variant: "b7-abandon-unconditional", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 25 },
-    Case { variant: "b8-abandon-drops-replacement", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate], budget: 100 },
-    Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
-    Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
-    Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
-    Case { variant: "b16-container-spin", scenario: "concurrent-rearm", caught_by: &[Invariant::NoSpin], budget: 10 },
-    Case { variant: "in-memory-manager", scenario: "restart-persistence", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 20 },
-    Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },
-    Case { variant: "retry-no-backoff", scenario: "retry-backoff", caught_by: &[Invariant::RetrySchedule], budget: 10 },
-    Case { variant: "notify-after-commit", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate], budget: 10 },
-];
-
 fn case(name: &str) -> &'static Case {
-    CASES.iter().find(|c| c.variant == name).unwrap_or_else(|| panic!("no bug-library case for {name}"))
+    library::case(name).unwrap_or_else(|| panic!("no bug-library case for {name}"))
 }
 
 /// Runs one seed without a trace; a report that needs explaining is replayed with it.

@@ -1,0 +1,40 @@
+//! The bug library: each historical bug variant, the scenario built to expose it, the
+//! invariants that may catch it there, and the seed budget within which it must be found
+//! (tests, the `bench --bugs` benchmark and the shrink test all read this table).
+//!
+//! Budgets come from measurement (`alarmsim sweep --variant V --scenario S --start-seed K`
+//! for ten start seeds K): about eight times the most seeds any start needed, never above 200.
+
+use alarmsim_sim::Invariant;
+
+/// One entry of the library: the variant, its target scenario, the invariants that may
+/// catch it there, and its seed budget.
+pub struct Case {
+    pub variant: &'static str,
+    pub scenario: &'static str,
+    pub caught_by: &'static [Invariant],
+    pub budget: u64,
+}
+
+pub const CASES: &[Case] = &[
+    Case { variant: "b1-deferred-delete-retry", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::BoundedCommands], budget: 40 },
+    Case { variant: "b2-stale-move-later", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate], budget: 20 },
+    Case { variant: "b4-unbounded-chain", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands], budget: 10 },
+    Case { variant: "b5-parked-races-earlier", scenario: "move-later-coalescing", caught_by: &[Invariant::BoundedCommands, Invariant::NeverLate], budget: 10 },
+    Case { variant: "b7-abandon-unconditional", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 25 },
+    Case { variant: "b8-abandon-drops-replacement", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate], budget: 100 },
+    Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
+    Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
+    Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
+    Case { variant: "b16-container-spin", scenario: "concurrent-rearm", caught_by: &[Invariant::NoSpin], budget: 10 },
+    Case { variant: "in-memory-manager", scenario: "restart-persistence", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 20 },
+    Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },
+    Case { variant: "retry-no-backoff", scenario: "retry-backoff", caught_by: &[Invariant::RetrySchedule], budget: 10 },
+    Case { variant: "notify-after-commit", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate], budget: 10 },
+];
+
+
+/// The case of a variant, by name.
+pub fn case(variant: &str) -> Option<&'static Case> {
+    CASES.iter().find(|c| c.variant == variant)
+}
