@@ -22,9 +22,22 @@ pub struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Measure the bug library instead: seeds needed to find each variant (over
+    /// `--starts` start seeds) and the time to shrink it.
+    #[arg(long)]
+    bugs: bool,
+    /// With --bugs: how many different start seeds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    starts: u64,
 }
 
+/// With --bugs: a start seed's search gives up after this many seeds (the budget cap).
+const SEARCH_CAP: u64 = 200;
+
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.bugs {
+        return bugs(&args);
+    }
     let spec = select::scenarios(Some(&args.scenario))?.remove(0);
     let factory = select::variant(None)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
@@ -81,6 +94,81 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("overhead            {:.1}x the bare loop", bare_events_per_s / world_events_per_s);
         println!("simulated/wall      {:.0}x", report["simulated_to_wall"].as_f64().unwrap_or(0.0));
         println!("violations          {}", report["violations"]);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Seeds needed to find each bug of the library (median and max over `starts` start seeds,
+/// start k = k * 10 000), and the time to shrink the first failure to a minimal plan.
+fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    use alarmsim_sim::shrink::{shrink, shrink_best, ShrinkLimits};
+    let mut rows = Vec::new();
+    for case in alarmsim_scenarios::library::CASES {
+        let spec = select::scenarios(Some(case.scenario))?.remove(0);
+        let factory = select::variant(Some(case.variant))?;
+        let mut needed: Vec<u64> = Vec::new();
+        let mut first_failure = None;
+        for k in 0..args.starts {
+            let start = k * 10_000;
+            let found = (start..start + SEARCH_CAP).find(|&seed| !run_seed_traced(&spec, factory.clone(), seed, false).passed());
+            needed.push(found.map_or(SEARCH_CAP + 1, |seed| seed - start + 1));
+            if first_failure.is_none() {
+                first_failure = found;
+            }
+        }
+        needed.sort_unstable();
+        let median = if needed.len() % 2 == 1 {
+            needed[needed.len() / 2] as f64
+        } else {
+            (needed[needed.len() / 2 - 1] + needed[needed.len() / 2]) as f64 / 2.0
+        };
+        let (shrink_ms, steps, original) = match first_failure {
+            Some(seed) => {
+                let started = Instant::now();
+                let plan = alarmsim_sim::Plan::generate(&spec, factory.name(), seed);
+                let shrunk = shrink(&spec, factory.clone(), plan, ShrinkLimits::default()).expect("a failing seed shrinks");
+                (started.elapsed().as_millis() as u64, shrunk.plan.steps.len(), shrunk.original_steps)
+            }
+            None => (0, 0, 0),
+        };
+        // The bug library's procedure (tests/shrinking.rs): the best of three failing seeds.
+        let started = Instant::now();
+        let best = shrink_best(&spec, factory.clone(), 0..SEARCH_CAP, 3, ShrinkLimits::default());
+        let best_ms = started.elapsed().as_millis() as u64;
+        let best_steps = best.map_or(0, |(_, b)| b.plan.steps.len());
+        rows.push(serde_json::json!({
+            "variant": case.variant,
+            "scenario": case.scenario,
+            "starts": args.starts,
+            "median_seeds": median,
+            "max_seeds": needed.last().copied().unwrap_or(0),
+            "not_found_within_cap": needed.iter().filter(|&&n| n > SEARCH_CAP).count(),
+            "shrink_ms": shrink_ms,
+            "shrunk_steps": steps,
+            "original_steps": original,
+            "best_of_3_ms": best_ms,
+            "best_of_3_steps": best_steps,
+        }));
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("| variant | scenario | median seeds | max seeds | shrink first failure | steps | best of 3 failures | steps |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {} ms | {} of {} | {} ms | {} |",
+            r["variant"].as_str().unwrap_or(""),
+            r["scenario"].as_str().unwrap_or(""),
+            r["median_seeds"],
+            r["max_seeds"],
+            r["shrink_ms"],
+            r["shrunk_steps"],
+            r["original_steps"],
+            r["best_of_3_ms"],
+            r["best_of_3_steps"]
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
