@@ -31,10 +31,9 @@ use alarmsim_scheduler::{
     ActorEffect, ActorId, AlarmError, AlarmRow, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState,
     Fence, Gate, ManagerCore, Millis, WriteOptions,
 };
-use alarmsim_sim::sweep::{assert_seeds_pass, seeds_from_env};
-use alarmsim_sim::{run_seed, run_seed_traced, RunReport};
+use alarmsim_sim::sweep::{assert_catalog_passes, assert_seeds_pass, seeds_from_env};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 // ----- the factory: what `--variant` would select --------------------------------------------
 
@@ -519,38 +518,12 @@ fn seed_count() -> u64 {
     std::env::var("ALARMSIM_SEEDS").map(|n| n.trim().parse().expect("ALARMSIM_SEEDS is a number of seeds")).unwrap_or(100)
 }
 
-/// The whole catalog, every scenario × `seed_count()` seeds. The same as calling
-/// `alarmsim_sim::sweep::assert_seeds_pass(&spec, Arc::new(Conservative), &seeds)` per
-/// scenario, but untraced and on every core (a failing seed is replayed with its trace).
+/// The whole catalog, every scenario × `seed_count()` seeds, on every core (a failing seed
+/// is replayed with its trace and reported in full).
 #[test]
 fn conservative_passes_the_whole_catalog() {
-    let scenarios = alarmsim_scenarios::scenarios();
     let seeds = seeds_from_env(0, seed_count());
-    let work: Mutex<Vec<(usize, u64)>> = Mutex::new((0..scenarios.len()).flat_map(|s| seeds.iter().map(move |&seed| (s, seed))).collect());
-    let failures: Mutex<Vec<RunReport>> = Mutex::new(Vec::new());
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let Some((s, seed)) = work.lock().unwrap().pop() else { break };
-                if !run_seed_traced(&scenarios[s], Arc::new(Conservative), seed, false).passed() {
-                    failures.lock().unwrap().push(run_seed(&scenarios[s], Arc::new(Conservative), seed));
-                }
-            });
-        }
-    });
-    let mut failures = failures.into_inner().unwrap();
-    failures.sort_by_key(|r| (r.scenario.clone(), r.seed));
-    if let Some(first) = failures.first() {
-        let list: Vec<String> = failures.iter().map(|r| format!("{} seed {}: {}", r.scenario, r.seed, r.violation.as_ref().unwrap())).collect();
-        panic!(
-            "{} failing seeds:\n  {}\n\n{}  replay one: ALARMSIM_SEED={} cargo test --test custom_scheduler\n",
-            failures.len(),
-            list.join("\n  "),
-            first.failure_text(60).unwrap(),
-            first.seed
-        );
-    }
+    assert_catalog_passes(&alarmsim_scenarios::scenarios(), Arc::new(Conservative), &seeds, "custom_scheduler");
 }
 
 /// docs/TEST_YOUR_SCHEDULER.md quotes this file: every code block it marks as an excerpt must

@@ -1,9 +1,9 @@
 //! Many seeds: the building block of `cargo test` suites and the `sweep` command.
 
-use crate::run::{run_seed, RunReport};
+use crate::run::{run_seed, run_seed_traced, RunReport};
 use crate::scenario::ScenarioSpec;
 use alarmsim_scheduler::api::SchedulerFactory;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Seeds to run: `start..start + count`, or one seed from `ALARMSIM_SEED` to replay it.
 pub fn seeds_from_env(start: u64, count: u64) -> Vec<u64> {
@@ -13,19 +13,50 @@ pub fn seeds_from_env(start: u64, count: u64) -> Vec<u64> {
     }
 }
 
-/// Runs `seeds` of `spec` and returns the first failure, if any (every seed on its own thread).
-pub fn first_failure(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seeds: &[u64]) -> Option<RunReport> {
-    seeds.iter().map(|&seed| run_seed(spec, factory.clone(), seed)).find(|r| !r.passed())
+/// Runs every seed of every scenario on all cores (each seed untraced, on its own fresh
+/// thread) and returns the failures, replayed with their traces (the same runs, by
+/// determinism), sorted by scenario and seed.
+pub fn failures(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, seeds: &[u64]) -> Vec<RunReport> {
+    let work: Mutex<Vec<(usize, u64)>> = Mutex::new((0..scenarios.len()).flat_map(|s| seeds.iter().map(move |&seed| (s, seed))).rev().collect());
+    let found: Mutex<Vec<RunReport>> = Mutex::new(Vec::new());
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let Some((s, seed)) = work.lock().expect("work lock").pop() else { break };
+                if !run_seed_traced(&scenarios[s], factory.clone(), seed, false).passed() {
+                    let traced = run_seed(&scenarios[s], factory.clone(), seed);
+                    found.lock().expect("failures lock").push(traced);
+                }
+            });
+        }
+    });
+    let mut found = found.into_inner().expect("failures lock");
+    found.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+    found
 }
 
-/// Panics with the full failure report (seed, profile, invariant, events, replay line) if
-/// any seed fails. Meant for `cargo test` suites.
+/// Panics with the full report of the first failure (seed, profile, invariant, events,
+/// replay line) and a list of all failing seeds, if any seed of any scenario fails.
+/// `test_name` goes into the replay hint: `ALARMSIM_SEED=<seed> cargo test --test <test_name>`.
+pub fn assert_catalog_passes(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, seeds: &[u64], test_name: &str) {
+    assert!(!scenarios.is_empty() && !seeds.is_empty(), "nothing to run");
+    let failures = failures(scenarios, factory, seeds);
+    let Some(first) = failures.first() else { return };
+    let list: Vec<String> = failures
+        .iter()
+        .map(|r| format!("{} seed {}: {}", r.scenario, r.seed, r.violation.as_ref().expect("a failure has a violation")))
+        .collect();
+    panic!(
+        "{} failing seeds:\n  {}\n\n{}  replay one: ALARMSIM_SEED={} cargo test --test {test_name}\n",
+        failures.len(),
+        list.join("\n  "),
+        first.failure_text(40).expect("a failing report"),
+        first.seed
+    );
+}
+
+/// [`assert_catalog_passes`] for one scenario.
 pub fn assert_seeds_pass(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seeds: &[u64]) {
-    if let Some(report) = first_failure(spec, factory, seeds) {
-        panic!(
-            "{}  replay just this seed: ALARMSIM_SEED={} cargo test\n",
-            report.failure_text(40).expect("a failing report"),
-            report.seed
-        );
-    }
+    assert_catalog_passes(std::slice::from_ref(spec), factory, seeds, "<your test>");
 }
