@@ -41,6 +41,9 @@ pub struct SweepArgs {
     /// Do not shrink the first failing seed of each scenario.
     #[arg(long)]
     no_shrink: bool,
+    /// Where to write a folder per failure (report, traces, plan, shrunk plan); created if missing.
+    #[arg(long, default_value = crate::failure_dir::DEFAULT_BASE)]
+    failures_dir: std::path::PathBuf,
     /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -57,6 +60,8 @@ pub struct FailureSummary {
     pub invariant: String,
     pub message: String,
     pub replay: String,
+    /// The failure folder, if one was written.
+    pub folder: Option<String>,
 }
 
 /// One scenario's line of the summary.
@@ -76,7 +81,6 @@ struct Outcome {
     index: usize,
     report: RunReport,
     nondeterminism: Option<String>,
-    wall_ms: u64,
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
@@ -88,6 +92,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         regressions::check_appendable(file).map_err(|e| select::UsageError(format!("--save-regressions: {e}")))?;
     }
     let total = args.seeds * scenarios.len() as u64;
+    crate::failure_dir::prepare(&args.failures_dir)?;
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
     let mut failure_texts = Vec::new();
@@ -110,13 +115,13 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             let report = &outcome.report;
             summary.sim_ms += report.sim_ms;
             summary.events += report.events;
-            let _ = outcome.wall_ms;
             if let Some(detail) = &outcome.nondeterminism {
                 summary.failures.push(FailureSummary {
                     seed: report.seed,
                     invariant: "determinism".to_string(),
                     message: detail.clone(),
                     replay: report.replay_command(),
+                    folder: None,
                 });
                 failure_texts.push(format!("NONDETERMINISM scenario={} seed={}: {detail}\n  replay: {}\n", report.scenario, report.seed, report.replay_command()));
             } else if let Some(v) = &report.violation {
@@ -125,16 +130,25 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     invariant: v.invariant.to_string(),
                     message: v.to_string(),
                     replay: report.replay_command(),
+                    folder: None,
                 });
+                if summary.failures.len() <= crate::failure_dir::MAX_PER_SCENARIO {
+                    let dir = crate::failure_dir::write(&args.failures_dir, report)?;
+                    summary.failures.last_mut().expect("just pushed").folder = Some(dir.display().to_string());
+                }
                 // The full report for the first failure of each scenario; the rest are listed
                 // by seed after the loop.
                 if summary.failures.len() == 1 {
                     failure_texts.push(report.failure_text(25).expect("a violation"));
                 }
             }
-            let _ = outcome.index;
         }
         summary.first_failing_seed = summary.failures.iter().map(|f| f.seed).min();
+        let folders = summary.failures.iter().filter(|f| f.folder.is_some()).count();
+        if folders > 0 {
+            let capped = if summary.failures.len() > folders { format!(" (the first {folders})") } else { String::new() };
+            failure_texts.push(format!("  failure folders{capped}: {}/{}-{}-<seed>/ (report.txt, trace.jsonl, trace.txt, plan.json)\n", args.failures_dir.display(), spec.name, factory.name()));
+        }
         if summary.failures.len() > 1 {
             let more: Vec<String> = summary.failures[1..].iter().take(20).map(|f| f.seed.to_string()).collect();
             let ellipsis = if summary.failures.len() > 21 { ", ..." } else { "" };
@@ -150,7 +164,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     eprint!("{text}");
                 }
                 if let Some(seed) = shrink_seed {
-                    let out = crate::shrink_cmd::default_plan_path(spec.name, factory.name(), seed);
+                    let out = args.failures_dir.join(format!("{}-{}-{seed}", spec.name, factory.name())).join("shrunk-plan.json");
                     eprintln!("shrinking {} seed {seed} ...", spec.name);
                     crate::shrink_cmd::shrink_and_save(spec, factory.clone(), seed, Default::default(), &out)?;
                     eprintln!();
@@ -216,7 +230,6 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds:
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
                 let Some((index, seed)) = queue.lock().expect("queue lock").pop_front() else { break };
-                let started = Instant::now();
                 // Untraced first (the trace text is most of a run's cost); a failing seed is
                 // replayed with its trace, which is the same run by determinism.
                 let mut report = run_seed_traced(spec, factory.clone(), seed, check_determinism);
@@ -227,8 +240,7 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds:
                 if report.passed() && nondeterminism.is_none() {
                     report.trace = Default::default();
                 }
-                let wall_ms = started.elapsed().as_millis() as u64;
-                results.lock().expect("results lock").push(Outcome { index, report, nondeterminism, wall_ms });
+                results.lock().expect("results lock").push(Outcome { index, report, nondeterminism });
                 bar.inc(1);
             });
         }
