@@ -8,7 +8,9 @@ mod list_cmd;
 mod realtime_cmd;
 mod regressions;
 mod replay_cmd;
+mod merge_cmd;
 mod select;
+mod shard;
 mod shrink_cmd;
 mod sweep_cmd;
 
@@ -32,6 +34,8 @@ enum Command {
     Shrink(shrink_cmd::ShrinkArgs),
     /// List the scenarios and scheduler variants.
     List(list_cmd::ListArgs),
+    /// Combine the JSON summaries of sharded sweeps (`sweep --json --shard i/n`).
+    Merge(merge_cmd::MergeArgs),
     /// Measure the simulator's speed (seeds/s, events/s against bare madsim).
     Bench(bench_cmd::BenchArgs),
     /// Run the reference scheduler for real: system clock, on-disk SQLite in DIR.
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay_cmd::run(args),
         Command::Shrink(args) => shrink_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
+        Command::Merge(args) => merge_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),
     };

@@ -6,7 +6,7 @@ use crate::select;
 use alarmsim_scheduler::api::SchedulerFactory;
 use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,9 @@ pub struct SweepArgs {
     /// Where to write a folder per failure (report, traces, plan, shrunk plan); created if missing.
     #[arg(long, default_value = crate::failure_dir::DEFAULT_BASE)]
     failures_dir: std::path::PathBuf,
+    /// Run only shard i of n of the seed range (1 <= i <= n): seeds with (seed - start) % n == i - 1.
+    #[arg(long, value_parser = crate::shard::parse_arg)]
+    shard: Option<crate::shard::Shard>,
     /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -54,18 +57,19 @@ pub struct SweepArgs {
 }
 
 /// One failing seed in the summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FailureSummary {
     pub seed: u64,
     pub invariant: String,
     pub message: String,
     pub replay: String,
     /// The failure folder, if one was written.
+    #[serde(default)]
     pub folder: Option<String>,
 }
 
 /// One scenario's line of the summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioSummary {
     pub scenario: String,
     pub variant: String,
@@ -91,7 +95,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     if let Some(file) = &args.save_regressions {
         regressions::check_appendable(file).map_err(|e| select::UsageError(format!("--save-regressions: {e}")))?;
     }
-    let total = args.seeds * scenarios.len() as u64;
+    let per_scenario = args.shard.map_or(args.seeds, |shard| shard.seeds(args.start_seed, end).len() as u64);
+    let total = per_scenario * scenarios.len() as u64;
     crate::failure_dir::prepare(&args.failures_dir)?;
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
@@ -99,12 +104,15 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     for spec in &scenarios {
         bar.set_message(spec.name.to_string());
         let started = Instant::now();
-        let seeds: Vec<u64> = (args.start_seed..end).collect();
+        let seeds: Vec<u64> = match args.shard {
+            Some(shard) => shard.seeds(args.start_seed, end),
+            None => (args.start_seed..end).collect(),
+        };
         let outcomes = run_parallel(spec, &factory, &seeds, jobs as usize, args.check_determinism, &bar);
         let mut summary = ScenarioSummary {
             scenario: spec.name.to_string(),
             variant: factory.name().to_string(),
-            seeds: args.seeds,
+            seeds: seeds.len() as u64,
             failures: Vec::new(),
             first_failing_seed: None,
             wall_ms: started.elapsed().as_millis() as u64,
