@@ -21,10 +21,10 @@ pub struct SweepArgs {
     #[arg(long)]
     scenario: Option<String>,
     /// Seeds per scenario.
-    #[arg(long, default_value_t = DEFAULT_SEEDS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = DEFAULT_SEEDS, allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// The first seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     start_seed: u64,
     /// The scheduler variant to test (default: reference).
     #[arg(long)]
