@@ -26,6 +26,7 @@ pub mod ids;
 pub mod io;
 pub mod manager;
 pub mod metadata_store;
+pub mod queue;
 pub mod realtime;
 pub mod rearm;
 pub mod sqlite_file;

@@ -1,0 +1,38 @@
+//! The queue's only access to the world: a SQLite connection plus a hook before every
+//! statement.
+
+use super::error::QueueError;
+use rusqlite::{Connection, ErrorCode};
+
+/// How the queue reaches SQLite and the clock.
+#[allow(async_fn_in_trait)]
+pub trait Db {
+    /// Called before every SQL statement. Returns the current time in ms. In simulation this
+    /// is where other processes interleave and where this process may crash, so a crash can
+    /// land at every statement boundary; in real mode it returns at once.
+    async fn statement(&mut self, label: &'static str) -> u64;
+
+    /// The database was busy (another connection holds the write lock). Waits before the
+    /// retry, or returns false to give up.
+    async fn busy(&mut self, attempt: u32) -> bool;
+
+    fn conn(&self) -> &Connection;
+}
+
+/// Runs one statement: the hook, then `f` with the connection and the time, retrying
+/// while SQLite answers BUSY (a `BEGIN IMMEDIATE` or a write racing another process).
+pub async fn run<D: Db, T>(db: &mut D, label: &'static str, mut f: impl FnMut(&Connection, u64) -> rusqlite::Result<T>) -> Result<T, QueueError> {
+    let mut attempt = 0;
+    loop {
+        let now = db.statement(label).await;
+        match f(db.conn(), now) {
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {
+                attempt += 1;
+                if !db.busy(attempt).await {
+                    return Err(QueueError::Busy { op: label, attempts: attempt });
+                }
+            }
+            result => return result.map_err(|source| QueueError::Sql { op: label, source }),
+        }
+    }
+}

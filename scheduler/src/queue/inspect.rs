@@ -1,0 +1,70 @@
+//! Reading a queue database as it is, for checkers, tests and the CLI (no hooks, no writes).
+
+use super::schema::{user_version, LATEST};
+use rusqlite::{params, Connection};
+use std::collections::BTreeMap;
+
+/// One `job_queue` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub status: i64,
+    pub attempts: u32,
+    pub scheduled_for_ms: u64,
+    pub owner: Option<String>,
+    pub lease_until_ms: Option<u64>,
+}
+
+/// One `dead_letter` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadRow {
+    pub attempts: u32,
+    pub last_error: String,
+}
+
+/// Everything a queue database holds, by job id (ULID text, so in time order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contents {
+    pub version: i64,
+    pub jobs: BTreeMap<String, JobRow>,
+    pub dead: BTreeMap<String, DeadRow>,
+}
+
+/// Reads the whole queue. Versions below [`LATEST`] are read as far as their tables go.
+pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
+    let version = user_version(conn)?;
+    let mut out = Contents { version, ..Contents::default() };
+    if version >= 1 {
+        let leased = version >= 2;
+        let sql = if leased {
+            "SELECT id, status, failed_attempts, scheduled_for, owner, lease_until FROM job_queue ORDER BY id"
+        } else {
+            "SELECT id, status, failed_attempts, scheduled_for, NULL, NULL FROM job_queue ORDER BY id"
+        };
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map(params![], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                JobRow {
+                    status: r.get(1)?,
+                    attempts: r.get::<_, i64>(2)? as u32,
+                    scheduled_for_ms: r.get::<_, i64>(3)? as u64,
+                    owner: r.get(4)?,
+                    lease_until_ms: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+                },
+            ))
+        })?;
+        for row in rows {
+            let (id, job) = row?;
+            out.jobs.insert(id, job);
+        }
+    }
+    if version >= LATEST {
+        let mut stmt = conn.prepare("SELECT id, attempts, last_error FROM dead_letter ORDER BY id")?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get::<_, String>(0)?, DeadRow { attempts: r.get::<_, i64>(1)? as u32, last_error: r.get(2)? })))?;
+        for row in rows {
+            let (id, dead) = row?;
+            out.dead.insert(id, dead);
+        }
+    }
+    Ok(out)
+}
