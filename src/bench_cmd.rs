@@ -38,8 +38,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.bugs {
         return bugs(&args);
     }
-    let spec = select::scenarios(Some(&args.scenario))?.remove(0);
-    let factory = select::variant(None)?;
+    let (spec, factory) = select::pair(&args.scenario, None)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let next = AtomicU64::new(0);
     let events = AtomicU64::new(0);
@@ -104,8 +103,7 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     use alarmsim_sim::shrink::{shrink, shrink_best, ShrinkLimits};
     let mut rows = Vec::new();
     for case in alarmsim_scenarios::library::CASES {
-        let spec = select::scenarios(Some(case.scenario))?.remove(0);
-        let factory = select::variant(Some(case.variant))?;
+        let (spec, factory) = select::pair(case.scenario, Some(case.variant))?;
         let mut needed: Vec<u64> = Vec::new();
         let mut first_failure = None;
         for k in 0..args.starts {

@@ -11,12 +11,13 @@ pub struct ListArgs {
 
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     let scenarios = alarmsim_scenarios::scenarios();
-    let variants = alarmsim_scenarios::variants();
+    let variants = alarmsim_scenarios::subjects();
     if args.json {
         let value = serde_json::json!({
             "scenarios": scenarios.iter().map(|s| serde_json::json!({
                 "name": s.name,
                 "description": s.description,
+                "system": if s.queue().is_some() { "queue" } else { "alarms" },
                 "actors": s.actors(),
                 "ops": s.ops,
                 "chaos_ms": s.chaos_ms,
@@ -24,6 +25,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
             })).collect::<Vec<_>>(),
             "variants": variants.iter().map(|v| serde_json::json!({
                 "name": v.name(),
+                "system": v.system(),
                 "description": v.description(),
             })).collect::<Vec<_>>(),
         });
@@ -35,9 +37,11 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     for s in &scenarios {
         println!("  {:<width$}  {}", s.name, s.description);
     }
-    println!("variants:");
-    for v in &variants {
-        println!("  {:<width$}  {}", v.name(), v.description());
+    for system in ["alarms", "queue"] {
+        println!("{system} variants:");
+        for v in variants.iter().filter(|v| v.system() == system) {
+            println!("  {:<width$}  {}", v.name(), v.description());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

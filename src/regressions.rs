@@ -78,7 +78,12 @@ impl std::error::Error for RegressionError {}
 /// Parses `text` (the contents of `file`), checking every name against the catalog.
 pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
     let scenarios: Vec<String> = alarmsim_scenarios::scenarios().iter().map(|s| s.name.to_string()).collect();
-    let variants: Vec<String> = alarmsim_scenarios::variants().iter().map(|v| v.name().to_string()).collect();
+    let mut variants: Vec<String> = Vec::new();
+    for name in alarmsim_scenarios::subjects().iter().map(|v| v.name().to_string()) {
+        if !variants.contains(&name) {
+            variants.push(name); // `reference` of each system is one name.
+        }
+    }
     let mut entries = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
@@ -99,6 +104,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
         }
         if !variants.iter().any(|v| v == variant) {
             return Err(at(format!("unknown variant '{variant}'; valid variants: {}", variants.join(", "))));
+        }
+        let spec = alarmsim_scenarios::scenario(scenario).expect("checked above");
+        if alarmsim_scenarios::subject(variant, &spec).is_none() {
+            return Err(at(format!("variant '{variant}' cannot run scenario '{scenario}' (alarm variants run alarm scenarios, queue variants queue scenarios)")));
         }
         let seed: u64 = seed
             .parse()

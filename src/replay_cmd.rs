@@ -31,15 +31,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let report = match &args.plan {
         Some(path) => {
             let plan = alarmsim_sim::Plan::load(path).map_err(|e| select::UsageError(e.to_string()))?;
-            let spec = select::scenarios(Some(&plan.scenario))
-                .map_err(|e| select::UsageError(format!("{}: {e}", path.display())))?
-                .remove(0);
-            let factory = select::variant(Some(args.variant.as_deref().unwrap_or(&plan.variant)))?;
+            let (spec, factory) = select::pair(&plan.scenario, Some(args.variant.as_deref().unwrap_or(&plan.variant)))
+                .map_err(|e| select::UsageError(format!("{}: {e}", path.display())))?;
             alarmsim_sim::run_plan(&spec, factory, plan, true)
         }
         None => {
-            let spec = select::scenarios(args.scenario.as_deref())?.remove(0);
-            let factory = select::variant(args.variant.as_deref())?;
+            let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");
+            let (spec, factory) = select::pair(scenario, args.variant.as_deref())?;
             alarmsim_sim::run_seed(&spec, factory, args.seed.expect("clap requires --seed without --plan"))
         }
     };
@@ -66,7 +64,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 report.seed,
                 report.events,
                 report.sim_ms,
-                report.profile.describe()
+                report.profile_text()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -1,8 +1,6 @@
 //! Resolving scenario and variant names, with errors that list the valid values.
 
-use alarmsim_scheduler::api::SchedulerFactory;
-use alarmsim_sim::ScenarioSpec;
-use std::sync::Arc;
+use alarmsim_sim::{ScenarioSpec, Subject};
 
 /// A usage error: printed as is, exit code 2.
 #[derive(Debug)]
@@ -29,11 +27,33 @@ pub fn scenarios(name: Option<&str>) -> Result<Vec<ScenarioSpec>, UsageError> {
     }
 }
 
-/// The variant named (default: the reference).
-pub fn variant(name: Option<&str>) -> Result<Arc<dyn SchedulerFactory>, UsageError> {
-    let name = name.unwrap_or("reference");
-    alarmsim_scenarios::variant(name).ok_or_else(|| {
-        let valid: Vec<String> = alarmsim_scenarios::variants().iter().map(|v| v.name().to_string()).collect();
-        UsageError(format!("unknown variant '{name}' for --variant; valid variants: {}", valid.join(", ")))
-    })
+/// The variants of one system, for error messages.
+fn names(system: &str) -> String {
+    let names: Vec<String> = alarmsim_scenarios::subjects().iter().filter(|s| s.system() == system).map(|s| s.name().to_string()).collect();
+    names.join(", ")
+}
+
+/// The scenarios named (or all) that the variant named (default: the reference) can run,
+/// each with that variant: alarm variants run alarm scenarios, queue variants queue ones.
+pub fn pairs(scenario: Option<&str>, variant: Option<&str>) -> Result<Vec<(ScenarioSpec, Subject)>, UsageError> {
+    let name = variant.unwrap_or("reference");
+    let specs = scenarios(scenario)?;
+    let pairs: Vec<(ScenarioSpec, Subject)> = specs.iter().filter_map(|spec| alarmsim_scenarios::subject(name, spec).map(|s| (spec.clone(), s))).collect();
+    if !pairs.is_empty() {
+        return Ok(pairs);
+    }
+    let known = alarmsim_scenarios::subjects().into_iter().find(|s| s.name() == name);
+    Err(UsageError(match (known, scenario) {
+        (Some(subject), Some(scenario)) => format!(
+            "variant '{name}' tests the {} system and cannot run scenario '{scenario}'; variants for that scenario: {}",
+            subject.system(),
+            names(if subject.system() == "alarms" { "queue" } else { "alarms" })
+        ),
+        _ => format!("unknown variant '{name}' for --variant; alarm variants: {}; queue variants: {}", names("alarms"), names("queue")),
+    }))
+}
+
+/// One scenario with the variant named (default: the reference).
+pub fn pair(scenario: &str, variant: Option<&str>) -> Result<(ScenarioSpec, Subject), UsageError> {
+    Ok(pairs(Some(scenario), variant)?.remove(0))
 }

@@ -3,11 +3,9 @@
 
 use crate::select;
 use alarmsim_sim::shrink::{shrink, ShrinkLimits, Shrunk};
-use alarmsim_sim::{Plan, ScenarioSpec};
-use alarmsim_scheduler::api::SchedulerFactory;
+use alarmsim_sim::{Plan, ScenarioSpec, Subject};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -38,8 +36,7 @@ pub fn default_plan_path(scenario: &str, variant: &str, seed: u64) -> PathBuf {
 }
 
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
-    let spec = select::scenarios(Some(&args.scenario))?.remove(0);
-    let factory = select::variant(args.variant.as_deref())?;
+    let (spec, factory) = select::pair(&args.scenario, args.variant.as_deref())?;
     let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
     let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
     match shrink_and_save(&spec, factory, args.seed, limits, &out)? {
@@ -52,7 +49,7 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Shrinks one failing seed, prints the minimal interleaving and saves the plan.
-pub fn shrink_and_save(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
+pub fn shrink_and_save(spec: &ScenarioSpec, factory: Subject, seed: u64, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
     let plan = Plan::generate(spec, factory.name(), seed);
     let Some(shrunk) = shrink(spec, factory, plan, limits) else { return Ok(None) };
     shrunk.plan.save(out)?;

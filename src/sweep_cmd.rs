@@ -3,13 +3,12 @@
 
 use crate::regressions;
 use crate::select;
-use alarmsim_scheduler::api::SchedulerFactory;
-use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec};
+use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec, Subject};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Seeds per scenario when `--seeds` is not given.
@@ -88,8 +87,7 @@ struct Outcome {
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let scenarios = select::scenarios(args.scenario.as_deref())?;
-    let factory = select::variant(args.variant.as_deref())?;
+    let scenarios = select::pairs(args.scenario.as_deref(), args.variant.as_deref())?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let end = args.start_seed.checked_add(args.seeds).ok_or_else(|| select::UsageError(format!("--start-seed {} plus --seeds {} overflows u64", args.start_seed, args.seeds)))?;
     if let Some(file) = &args.save_regressions {
@@ -101,7 +99,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
     let mut failure_texts = Vec::new();
-    for spec in &scenarios {
+    for (spec, factory) in &scenarios {
         bar.set_message(spec.name.to_string());
         let started = Instant::now();
         let seeds: Vec<u64> = match args.shard {
@@ -231,7 +229,7 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
 }
 
 /// Runs `seeds` on `jobs` workers; each seed still gets a fresh OS thread of its own.
-fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds: &[u64], jobs: usize, check_determinism: bool, bar: &ProgressBar) -> Vec<Outcome> {
+fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, check_determinism: bool, bar: &ProgressBar) -> Vec<Outcome> {
     let queue: Mutex<VecDeque<(usize, u64)>> = Mutex::new(seeds.iter().copied().enumerate().collect());
     let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(seeds.len()));
     std::thread::scope(|scope| {
@@ -259,7 +257,7 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seeds:
 }
 
 /// Runs the seed again and compares the traces byte for byte.
-fn compare_with_rerun(spec: &ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, first: &RunReport) -> Option<String> {
+fn compare_with_rerun(spec: &ScenarioSpec, factory: &Subject, first: &RunReport) -> Option<String> {
     let second = run_seed(spec, factory.clone(), first.seed);
     let (a, b) = (first.trace.to_jsonl(), second.trace.to_jsonl());
     if a == b {

@@ -507,7 +507,7 @@ fn a_mismatched_fire_reschedules_then_cancels() {
 /// before it, how to replay it). 10 seeds each here; the test below runs 100, in parallel.
 #[test]
 fn the_simple_way() {
-    for spec in alarmsim_scenarios::scenarios() {
+    for spec in alarmsim_scenarios::alarm_scenarios() {
         assert_seeds_pass(&spec, Arc::new(Conservative), &seeds_from_env(0, 10));
     }
 }
@@ -523,7 +523,7 @@ fn seed_count() -> u64 {
 #[test]
 fn conservative_passes_the_whole_catalog() {
     let seeds = seeds_from_env(0, seed_count());
-    assert_catalog_passes(&alarmsim_scenarios::scenarios(), Arc::new(Conservative), &seeds, "custom_scheduler");
+    assert_catalog_passes(&alarmsim_scenarios::alarm_scenarios(), Arc::new(Conservative), &seeds, "custom_scheduler");
 }
 
 /// docs/TEST_YOUR_SCHEDULER.md quotes this file: every code block it marks as an excerpt must

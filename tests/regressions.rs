@@ -47,7 +47,7 @@ fn every_regression_seed_still_behaves() {
 /// Runs one entry; returns what is wrong with it, if anything.
 fn check(file: &Path, entry: &Entry) -> Option<String> {
     let spec = alarmsim_scenarios::scenario(&entry.scenario).expect("names were checked when parsing");
-    let factory = alarmsim_scenarios::variant(&entry.variant).expect("names were checked when parsing");
+    let factory = alarmsim_scenarios::subject(&entry.variant, &spec).expect("names were checked when parsing");
     let report = run_seed_traced(&spec, factory.clone(), entry.seed, false);
     let at = format!("{}:{}: {} {} {}", file.display(), entry.line, entry.scenario, entry.variant, entry.seed);
     match (entry.must_pass(), report.passed()) {

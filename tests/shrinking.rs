@@ -20,7 +20,7 @@ fn every_bug_shrinks_to_a_short_plan_that_replays() {
             scope.spawn(|| loop {
                 let Some(case) = work.lock().unwrap().pop() else { break };
                 let spec = alarmsim_scenarios::scenario(case.scenario).expect("a catalog scenario");
-                let factory = alarmsim_scenarios::variant(case.variant).expect("a registered variant");
+                let factory = alarmsim_scenarios::subject(case.variant, &spec).expect("a registered variant");
                 let limits = ShrinkLimits { max_runs: 2_000, max_time: Duration::from_secs(60) };
                 // The smallest of the first three failing seeds' shrunk plans.
                 let Some((seed, shrunk)) = shrink_best(&spec, factory.clone(), 0..case.budget, 3, limits) else {

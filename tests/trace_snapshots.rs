@@ -10,9 +10,8 @@
 //! catalog gets a snapshot without touching this file: until its snapshot is accepted, this
 //! test fails (insta never passes on a missing snapshot unless told to write it).
 
-use alarmsim_scheduler::api::Reference;
 use alarmsim_sim::{run_seed, RunReport};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// The one seed every scenario is snapshotted at.
 const SEED: u64 = 1;
@@ -74,7 +73,7 @@ fn run_all(scenarios: &[alarmsim_sim::ScenarioSpec]) -> Vec<RunReport> {
                     *next - 1
                 };
                 let Some(spec) = scenarios.get(index) else { break };
-                let report = run_seed(spec, Arc::new(Reference), SEED);
+                let report = run_seed(spec, alarmsim_scenarios::reference_for(spec), SEED);
                 done.lock().unwrap().push((index, report));
             });
         }

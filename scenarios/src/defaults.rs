@@ -1,6 +1,7 @@
 //! Shared building blocks for scenario definitions.
 
-use alarmsim_sim::scenario::{range, FaultBounds, HandlerWeights, Invariant, OpWeights};
+use alarmsim_scheduler::queue::QueueConfig;
+use alarmsim_sim::scenario::{range, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
 
 /// Every fault, each switched on for about two seeds in three (swarm testing).
 pub const ALL_FAULTS: FaultBounds = FaultBounds {
@@ -22,6 +23,7 @@ pub const ALL_FAULTS: FaultBounds = FaultBounds {
     clock_offset_ms: range(-500, 500),
     clock_drift_ppm: range(-200, 200),
     sync_interval_ms: range(500, 10_000),
+    statement_crash: range(0.0, 0.0),
 };
 
 /// No fault at all (for workload-only scenarios and calibration).
@@ -44,6 +46,7 @@ pub const NO_FAULTS: FaultBounds = FaultBounds {
     clock_offset_ms: range(0, 0),
     clock_drift_ppm: range(0, 0),
     sync_interval_ms: range(1_000, 1_000),
+    statement_crash: range(0.0, 0.0),
 };
 
 /// A client mix that exercises every alarm path.
@@ -71,3 +74,71 @@ pub const MIXED_HANDLERS: HandlerWeights = HandlerWeights {
 
 /// Every invariant.
 pub const ALL_INVARIANTS: &[Invariant] = &Invariant::ALL;
+
+/// Job-queue faults: process crashes (workers and producers), crashes before SQL
+/// statements, power loss, statement latency, sync intervals. The link and clock bounds of
+/// the alarm world do not apply.
+pub const QUEUE_FAULTS: FaultBounds = FaultBounds {
+    enable_probability: 0.7,
+    host_crashes_per_hour: range(2.0, 20.0),
+    manager_crashes_per_hour: range(1.0, 10.0),
+    power_loss_fraction: range(0.1, 0.5),
+    downtime_ms: range(100, 20_000),
+    commit_latency_ms: range(1, 200),
+    sync_interval_ms: range(200, 10_000),
+    statement_crash: range(0.002, 0.03),
+    ..NO_FAULTS
+};
+
+/// Attempts that do a bit of everything: most succeed, some throw, a few crash their
+/// process or outlive their lease.
+pub const MIXED_ATTEMPTS: AttemptWeights = AttemptWeights { succeed: 70, throw: 15, crash: 7, slow: 8 };
+
+/// DGW's knobs (30 s backoff base, 5 attempts) with a 30 s lease.
+pub const QUEUE_CONFIG: QueueConfig = QueueConfig { lease_ms: 30_000, max_attempts: 5, backoff_base_ms: 30_000 };
+
+/// A workload with three workers and two producers; scenarios change what they stress.
+pub const QUEUE_WORKLOAD: QueueWorkload = QueueWorkload {
+    producers: 2,
+    workers: 3,
+    jobs: 40,
+    delay_ms: range(-5_000, 120_000),
+    work_ms: range(10, 5_000),
+    attempts: MIXED_ATTEMPTS,
+    config: QUEUE_CONFIG,
+    poll_ms: 30_000,
+    legacy_jobs: 0,
+};
+
+/// A job-queue scenario. The alarm-only fields of [`ScenarioSpec`] are zero.
+pub fn queue_spec(
+    name: &'static str,
+    description: &'static str,
+    workload: QueueWorkload,
+    faults: FaultBounds,
+    durability: DurabilityChoice,
+    chaos_ms: u64,
+) -> ScenarioSpec {
+    const NO_OPS: OpWeights = OpWeights { set_alarm: 0, delete_alarm: 0, get_alarm: 0, put: 0, set_and_put: 0, set_twice: 0, delete_all: 0, schedule_next: 0 };
+    const NO_HANDLERS: HandlerWeights = HandlerWeights { succeed: 0, throw: 0, exceed_wall_time: 0, rearm: 0, delete_inside: 0, container_heartbeat: 0, abort: 0 };
+    ScenarioSpec {
+        name,
+        description,
+        hosts: 0,
+        actors_per_host: 0,
+        clients: 0,
+        ops: 0,
+        chaos_ms,
+        // Five attempts back off 30+60+120+240 s; leases and restarts add minutes.
+        quiesce_limit_ms: 3_600_000,
+        op_weights: NO_OPS,
+        handler_weights: NO_HANDLERS,
+        alarm_delay_ms: range(0, 0),
+        handler_ms: range(0, 0),
+        faults,
+        durability,
+        invariants: &Invariant::QUEUE,
+        max_fires_per_second: 0,
+        system: System::Queue(workload),
+    }
+}

@@ -1,8 +1,8 @@
 //! # alarmsim-scenarios
 //!
 //! The scenario catalog (one file per real case in [`catalog`]) and the registry of
-//! scheduler variants the simulator can run: the reference and the bug library
-//! ([`variants`], one file per re-introduced bug).
+//! systems the simulator can run: for alarms and for the job queue, the reference and the
+//! bug library ([`variants`], one file per re-introduced bug).
 
 pub mod catalog;
 pub mod defaults;
@@ -10,11 +10,31 @@ pub mod library;
 pub mod variants;
 
 use alarmsim_scheduler::api::{Reference, SchedulerFactory};
-use alarmsim_sim::ScenarioSpec;
+use alarmsim_sim::queue::{QueueFactory, QueueVariant};
+use alarmsim_sim::{ScenarioSpec, Subject};
 use std::sync::Arc;
 
-/// Every scenario, in catalog order.
+/// Every scenario, in catalog order: the alarm scenarios, then the job queue's.
 pub fn scenarios() -> Vec<ScenarioSpec> {
+    let mut all = alarm_scenarios();
+    all.extend(queue_scenarios());
+    all
+}
+
+/// The job-queue scenarios (seed 004).
+pub fn queue_scenarios() -> Vec<ScenarioSpec> {
+    vec![
+        catalog::queue_standard::spec(),
+        catalog::queue_concurrent_claims::spec(),
+        catalog::queue_poison_restart::spec(),
+        catalog::queue_migration_crash::spec(),
+        catalog::queue_power_loss::normal(),
+        catalog::queue_power_loss::full(),
+    ]
+}
+
+/// The alarm scenarios.
+pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
     vec![
         catalog::standard::spec(),
         catalog::deferred_delete_race::spec(),
@@ -50,6 +70,53 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(retry_no_backoff::RetryNoBackoff),
         Arc::new(notify_after_commit::NotifyAfterCommit),
     ]
+}
+
+/// Every job-queue variant, the reference first.
+pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
+    use variants::queue_support::Patched;
+    use variants::*;
+    vec![
+        alarmsim_sim::queue::reference(),
+        Arc::new(QueueVariant::<Patched<queue_non_atomic_migration::NonAtomicMigration>>::new(
+            "queue-non-atomic-migration",
+            "DGW #1108: migrations and their user_version bump run as separate statements, outside a transaction",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_ack_before_durable::AckBeforeDurable>>::new(
+            "queue-ack-before-durable",
+            "DGW #1108: enqueue returns Ok from an in-memory channel; the INSERT happens later",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_requeue_without_count::RequeueWithoutCount>>::new(
+            "queue-requeue-without-count",
+            "DGW #1108: on start every running job is requeued without counting the attempt",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_claim_without_transaction::ClaimWithoutTransaction>>::new(
+            "queue-claim-without-transaction",
+            "fang: the claim is a SELECT then an UPDATE with no transaction around them",
+        )),
+    ]
+}
+
+/// Every system under test: the alarm variants, then the queue variants. `reference`
+/// appears once for each system.
+pub fn subjects() -> Vec<Subject> {
+    let alarms = variants().into_iter().map(Subject::Alarms);
+    alarms.chain(queue_variants().into_iter().map(Subject::Queue)).collect()
+}
+
+/// The variant called `name` that can run `spec` (`reference` fits every scenario).
+pub fn subject(name: &str, spec: &ScenarioSpec) -> Option<Subject> {
+    subjects().into_iter().find(|s| s.name() == name && s.fits(spec))
+}
+
+/// The reference of `spec`'s system.
+pub fn reference_for(spec: &ScenarioSpec) -> Subject {
+    subject("reference", spec).expect("every system has a reference")
+}
+
+/// Looks a job-queue variant up by name.
+pub fn queue_variant(name: &str) -> Option<Arc<dyn QueueFactory>> {
+    queue_variants().into_iter().find(|v| v.name() == name)
 }
 
 /// Looks a scenario up by name.

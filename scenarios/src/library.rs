@@ -31,6 +31,21 @@ pub const CASES: &[Case] = &[
     Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },
     Case { variant: "retry-no-backoff", scenario: "retry-backoff", caught_by: &[Invariant::RetrySchedule], budget: 10 },
     Case { variant: "notify-after-commit", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate], budget: 10 },
+    // The job queue (seed 004).
+    Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
+    Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },
+    Case {
+        variant: "queue-requeue-without-count",
+        scenario: "queue-poison-restart",
+        caught_by: &[Invariant::RetryCounts, Invariant::ExclusiveClaims, Invariant::JobLiveness],
+        budget: 10,
+    },
+    Case {
+        variant: "queue-claim-without-transaction",
+        scenario: "queue-concurrent-claims",
+        caught_by: &[Invariant::ExclusiveClaims, Invariant::ExactlyOneTerminal],
+        budget: 10,
+    },
 ];
 
 

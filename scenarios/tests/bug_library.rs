@@ -10,9 +10,9 @@
 
 use alarmsim_scenarios::variants::support::Passthrough;
 use alarmsim_scenarios::library::{self, Case, CASES};
-use alarmsim_scenarios::{scenario, variant, variants};
+use alarmsim_scenarios::{queue_variants, reference_for, scenario, subject, subjects, variants};
 use alarmsim_scheduler::api::{Reference, SchedulerFactory};
-use alarmsim_sim::{run_seed, run_seed_traced, RunReport};
+use alarmsim_sim::{run_seed, run_seed_traced, RunReport, Subject};
 use std::sync::Arc;
 
 fn case(name: &str) -> &'static Case {
@@ -20,8 +20,8 @@ fn case(name: &str) -> &'static Case {
 }
 
 /// Runs one seed without a trace; a report that needs explaining is replayed with it.
-fn run(spec: &alarmsim_sim::ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
-    run_seed_traced(spec, factory.clone(), seed, false)
+fn run(spec: &alarmsim_sim::ScenarioSpec, subject: &Subject, seed: u64) -> RunReport {
+    run_seed_traced(spec, subject, seed, false)
 }
 
 /// The variant fails some seed of `0..budget` on its scenario, caught by one of the expected
@@ -29,7 +29,7 @@ fn run(spec: &alarmsim_sim::ScenarioSpec, factory: &Arc<dyn SchedulerFactory>, s
 fn found(name: &str) {
     let case = case(name);
     let spec = scenario(case.scenario).unwrap_or_else(|| panic!("unknown scenario {}", case.scenario));
-    let buggy = variant(case.variant).unwrap_or_else(|| panic!("{} is not registered in variants()", case.variant));
+    let buggy = subject(case.variant, &spec).unwrap_or_else(|| panic!("{} is not registered for scenario {}", case.variant, case.scenario));
     let Some(failure) = (0..case.budget).map(|seed| run(&spec, &buggy, seed)).find(|r| !r.passed()) else {
         panic!(
             "{} was not found by {} within {} seeds: the scenario no longer exposes the bug (`alarmsim sweep --variant {} --scenario {} --seeds 200`)",
@@ -38,7 +38,7 @@ fn found(name: &str) {
     };
     let violation = failure.violation.as_ref().expect("a failing report has a violation");
     if !case.caught_by.contains(&violation.invariant) {
-        let traced = run_seed(&spec, buggy.clone(), failure.seed);
+        let traced = run_seed(&spec, &buggy, failure.seed);
         panic!(
             "{} was caught on {} seed {} by {}, not by one of {:?}: is this its bug?\n{}",
             case.variant,
@@ -49,11 +49,11 @@ fn found(name: &str) {
             traced.failure_text(40).unwrap_or_default()
         );
     }
-    let reference: Arc<dyn SchedulerFactory> = Arc::new(Reference);
+    let reference = reference_for(&spec);
     for seed in 0..case.budget {
         let report = run(&spec, &reference, seed);
         if !report.passed() {
-            let traced = run_seed(&spec, reference.clone(), seed);
+            let traced = run_seed(&spec, &reference, seed);
             panic!(
                 "the reference fails {} seed {}, within the budget of {}: {}",
                 case.scenario,
@@ -139,13 +139,34 @@ fn notify_after_commit() {
     found("notify-after-commit");
 }
 
+#[test]
+fn queue_non_atomic_migration() {
+    found("queue-non-atomic-migration");
+}
+
+#[test]
+fn queue_ack_before_durable() {
+    found("queue-ack-before-durable");
+}
+
+#[test]
+fn queue_requeue_without_count() {
+    found("queue-requeue-without-count");
+}
+
+#[test]
+fn queue_claim_without_transaction() {
+    found("queue-claim-without-transaction");
+}
+
 /// Every registered variant has a case (and every case a registered variant, with a budget
 /// the issue allows); the reference comes first.
 #[test]
 fn every_variant_has_a_case() {
-    let registered: Vec<String> = variants().iter().map(|v| v.name().to_string()).collect();
-    assert_eq!(registered.first().map(String::as_str), Some("reference"), "the reference must come first");
-    for name in registered.iter().skip(1) {
+    assert_eq!(variants().first().map(|v| v.name().to_string()).as_deref(), Some("reference"), "the alarm reference must come first");
+    assert_eq!(queue_variants().first().map(|v| v.name().to_string()).as_deref(), Some("reference"), "the queue reference must come first");
+    let registered: Vec<String> = subjects().iter().map(|v| v.name().to_string()).filter(|n| n != "reference").collect();
+    for name in registered.iter() {
         let case = case(name);
         assert!(case.budget > 0 && case.budget <= 200, "{name}: a budget must be 1..=200 seeds");
         assert!(scenario(case.scenario).is_some(), "{name}: unknown scenario {}", case.scenario);
@@ -157,8 +178,12 @@ fn every_variant_has_a_case() {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), registered.len(), "variant names must be unique");
-    for v in variants() {
+    for v in subjects() {
         assert!(!v.description().is_empty() && !v.description().contains('\n'), "{}: the description must be one line", v.name());
+    }
+    for case in CASES {
+        let spec = scenario(case.scenario).expect("checked above");
+        assert!(subject(case.variant, &spec).is_some(), "{} cannot run its scenario {}", case.variant, case.scenario);
     }
 }
 

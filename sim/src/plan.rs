@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 pub enum Node {
     Manager,
     Host(usize),
+    /// A job-queue process that enqueues.
+    Producer(usize),
+    /// A job-queue process that claims and runs jobs.
+    Worker(usize),
 }
 
 impl std::fmt::Display for Node {
@@ -29,6 +33,8 @@ impl std::fmt::Display for Node {
         match self {
             Node::Manager => f.write_str("manager"),
             Node::Host(h) => write!(f, "host-{h}"),
+            Node::Producer(p) => write!(f, "producer-{p}"),
+            Node::Worker(w) => write!(f, "worker-{w}"),
         }
     }
 }
@@ -72,6 +78,51 @@ pub enum Action {
     Op { client: u32, actor: usize, op: Op },
     Crash { node: Node, power: bool, downtime_ms: u64 },
     Partition { host: usize, ms: u64 },
+    /// Job queue: `producer` enqueues job number `job` (its identity in the plan) for
+    /// now + `delay_ms`; `script` says what each attempt of it will do.
+    Enqueue { producer: usize, job: u32, delay_ms: i64, script: JobScript },
+}
+
+/// What one attempt of a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attempt {
+    Succeed,
+    Throw,
+    /// Crashes the process running it.
+    Crash,
+    /// Outlives its lease, then succeeds.
+    Slow,
+}
+
+/// A job's behaviour: its work time and its attempts in order (after the last, it succeeds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobScript {
+    pub work_ms: u64,
+    pub attempts: Vec<Attempt>,
+}
+
+impl JobScript {
+    /// What attempt number `n` (0-based) does.
+    pub fn attempt(&self, n: u32) -> Attempt {
+        self.attempts.get(n as usize).copied().unwrap_or(Attempt::Succeed)
+    }
+}
+
+impl std::fmt::Display for JobScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let attempts: Vec<&str> = self
+            .attempts
+            .iter()
+            .map(|a| match a {
+                Attempt::Succeed => "ok",
+                Attempt::Throw => "throw",
+                Attempt::Crash => "crash",
+                Attempt::Slow => "slow",
+            })
+            .collect();
+        write!(f, "work {}ms, attempts [{}]", self.work_ms, attempts.join(","))
+    }
 }
 
 /// A step: an action at a simulated time (ms since the start).
@@ -90,6 +141,9 @@ impl std::fmt::Display for Step {
                 write!(f, "t={}ms {kind} of {node} for {downtime_ms}ms", self.at_ms)
             }
             Action::Partition { host, ms } => write!(f, "t={}ms partition host-{host} <-> manager for {ms}ms", self.at_ms),
+            Action::Enqueue { producer, job, delay_ms, script } => {
+                write!(f, "t={}ms producer-{producer} enqueue job-{job} for now{delay_ms:+}ms ({script})", self.at_ms)
+            }
         }
     }
 }
@@ -120,6 +174,9 @@ impl Plan {
     /// The plan a seed stands for: the fault profile, then the client operations and node
     /// faults of the chaos phase, in time order.
     pub fn generate(spec: &ScenarioSpec, variant: &str, seed: u64) -> Plan {
+        if let Some(workload) = spec.queue() {
+            return crate::queue::plan::generate(spec, workload, variant, seed);
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let profile = FaultProfile::draw(spec, &mut rng);
         let mut steps = client_ops(spec, &mut rng);
@@ -194,7 +251,7 @@ fn count(rng: &mut ChaCha8Rng, per_hour: f64, chaos_ms: u64) -> u64 {
     expected.floor() as u64 + u64::from(rng.random_bool(expected.fract()))
 }
 
-fn node_faults(steps: &mut Vec<Step>, profile: &FaultProfile, node: Node, per_hour: f64, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+pub(crate) fn node_faults(steps: &mut Vec<Step>, profile: &FaultProfile, node: Node, per_hour: f64, chaos_ms: u64, rng: &mut ChaCha8Rng) {
     for _ in 0..count(rng, per_hour, chaos_ms) {
         let at_ms = rng.random_range(0..chaos_ms);
         let power = rng.random_bool(profile.power_loss_fraction.clamp(0.0, 1.0));

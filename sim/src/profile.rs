@@ -29,11 +29,15 @@ pub struct FaultProfile {
     /// Per node: clock offset (ms) and drift (ppm). Index 0 is the manager.
     pub clocks: Vec<(i64, i64)>,
     pub sync_interval_ms: u64,
+    /// Chance that a process crashes before a SQL statement (job queue). Absent in plans
+    /// written before it existed.
+    #[serde(default)]
+    pub statement_crash: f64,
 }
 
 impl FaultProfile {
     /// How many independent probabilistic faults [`FaultProfile::switch_off`] knows.
-    pub const KNOBS: usize = 7;
+    pub const KNOBS: usize = 8;
 
     /// Switches off probabilistic fault number `knob` (for the shrinker). Returns false if it
     /// was off already. Crashes and partitions are plan steps, not knobs.
@@ -49,6 +53,7 @@ impl FaultProfile {
                 self.clocks.iter_mut().for_each(|c| *c = (0, 0));
                 return skewed;
             }
+            7 => &mut self.statement_crash,
             6 => {
                 let normal = self.durability == Durability::Normal;
                 self.durability = Durability::Full;
@@ -70,6 +75,7 @@ impl FaultProfile {
             ("link_drop_request", self.link_drop_request),
             ("commit_fail_after", self.commit_fail_after),
             ("commit_fail_before", self.commit_fail_before),
+            ("statement_crash", self.statement_crash),
         ] {
             if p > 0.0 {
                 on.push(format!("{name}={p:.3}"));
@@ -120,17 +126,36 @@ impl FaultProfile {
             zombie_delay_ms: sub_range(rng, b.zombie_delay_ms),
             clocks,
             sync_interval_ms: draw_u64(rng, b.sync_interval_ms),
+            // Last, and only drawn when its bound is on, so alarm seeds keep their worlds.
+            statement_crash: maybe_f64(rng, p, b.statement_crash),
         }
+    }
+
+    /// The settings a job-queue run uses, named for what they mean there.
+    pub fn describe_queue(&self) -> String {
+        format!(
+            "durability={:?} worker_crashes/h={:.2} producer_crashes/h={:.2} power_loss={:.2} downtime_ms={:?} \
+             statement_latency_ms={:?} statement_crash={:.3} sync_interval_ms={}",
+            self.durability,
+            self.host_crashes_per_hour,
+            self.manager_crashes_per_hour,
+            self.power_loss_fraction,
+            self.downtime_ms,
+            self.commit_latency_ms,
+            self.statement_crash,
+            self.sync_interval_ms
+        )
     }
 
     /// One line per setting, for failure reports.
     pub fn describe(&self) -> String {
         let clocks: Vec<String> = self.clocks.iter().map(|(o, d)| format!("{o:+}ms/{d:+}ppm")).collect();
+        let statement_crash = if self.statement_crash > 0.0 { format!(" statement_crash={:.3}", self.statement_crash) } else { String::new() };
         format!(
             "durability={:?} host_crashes/h={:.2} manager_crashes/h={:.2} power_loss={:.2} partitions/h={:.2} \
              partition_ms={:?} downtime_ms={:?} commit_latency_ms={:?} commit_fail_before={:.3} commit_fail_after={:.3} \
              link_latency_ms={:?} link_drop_request={:.3} link_drop_response={:.3} link_duplicate={:.3} zombie_delay_ms={:?} \
-             sync_interval_ms={} clocks=[{}]",
+             sync_interval_ms={} clocks=[{}]{}",
             self.durability,
             self.host_crashes_per_hour,
             self.manager_crashes_per_hour,
@@ -147,7 +172,8 @@ impl FaultProfile {
             self.link_duplicate,
             self.zombie_delay_ms,
             self.sync_interval_ms,
-            clocks.join(" ")
+            clocks.join(" "),
+            statement_crash
         )
     }
 }

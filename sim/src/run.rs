@@ -8,6 +8,7 @@ use crate::checker::Violation;
 use crate::plan::Plan;
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
+use crate::subject::Subject;
 use crate::trace::Trace;
 use crate::world::{Phase, World};
 use alarmsim_scheduler::api::SchedulerFactory;
@@ -21,6 +22,8 @@ use std::time::Duration;
 pub struct RunReport {
     pub scenario: String,
     pub variant: String,
+    /// `alarms` or `queue`.
+    pub system: &'static str,
     pub seed: u64,
     pub profile: FaultProfile,
     /// The plan the run executed (generated from the seed, or given).
@@ -38,6 +41,14 @@ impl RunReport {
         self.violation.is_none()
     }
 
+    /// The profile, in the words of the run's system.
+    pub fn profile_text(&self) -> String {
+        match self.system {
+            "queue" => self.profile.describe_queue(),
+            _ => self.profile.describe(),
+        }
+    }
+
     /// The one line that replays this run.
     pub fn replay_command(&self) -> String {
         format!("cargo run --release -- replay --scenario {} --variant {} --seed {}", self.scenario, self.variant, self.seed)
@@ -53,7 +64,7 @@ impl RunReport {
             self.seed,
             v.invariant,
             v,
-            self.profile.describe(),
+            self.profile_text(),
             tail.min(self.trace.len()),
             indent(&self.trace.tail(tail)),
             self.replay_command()
@@ -102,28 +113,46 @@ fn install_panic_hook() {
 }
 
 /// Runs one seed on a fresh OS thread and returns its report, with the full trace.
-pub fn run_seed(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64) -> RunReport {
-    run_seed_traced(spec, factory, seed, true)
+pub fn run_seed(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64) -> RunReport {
+    run_seed_traced(spec, subject, seed, true)
 }
 
 /// Runs one seed; with `keep_trace` false the trace stays empty (the run is otherwise
 /// identical, so a failing seed can be replayed with the trace on).
-pub fn run_seed_traced(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
-    let plan = Plan::generate(spec, factory.name(), seed);
-    run_plan(spec, factory, plan, keep_trace)
+pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64, keep_trace: bool) -> RunReport {
+    let subject = subject.into();
+    let plan = Plan::generate(spec, subject.name(), seed);
+    subject.run_plan(spec, plan, keep_trace)
 }
 
 /// Runs a plan (its seed drives the per-actor random streams and the executor).
-pub fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
-    install_panic_hook();
+pub fn run_plan(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, keep_trace: bool) -> RunReport {
+    subject.into().run_plan(spec, plan, keep_trace)
+}
+
+/// Runs a plan of an alarm scenario with `factory`.
+pub(crate) fn run_alarm_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    assert!(spec.queue().is_none(), "{} is a job-queue scenario: run it with a queue variant", spec.name);
     let spec = spec.clone();
     let seed = plan.seed;
+    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, keep_trace))
+}
+
+/// Runs `run` on a fresh OS thread named for the seed, with panics routed into the report.
+pub(crate) fn on_seed_thread<T: Send + 'static>(seed: u64, run: impl FnOnce() -> T + Send + 'static) -> T {
+    install_panic_hook();
     std::thread::Builder::new()
         .name(format!("{SEED_THREAD}{seed}"))
-        .spawn(move || run_on_fresh_thread(spec, factory, plan, keep_trace))
+        .spawn(run)
         .expect("spawn a seed thread")
         .join()
         .expect("a seed thread reports instead of panicking")
+}
+
+/// The violation for a run that panicked outside the world's own panic handling.
+pub(crate) fn panic_violation(at_ms: u64) -> Violation {
+    let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".to_string());
+    Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") }
 }
 
 fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
@@ -147,14 +176,13 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
     };
     let mut w = world.borrow_mut();
     if result.is_err() && w.violation.is_none() {
-        let message = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panic".to_string());
-        let at_ms = w.last_event_ms;
-        w.violation = Some(Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") });
+        w.violation = Some(panic_violation(w.last_event_ms));
     }
     let sim_ms = w.last_event_ms;
     RunReport {
         scenario,
         variant,
+        system: "alarms",
         seed,
         profile: w.profile.clone(),
         plan: kept_plan,

@@ -76,6 +76,9 @@ pub struct FaultBounds {
     pub clock_drift_ppm: Range<i64>,
     /// How often an actor host checkpoints (syncs) its WAL under `synchronous=NORMAL`.
     pub sync_interval_ms: Range<u64>,
+    /// Chance that a process crashes before any one SQL statement (job-queue scenarios:
+    /// crashes at every statement boundary). A `hi` of zero draws nothing.
+    pub statement_crash: Range<f64>,
 }
 
 /// Which durability setting the actor stores use.
@@ -111,9 +114,21 @@ pub enum Invariant {
     BoundedCommands,
     /// The scheduler under test must not panic (its own assertions count).
     NoPanic,
+    /// Queue: every durably enqueued job reaches exactly one terminal state (done or dead).
+    ExactlyOneTerminal,
+    /// Queue: no two live claims of a job unless the lease expired, and then the stale
+    /// owner's complete/fail is rejected (fencing).
+    ExclusiveClaims,
+    /// Queue: the recorded attempts of a job equal its earlier claims, across restarts.
+    RetryCounts,
+    /// Queue: every process opens the database (migrations survive a crash at any point).
+    MigrationSafe,
+    /// Queue: during quiescence every due job runs to a terminal state.
+    JobLiveness,
 }
 
 impl Invariant {
+    /// The alarm scheduler's invariants.
     pub const ALL: [Invariant; 10] = [
         Invariant::NeverLate,
         Invariant::Convergence,
@@ -124,6 +139,21 @@ impl Invariant {
         Invariant::RetrySchedule,
         Invariant::Durability,
         Invariant::BoundedCommands,
+        Invariant::NoPanic,
+    ];
+
+    /// The job queue's invariants (`Durability`: an acknowledged enqueue survives what the
+    /// sync model promises; `NeverEarly` and `RetrySchedule`: claims respect due times and
+    /// the 30 s·2ⁿ⁻¹ backoff).
+    pub const QUEUE: [Invariant; 9] = [
+        Invariant::ExactlyOneTerminal,
+        Invariant::ExclusiveClaims,
+        Invariant::RetryCounts,
+        Invariant::MigrationSafe,
+        Invariant::JobLiveness,
+        Invariant::Durability,
+        Invariant::NeverEarly,
+        Invariant::RetrySchedule,
         Invariant::NoPanic,
     ];
 
@@ -139,6 +169,11 @@ impl Invariant {
             Invariant::Durability => "durability",
             Invariant::BoundedCommands => "bounded-commands",
             Invariant::NoPanic => "no-panic",
+            Invariant::ExactlyOneTerminal => "exactly-one-terminal",
+            Invariant::ExclusiveClaims => "exclusive-claims",
+            Invariant::RetryCounts => "retry-counts",
+            Invariant::MigrationSafe => "migration-safe",
+            Invariant::JobLiveness => "job-liveness",
         }
     }
 }
@@ -147,6 +182,49 @@ impl std::fmt::Display for Invariant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// What a scenario simulates.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum System {
+    /// Durable Object alarms: actor hosts, the alarm manager, clients.
+    Alarms,
+    /// The durable job queue (seed 004). The alarm-only fields of [`ScenarioSpec`] (hosts,
+    /// actors, clients, op and handler weights, alarm delays) are unused.
+    Queue(QueueWorkload),
+}
+
+/// Relative weights of what one attempt of a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AttemptWeights {
+    pub succeed: u32,
+    /// Returns an error: a counted failure, retried with backoff.
+    pub throw: u32,
+    /// Crashes its own process (the attempt is counted when the lease is reclaimed).
+    pub crash: u32,
+    /// Runs past its lease, then succeeds (its owner must be fenced if the job was reclaimed).
+    pub slow: u32,
+}
+
+/// The job-queue workload.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueWorkload {
+    /// Processes that enqueue (each with its own connection).
+    pub producers: u32,
+    /// Processes that claim and run jobs (each with its own connection).
+    pub workers: u32,
+    /// Jobs enqueued during the chaos phase, in total.
+    pub jobs: u32,
+    /// A job is scheduled for now + this (negative: already due).
+    pub delay_ms: Range<i64>,
+    pub work_ms: Range<u64>,
+    pub attempts: AttemptWeights,
+    pub config: alarmsim_scheduler::queue::QueueConfig,
+    /// Longest idle sleep of a worker between looks at the queue.
+    pub poll_ms: u64,
+    /// Jobs a release with schema v1 left behind: the run starts from that database and
+    /// every process migrates it on open.
+    pub legacy_jobs: u32,
 }
 
 /// A whole scenario.
@@ -173,11 +251,20 @@ pub struct ScenarioSpec {
     pub invariants: &'static [Invariant],
     /// At most this many handler starts per actor within any one second (no-spin).
     pub max_fires_per_second: u32,
+    pub system: System,
 }
 
 impl ScenarioSpec {
     pub fn actors(&self) -> u32 {
         self.hosts * self.actors_per_host
+    }
+
+    /// The queue workload, if this is a job-queue scenario.
+    pub fn queue(&self) -> Option<&QueueWorkload> {
+        match &self.system {
+            System::Queue(q) => Some(q),
+            System::Alarms => None,
+        }
     }
 
     pub fn checks(&self, invariant: Invariant) -> bool {

@@ -14,8 +14,7 @@
 use crate::plan::Plan;
 use crate::run::{run_plan, RunReport};
 use crate::scenario::{Invariant, ScenarioSpec};
-use alarmsim_scheduler::api::SchedulerFactory;
-use std::sync::Arc;
+use crate::subject::Subject;
 use std::time::{Duration, Instant};
 
 /// How much work a shrink may do.
@@ -77,7 +76,8 @@ impl Shrunk {
 }
 
 /// Shrinks `plan`, which must fail under `factory`. Returns `None` if it passes.
-pub fn shrink(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, limits: ShrinkLimits) -> Option<Shrunk> {
+pub fn shrink(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, limits: ShrinkLimits) -> Option<Shrunk> {
+    let factory = subject.into();
     let started = Instant::now();
     let first = run_plan(spec, factory.clone(), plan.clone(), false);
     let violation = first.violation?;
@@ -113,13 +113,14 @@ pub fn shrink(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Pla
 /// another seed of the same bug usually shows the same interleaving in fewer.
 pub fn shrink_best(
     spec: &ScenarioSpec,
-    factory: Arc<dyn SchedulerFactory>,
+    subject: impl Into<Subject>,
     seeds: impl IntoIterator<Item = u64>,
     tries: usize,
     limits: ShrinkLimits,
 ) -> Option<(u64, Shrunk)> {
+    let factory = subject.into();
     let mut best: Option<(u64, Shrunk)> = None;
-    let failing = seeds.into_iter().filter(|&seed| !crate::run::run_seed_traced(spec, factory.clone(), seed, false).passed());
+    let failing = seeds.into_iter().filter(|&seed| !crate::run::run_seed_traced(spec, &factory, seed, false).passed());
     for seed in failing.take(tries) {
         let plan = Plan::generate(spec, factory.name(), seed);
         let Some(shrunk) = shrink(spec, factory.clone(), plan, limits) else { continue };
@@ -132,7 +133,7 @@ pub fn shrink_best(
 
 struct Oracle<'a> {
     spec: &'a ScenarioSpec,
-    factory: Arc<dyn SchedulerFactory>,
+    factory: Subject,
     invariant: Invariant,
     runs: u32,
     limits: ShrinkLimits,

@@ -2,8 +2,8 @@
 
 use crate::run::{run_seed, run_seed_traced, RunReport};
 use crate::scenario::ScenarioSpec;
-use alarmsim_scheduler::api::SchedulerFactory;
-use std::sync::{Arc, Mutex};
+use crate::subject::Subject;
+use std::sync::Mutex;
 
 /// Seeds to run: `start..start + count`, or one seed from `ALARMSIM_SEED` to replay it.
 pub fn seeds_from_env(start: u64, count: u64) -> Vec<u64> {
@@ -16,7 +16,14 @@ pub fn seeds_from_env(start: u64, count: u64) -> Vec<u64> {
 /// Runs every seed of every scenario on all cores (each seed untraced, on its own fresh
 /// thread) and returns the failures, replayed with their traces (the same runs, by
 /// determinism), sorted by scenario and seed.
-pub fn failures(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, seeds: &[u64]) -> Vec<RunReport> {
+pub fn failures(scenarios: &[ScenarioSpec], subject: impl Into<Subject>, seeds: &[u64]) -> Vec<RunReport> {
+    let subject = subject.into();
+    failures_of(&scenarios.iter().map(|s| (s.clone(), subject.clone())).collect::<Vec<_>>(), seeds)
+}
+
+/// [`failures`] for scenarios that each have their own subject (alarm scenarios with an
+/// alarm scheduler, queue scenarios with a queue).
+pub fn failures_of(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64]) -> Vec<RunReport> {
     let work: Mutex<Vec<(usize, u64)>> = Mutex::new((0..scenarios.len()).flat_map(|s| seeds.iter().map(move |&seed| (s, seed))).rev().collect());
     let found: Mutex<Vec<RunReport>> = Mutex::new(Vec::new());
     let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -24,8 +31,9 @@ pub fn failures(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, 
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let Some((s, seed)) = work.lock().expect("work lock").pop() else { break };
-                if !run_seed_traced(&scenarios[s], factory.clone(), seed, false).passed() {
-                    let traced = run_seed(&scenarios[s], factory.clone(), seed);
+                let (spec, subject) = &scenarios[s];
+                if !run_seed_traced(spec, subject, seed, false).passed() {
+                    let traced = run_seed(spec, subject, seed);
                     found.lock().expect("failures lock").push(traced);
                 }
             });
@@ -39,9 +47,15 @@ pub fn failures(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, 
 /// Panics with the full report of the first failure (seed, profile, invariant, events,
 /// replay line) and a list of all failing seeds, if any seed of any scenario fails.
 /// `test_name` goes into the replay hint: `ALARMSIM_SEED=<seed> cargo test --test <test_name>`.
-pub fn assert_catalog_passes(scenarios: &[ScenarioSpec], factory: Arc<dyn SchedulerFactory>, seeds: &[u64], test_name: &str) {
+pub fn assert_catalog_passes(scenarios: &[ScenarioSpec], subject: impl Into<Subject>, seeds: &[u64], test_name: &str) {
+    let subject = subject.into();
+    assert_all_pass(&scenarios.iter().map(|s| (s.clone(), subject.clone())).collect::<Vec<_>>(), seeds, test_name);
+}
+
+/// [`assert_catalog_passes`] for scenarios that each have their own subject.
+pub fn assert_all_pass(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64], test_name: &str) {
     assert!(!scenarios.is_empty() && !seeds.is_empty(), "nothing to run");
-    let failures = failures(scenarios, factory, seeds);
+    let failures = failures_of(scenarios, seeds);
     let Some(first) = failures.first() else { return };
     let list: Vec<String> = failures
         .iter()
@@ -57,6 +71,6 @@ pub fn assert_catalog_passes(scenarios: &[ScenarioSpec], factory: Arc<dyn Schedu
 }
 
 /// [`assert_catalog_passes`] for one scenario.
-pub fn assert_seeds_pass(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seeds: &[u64]) {
-    assert_catalog_passes(std::slice::from_ref(spec), factory, seeds, "<your test>");
+pub fn assert_seeds_pass(spec: &ScenarioSpec, subject: impl Into<Subject>, seeds: &[u64]) {
+    assert_catalog_passes(std::slice::from_ref(spec), subject, seeds, "<your test>");
 }

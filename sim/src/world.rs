@@ -284,6 +284,7 @@ impl World {
         let index = match node {
             Node::Manager => 0,
             Node::Host(h) => h + 1,
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         };
         let (offset, drift_ppm) = self.profile.clocks[index];
         let t = self.now_ms() as i64;
@@ -295,6 +296,7 @@ impl World {
         let index = match node {
             Node::Manager => 0,
             Node::Host(h) => h + 1,
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         };
         let (offset, drift_ppm) = self.profile.clocks[index];
         let local = (t.0 - EPOCH_MS - offset) as i128;
@@ -420,6 +422,7 @@ impl World {
                 self.hosts[host].partitioned_until = self.now_ms() + ms;
                 self.note("world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
             }
+            Action::Enqueue { .. } => unreachable!("job-queue steps run in the queue world"),
         }
     }
 
@@ -970,6 +973,7 @@ impl World {
                 // The metadata store is FULL, so a power loss loses no row.
                 self.note("world", None, |_| format!("{kind}: manager"));
             }
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         }
         self.after(downtime_ms, Event::Restart { node });
     }
@@ -999,6 +1003,7 @@ impl World {
                 }
                 self.schedule_tick();
             }
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         }
     }
 

@@ -4,7 +4,7 @@
 //! abandon was pending survives it, in memory and in the manager's rows (so also a restart).
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -48,5 +48,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

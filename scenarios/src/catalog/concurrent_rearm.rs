@@ -7,7 +7,7 @@
 //! ahead, and no actor fires more than a few times a second.
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -49,5 +49,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 4,
+        system: System::Alarms,
     }
 }

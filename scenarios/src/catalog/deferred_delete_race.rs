@@ -8,7 +8,7 @@
 //! (or re-arm), and a manager link that drops, duplicates and delays calls.
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -56,5 +56,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

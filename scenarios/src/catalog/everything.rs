@@ -2,7 +2,7 @@
 //! smaller world than `standard` (6 actors, 20 simulated minutes) so seeds are short.
 
 use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -22,5 +22,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

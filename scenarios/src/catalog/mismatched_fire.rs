@@ -4,7 +4,7 @@
 //! the handler early, and must reschedule the manager to the stored time before cancelling.
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -52,5 +52,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

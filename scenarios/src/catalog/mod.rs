@@ -10,3 +10,8 @@ pub mod power_loss;
 pub mod restart_persistence;
 pub mod retry_backoff;
 pub mod standard;
+pub mod queue_concurrent_claims;
+pub mod queue_migration_crash;
+pub mod queue_poison_restart;
+pub mod queue_power_loss;
+pub mod queue_standard;

@@ -5,7 +5,7 @@
 //! afterwards must be exactly what the sync model promises.
 
 use crate::defaults::{ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, ScenarioSpec, System};
 
 const FAULTS: FaultBounds = FaultBounds {
     enable_probability: 0.9,
@@ -37,6 +37,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         durability,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }
 

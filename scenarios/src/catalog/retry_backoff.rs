@@ -4,7 +4,7 @@
 //! meanwhile beats the retries (R17). Every due alarm is delivered at least once.
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -50,5 +50,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

@@ -3,7 +3,7 @@
 //! few long ones).
 
 use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec};
+use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -23,5 +23,6 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        system: System::Alarms,
     }
 }

@@ -22,3 +22,10 @@ pub mod in_memory_manager;
 pub mod no_clock_recheck;
 pub mod notify_after_commit;
 pub mod retry_no_backoff;
+
+// Job-queue variants (seed 004).
+pub mod queue_ack_before_durable;
+pub mod queue_claim_without_transaction;
+pub mod queue_non_atomic_migration;
+pub mod queue_requeue_without_count;
+pub mod queue_support;

@@ -30,11 +30,11 @@ impl SqliteQueue {
     pub async fn insert<D: Db>(db: &mut D, job: &NewJob) -> Result<(), QueueError> {
         let id = job.id.to_string();
         run(db, "enqueue: insert", |c, now| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO job_queue (id, created_at, scheduled_for, failed_attempts, status, name, def)
                  VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)",
-                params![id, now as i64, job.scheduled_for_ms as i64, status::QUEUED, job.name, job.payload],
-            )
+            )?
+            .execute(params![id, now as i64, job.scheduled_for_ms as i64, status::QUEUED, job.name, job.payload])
         })
         .await?;
         Ok(())
@@ -43,9 +43,11 @@ impl SqliteQueue {
     /// The earliest due queued job (read inside or outside a transaction).
     async fn select_due<D: Db>(db: &mut D) -> Result<Option<(DueRow, u64)>, QueueError> {
         run(db, "claim: select due", |c, now| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT id, name, def, failed_attempts, scheduled_for FROM job_queue
                  WHERE status = ?1 AND scheduled_for <= ?2 ORDER BY scheduled_for, id LIMIT 1",
+            )?
+            .query_row(
                 params![status::QUEUED, now as i64],
                 |r| {
                     Ok(DueRow {
@@ -67,10 +69,10 @@ impl SqliteQueue {
     async fn take<D: Db>(db: &mut D, row: DueRow, owner: &str, lease_ms: u64) -> Result<ClaimedJob, QueueError> {
         let lease_until = run(db, "claim: update", |c, now| {
             let lease_until = now + lease_ms;
-            c.execute(
+            c.prepare_cached(
                 "UPDATE job_queue SET status = ?1, owner = ?2, lease_until = ?3 WHERE id = ?4",
-                params![status::RUNNING, owner, lease_until as i64, row.id],
-            )?;
+            )?
+            .execute(params![status::RUNNING, owner, lease_until as i64, row.id])?;
             Ok(lease_until)
         })
         .await?;
@@ -99,24 +101,24 @@ impl SqliteQueue {
         let attempts = attempts_before + 1;
         if attempts >= self.config.max_attempts {
             run(db, "fail: dead-letter insert", |c, now| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO dead_letter (id, name, def, attempts, last_error, died_at)
                      SELECT id, name, def, ?2, ?3, ?4 FROM job_queue WHERE id = ?1",
-                    params![id, attempts, error, now as i64],
-                )
+                )?
+                .execute(params![id, attempts, error, now as i64])
             })
             .await?;
-            run(db, "fail: dead-letter delete", |c, _| c.execute("DELETE FROM job_queue WHERE id = ?1", params![id])).await?;
+            run(db, "fail: dead-letter delete", |c, _| c.prepare_cached("DELETE FROM job_queue WHERE id = ?1")?.execute(params![id])).await?;
             return Ok(FailOutcome::Dead { attempts });
         }
         let base = self.config.backoff_base_ms;
         let at_ms = run(db, "fail: requeue", |c, now| {
             let at = now + retry_delay_ms(base, attempts);
-            c.execute(
+            c.prepare_cached(
                 "UPDATE job_queue SET status = ?1, failed_attempts = ?2, scheduled_for = ?3, owner = NULL, lease_until = NULL
                  WHERE id = ?4",
-                params![status::QUEUED, attempts, at as i64, id],
-            )?;
+            )?
+            .execute(params![status::QUEUED, attempts, at as i64, id])?;
             Ok(at)
         })
         .await?;
@@ -125,17 +127,19 @@ impl SqliteQueue {
 
     /// Begins an immediate transaction, runs `body`, commits on success and rolls back on error.
     async fn immediate<D: Db, T>(db: &mut D, op: &'static str, body: impl AsyncFnOnce(&mut D) -> Result<T, QueueError>) -> Result<T, QueueError> {
-        run(db, op, |c, _| c.execute_batch("BEGIN IMMEDIATE")).await?;
+        run(db, op, |c, _| c.prepare_cached("BEGIN IMMEDIATE")?.execute([]).map(drop)).await?;
         let outcome = body(db).await;
         let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        run(db, "commit or rollback", |c, _| c.execute_batch(end)).await?;
+        run(db, "commit or rollback", |c, _| c.prepare_cached(end)?.execute([]).map(drop)).await?;
         outcome
     }
 
     /// The attempts of `id` if `owner`'s claim still holds.
     fn fenced_attempts(c: &Connection, id: &str, owner: &str) -> rusqlite::Result<Option<u32>> {
-        c.query_row(
+        c.prepare_cached(
             "SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3",
+        )?
+        .query_row(
             params![id, status::RUNNING, owner],
             |r| Ok(r.get::<_, i64>(0)? as u32),
         )
@@ -166,11 +170,11 @@ impl JobQueue for SqliteQueue {
     async fn complete<D: Db>(&mut self, db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
         let id = job.id.to_string();
         let changed = run(db, "complete: update", |c, now| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2
                  WHERE id = ?3 AND status = ?4 AND owner = ?5",
-                params![status::DONE, now as i64, id, status::RUNNING, job.owner],
-            )
+            )?
+            .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner])
         })
         .await?;
         if changed == 0 {
@@ -195,7 +199,7 @@ impl JobQueue for SqliteQueue {
     async fn reclaim_expired<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
         Self::immediate(db, "reclaim: begin immediate", async |db: &mut D| {
             let expired = run(db, "reclaim: select expired", |c, now| {
-                let mut stmt = c.prepare(
+                let mut stmt = c.prepare_cached(
                     "SELECT id, owner, failed_attempts FROM job_queue
                      WHERE status = ?1 AND lease_until <= ?2 ORDER BY lease_until, id",
                 )?;
@@ -217,9 +221,11 @@ impl JobQueue for SqliteQueue {
 
     async fn wakeup<D: Db>(&mut self, db: &mut D) -> Result<Wakeup, QueueError> {
         run(db, "wakeup: select", |c, _| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT (SELECT MIN(scheduled_for) FROM job_queue WHERE status = ?1),
                         (SELECT MIN(lease_until) FROM job_queue WHERE status = ?2)",
+            )?
+            .query_row(
                 params![status::QUEUED, status::RUNNING],
                 |r| {
                     Ok(Wakeup {

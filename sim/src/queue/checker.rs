@@ -1,0 +1,290 @@
+//! The job queue's invariants. The world reports what processes observed (acks, claims,
+//! completions, failures, reclaims, crashes, syncs, power losses); the checker keeps its own
+//! model of what must be durable and answers with a [`Violation`].
+//!
+//! The model has two halves. Facts that live in the database (acknowledged jobs, claims per
+//! job, due times, terminal states) are kept as `Durable` and snapshotted at every sync, so a
+//! power loss under NORMAL rolls the model back exactly as the disk rolls back. Facts about
+//! running processes (who holds which claim) die with the processes.
+
+use crate::checker::Violation;
+use crate::scenario::Invariant;
+use alarmsim_scheduler::queue::inspect::Contents;
+use alarmsim_scheduler::queue::{retry_delay_ms, status, ClaimedJob, FailOutcome, QueueConfig, Reclaimed};
+use alarmsim_scheduler::Durability;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terminal {
+    Done,
+    Dead,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Durable {
+    /// Jobs whose enqueue was acknowledged (or that a previous release left in the database).
+    acked: BTreeSet<String>,
+    /// Committed claims per job.
+    claims: BTreeMap<String, u32>,
+    /// The earliest time each job may be claimed.
+    due: BTreeMap<String, u64>,
+    terminal: BTreeMap<String, Terminal>,
+}
+
+/// A live claim: a running process holds the job.
+#[derive(Clone, Debug)]
+struct Holder {
+    owner: String,
+    process: usize,
+    lease_until: u64,
+    /// Its lease expired and someone else took the job over: it must be fenced.
+    stale: bool,
+}
+
+pub struct QueueChecker {
+    config: QueueConfig,
+    durability: Durability,
+    durable: Durable,
+    synced: Durable,
+    holders: BTreeMap<String, Vec<Holder>>,
+}
+
+fn violation(invariant: Invariant, at_ms: u64, job: &str, message: String) -> Violation {
+    Violation { invariant, actor: Some(job.to_string()), at_ms, message }
+}
+
+impl QueueChecker {
+    pub fn new(config: QueueConfig, durability: Durability) -> QueueChecker {
+        QueueChecker { config, durability, durable: Durable::default(), synced: Durable::default(), holders: BTreeMap::new() }
+    }
+
+    /// A job a previous release left in the database (durable from the start).
+    pub fn legacy(&mut self, id: &str, due_ms: u64) {
+        self.durable.acked.insert(id.to_string());
+        self.durable.due.insert(id.to_string(), due_ms);
+        self.synced = self.durable.clone();
+    }
+
+    /// The disk took a sync image: everything committed so far survives a power loss.
+    pub fn synced(&mut self) {
+        self.synced = self.durable.clone();
+    }
+
+    pub fn acked(&mut self, id: &str, scheduled_for_ms: u64) {
+        self.durable.acked.insert(id.to_string());
+        self.durable.due.insert(id.to_string(), scheduled_for_ms);
+    }
+
+    /// Acknowledged jobs that have not reached a terminal state.
+    pub fn pending(&self) -> Vec<String> {
+        self.durable.acked.iter().filter(|id| !self.durable.terminal.contains_key(*id)).cloned().collect()
+    }
+
+    pub fn terminal(&self, id: &str) -> Option<Terminal> {
+        self.durable.terminal.get(id).copied()
+    }
+
+    /// A claim committed.
+    pub fn claimed(&mut self, now: u64, process: usize, job: &ClaimedJob) -> Result<(), Violation> {
+        let id = job.id.to_string();
+        if let Some(t) = self.durable.terminal.get(&id) {
+            return Err(violation(Invariant::ExactlyOneTerminal, now, &id, format!("{} claimed the job after it reached {t:?}", job.owner)));
+        }
+        for holder in self.holders.entry(id.clone()).or_default().iter_mut() {
+            if holder.lease_until > now {
+                return Err(violation(
+                    Invariant::ExclusiveClaims,
+                    now,
+                    &id,
+                    format!("{} claimed the job while {} still held it (lease until t={}ms)", job.owner, holder.owner, holder.lease_until),
+                ));
+            }
+            holder.stale = true;
+        }
+        let claims_before = self.durable.claims.get(&id).copied().unwrap_or(0);
+        if job.attempts != claims_before {
+            return Err(violation(
+                Invariant::RetryCounts,
+                now,
+                &id,
+                format!("the queue records {} earlier attempts but the job was claimed {claims_before} times before", job.attempts),
+            ));
+        }
+        if let Some(&due) = self.durable.due.get(&id) {
+            if now < due {
+                return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms, before it was due at t={due}ms", job.owner)));
+            }
+        }
+        self.durable.claims.insert(id.clone(), claims_before + 1);
+        self.holders.entry(id).or_default().push(Holder { owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false });
+        Ok(())
+    }
+
+    /// The holder of `owner`'s claim finished (accepted or fenced); returns it if it was stale.
+    fn release(&mut self, id: &str, owner: &str) -> Option<bool> {
+        let holders = self.holders.get_mut(id)?;
+        let index = holders.iter().position(|h| h.owner == owner)?;
+        Some(holders.remove(index).stale)
+    }
+
+    /// `complete` or `fail` was accepted for `job`.
+    fn accepted(&mut self, now: u64, job: &ClaimedJob, what: &str) -> Result<(), Violation> {
+        let id = job.id.to_string();
+        if self.release(&id, &job.owner) == Some(true) {
+            return Err(violation(
+                Invariant::ExclusiveClaims,
+                now,
+                &id,
+                format!("the stale owner {} was allowed to {what} after its lease expired and the job was reclaimed (not fenced)", job.owner),
+            ));
+        }
+        Ok(())
+    }
+
+    fn reach(&mut self, now: u64, id: &str, terminal: Terminal, by: &str) -> Result<(), Violation> {
+        if let Some(before) = self.durable.terminal.insert(id.to_string(), terminal) {
+            return Err(violation(Invariant::ExactlyOneTerminal, now, id, format!("{by} made the job {terminal:?} but it was already {before:?}")));
+        }
+        Ok(())
+    }
+
+    pub fn completed(&mut self, now: u64, job: &ClaimedJob) -> Result<(), Violation> {
+        self.accepted(now, job, "complete")?;
+        self.reach(now, &job.id.to_string(), Terminal::Done, &job.owner)
+    }
+
+    /// A failed attempt was recorded with `outcome` by an operation that ran from `started` to `now`.
+    pub fn failed(&mut self, started: u64, now: u64, job: &ClaimedJob, outcome: FailOutcome) -> Result<(), Violation> {
+        self.accepted(now, job, "fail")?;
+        self.counted(started, now, &job.id.to_string(), outcome, &job.owner)
+    }
+
+    /// A stale owner was rejected: it no longer holds the job.
+    pub fn fenced(&mut self, job: &ClaimedJob) {
+        self.release(&job.id.to_string(), &job.owner);
+    }
+
+    /// A failed or lost attempt was counted with `outcome` by an operation that ran from
+    /// `started` to `now`: check the count, and that the retry time is the backoff from some
+    /// moment of that operation.
+    fn counted(&mut self, started: u64, now: u64, id: &str, outcome: FailOutcome, by: &str) -> Result<(), Violation> {
+        let claims = self.durable.claims.get(id).copied().unwrap_or(0);
+        match outcome {
+            FailOutcome::Retry { at_ms, attempts } => {
+                if attempts != claims {
+                    return Err(violation(Invariant::RetryCounts, now, id, format!("{by} recorded {attempts} attempts after {claims} claims")));
+                }
+                if attempts >= self.config.max_attempts {
+                    return Err(violation(Invariant::RetrySchedule, now, id, format!("retried after {attempts} attempts; the limit is {}", self.config.max_attempts)));
+                }
+                let delay = retry_delay_ms(self.config.backoff_base_ms, attempts);
+                if at_ms < started + delay || at_ms > now + delay {
+                    return Err(violation(
+                        Invariant::RetrySchedule,
+                        now,
+                        id,
+                        format!("retry {attempts} set for t={at_ms}ms; the 30s·2^(n-1) backoff says {delay}ms after the failure at t={started}..{now}ms"),
+                    ));
+                }
+                self.durable.due.insert(id.to_string(), at_ms);
+                Ok(())
+            }
+            FailOutcome::Dead { attempts } => {
+                if attempts != claims || attempts != self.config.max_attempts {
+                    return Err(violation(
+                        Invariant::RetryCounts,
+                        now,
+                        id,
+                        format!("dead-lettered after {attempts} recorded attempts, {claims} claims (the limit is {})", self.config.max_attempts),
+                    ));
+                }
+                self.reach(now, id, Terminal::Dead, by)
+            }
+        }
+    }
+
+    /// Expired leases were taken back by an operation that ran from `started` to `now`.
+    pub fn reclaimed(&mut self, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<(), Violation> {
+        for r in reclaimed {
+            let id = r.id.to_string();
+            for holder in self.holders.entry(id.clone()).or_default().iter_mut() {
+                if holder.lease_until > now {
+                    return Err(violation(
+                        Invariant::ExclusiveClaims,
+                        now,
+                        &id,
+                        format!("the job was taken from {} before its lease ended at t={}ms", holder.owner, holder.lease_until),
+                    ));
+                }
+                holder.stale = true;
+            }
+            self.counted(started, now, &id, r.outcome, "reclaim")?;
+        }
+        Ok(())
+    }
+
+    /// A process died: its claims are no longer live (their leases will expire).
+    pub fn process_died(&mut self, process: usize) {
+        for holders in self.holders.values_mut() {
+            holders.retain(|h| h.process != process);
+        }
+    }
+
+    /// Every process died in a power loss and the disk was rolled back (`rolled_back`) or not.
+    pub fn power_loss(&mut self, rolled_back: bool) {
+        self.holders.clear();
+        if rolled_back {
+            self.durable = self.synced.clone();
+        }
+    }
+
+    /// Every acknowledged job must be in the database. Under NORMAL a job acknowledged after
+    /// the last sync may be lost by a power loss only; that case is rolled back by
+    /// [`QueueChecker::power_loss`] before this check.
+    pub fn check_acked_present(&self, now: u64, contents: &Contents, why: &str) -> Result<(), Violation> {
+        for id in &self.durable.acked {
+            if !contents.jobs.contains_key(id) && !contents.dead.contains_key(id) {
+                let promise = match self.durability {
+                    Durability::Full => "synchronous=FULL promises every acknowledged enqueue survives",
+                    Durability::Normal => "it was synced (or no power was lost), so it must survive",
+                };
+                return Err(violation(Invariant::Durability, now, id, format!("an acknowledged enqueue is missing from the database after {why}: {promise}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The end: every acknowledged job reached exactly one terminal state, and the database
+    /// says the same.
+    pub fn final_check(&self, now: u64, contents: &Contents) -> Result<(), Violation> {
+        if contents.version != alarmsim_scheduler::queue::schema::LATEST {
+            return Err(Violation {
+                invariant: Invariant::MigrationSafe,
+                actor: None,
+                at_ms: now,
+                message: format!("the schema ended at version {} (latest is {})", contents.version, alarmsim_scheduler::queue::schema::LATEST),
+            });
+        }
+        for id in &self.durable.acked {
+            let row = contents.jobs.get(id);
+            let dead = contents.dead.contains_key(id);
+            let stored = match (row.map(|r| r.status), dead) {
+                (Some(status::DONE), false) => Some(Terminal::Done),
+                (None, true) => Some(Terminal::Dead),
+                (None, false) => None,
+                (Some(s), d) => {
+                    if d || s != status::DONE {
+                        return Err(violation(Invariant::ExactlyOneTerminal, now, id, format!("at the end the job has status {s} and dead-letter={d}")));
+                    }
+                    None
+                }
+            };
+            let seen = self.durable.terminal.get(id).copied();
+            if stored != seen {
+                return Err(violation(Invariant::ExactlyOneTerminal, now, id, format!("the database says {stored:?}, the processes observed {seen:?}")));
+            }
+        }
+        Ok(())
+    }
+}

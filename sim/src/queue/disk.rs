@@ -1,0 +1,127 @@
+//! The job queue's disk: one real SQLite database shared by every process, each with its
+//! own connection, plus the same durability model as the alarm hosts (`sim/src/disk.rs`).
+//!
+//! - The database is an in-memory `memdb` file (`file:/name?vfs=memdb`): several
+//!   connections share it with SQLite's real locking, so `BEGIN IMMEDIATE` answers BUSY
+//!   while another process holds the write lock, and a process that dies mid-transaction
+//!   (its connection dropped) is rolled back by SQLite itself.
+//! - A process crash loses nothing committed. A power loss under `synchronous=NORMAL` rolls
+//!   the database back to its last sync image; under `FULL` it loses nothing.
+//! - Sync images are taken lazily, at the first statement after each sync boundary, and only
+//!   while no process holds the write lock (the image must be a committed state).
+
+use alarmsim_scheduler::Durability;
+use rusqlite::{Connection, OpenFlags, MAIN_DB};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// memdb names are global to the OS process, and seeds run in parallel threads: every disk
+/// gets a fresh name. The counter only names files; it never reaches the simulation.
+static NEXT_NAME: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_uri() -> String {
+    format!("file:/alarmsim-queue-{}?vfs=memdb", NEXT_NAME.fetch_add(1, Ordering::Relaxed))
+}
+
+fn open(uri: &str) -> Connection {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri, flags).expect("open an in-memory queue database");
+    // BUSY must come back at once: SQLite's busy handler would sleep in real time. The
+    // simulated process waits in simulated time instead (`Db::busy`).
+    conn.busy_timeout(std::time::Duration::ZERO).expect("set busy_timeout");
+    conn
+}
+
+/// The database's bytes. A database nothing was written to has no pages, and SQLite
+/// serializes it as nothing at all.
+fn bytes(conn: &Connection) -> Vec<u8> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).expect("read the page count");
+    if pages == 0 {
+        return Vec::new();
+    }
+    conn.serialize(MAIN_DB).expect("serialize the queue database").to_vec()
+}
+
+pub struct QueueDisk {
+    uri: String,
+    /// Keeps the shared database alive between processes; also reads it for the checker.
+    keeper: Connection,
+    durability: Durability,
+    sync_interval_ms: u64,
+    next_sync_ms: u64,
+    /// The last sync image (NORMAL only).
+    synced: Option<Vec<u8>>,
+}
+
+impl QueueDisk {
+    /// A disk whose initial contents were written by `setup` (and are synced).
+    pub fn new(durability: Durability, sync_interval_ms: u64, setup: impl FnOnce(&Connection)) -> QueueDisk {
+        assert!(sync_interval_ms > 0, "a checkpoint interval must be positive");
+        let uri = fresh_uri();
+        let keeper = open(&uri);
+        setup(&keeper);
+        let mut disk = QueueDisk { uri, keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None };
+        assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
+        disk
+    }
+
+    /// A new connection for a process.
+    pub fn connect(&self) -> Connection {
+        open(&self.uri)
+    }
+
+    /// The keeper connection, to read the database (checks, final state).
+    pub fn reader(&self) -> &Connection {
+        &self.keeper
+    }
+
+    /// Takes the sync image if a boundary has passed by `now_ms` and the database is at a
+    /// committed state. Returns true if an image was taken.
+    pub fn before_statement(&mut self, now_ms: u64) -> bool {
+        if now_ms < self.next_sync_ms || !self.try_sync() {
+            return false;
+        }
+        let behind = (now_ms - self.next_sync_ms) / self.sync_interval_ms + 1;
+        self.next_sync_ms += behind * self.sync_interval_ms;
+        true
+    }
+
+    /// Takes the image unless a process holds the write lock (then a later statement will).
+    fn try_sync(&mut self) -> bool {
+        if self.durability == Durability::Full {
+            return true; // Every commit is synced; there is no image to keep.
+        }
+        if self.keeper.execute_batch("BEGIN IMMEDIATE").is_err() {
+            return false;
+        }
+        let image = bytes(&self.keeper);
+        self.keeper.execute_batch("COMMIT").expect("end the sync transaction");
+        self.synced = Some(image);
+        true
+    }
+
+    /// A power loss (every process is already dead). Under NORMAL the database becomes its
+    /// last sync image; returns true if that lost anything.
+    pub fn power_loss(&mut self) -> bool {
+        if self.durability == Durability::Full {
+            return false;
+        }
+        let image = self.synced.clone().expect("a NORMAL disk always has an image");
+        if bytes(&self.keeper) == image {
+            return false;
+        }
+        // A deserialized database is private to its connection, so the image is copied into
+        // a fresh shared file with the backup API; processes reconnect to the new name.
+        let uri = fresh_uri();
+        let mut keeper = open(&uri);
+        if !image.is_empty() {
+            let mut source = Connection::open_in_memory().expect("open a scratch database");
+            let len = image.len();
+            source.deserialize_read_exact(MAIN_DB, &image[..], len, true).expect("deserialize the sync image");
+            let backup = rusqlite::backup::Backup::new(&source, &mut keeper).expect("start the restore");
+            backup.step(-1).expect("copy the sync image");
+        }
+        self.keeper = keeper;
+        self.uri = uri;
+        true
+    }
+}

@@ -1,0 +1,149 @@
+//! The job-queue simulation (seed 004): the same plan, profile, shrinker, trace and report
+//! as the alarm world, a different system under test.
+//!
+//! - [`plan`]: enqueues with job scripts, crashes and power losses.
+//! - [`disk`]: one shared in-memory SQLite database and the sync/power-loss model.
+//! - [`world`]: producer and worker processes as madsim tasks, crashes at statement boundaries.
+//! - [`checker`]: the queue's invariants.
+//!
+//! In queue scenarios the profile's `host_crashes_per_hour` is the crash rate of each
+//! worker, `manager_crashes_per_hour` that of each producer, and `commit_latency_ms` the
+//! latency of each SQL statement.
+
+pub mod checker;
+pub mod disk;
+pub mod plan;
+pub mod world;
+
+use crate::plan::Plan;
+use crate::run::{on_seed_thread, panic_violation, RunReport};
+use crate::scenario::ScenarioSpec;
+use crate::world::Phase;
+use alarmsim_scheduler::queue::{JobQueue, SqliteQueue};
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use world::QueueWorld;
+
+/// A queue implementation the simulator can run (the reference, a bug variant, or yours).
+pub trait QueueFactory: Send + Sync {
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
+    /// Runs one plan of a queue scenario on a fresh thread.
+    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport;
+}
+
+/// Registers a [`JobQueue`] type under a name.
+pub struct QueueVariant<Q> {
+    name: &'static str,
+    description: &'static str,
+    _queue: PhantomData<fn() -> Q>,
+}
+
+impl<Q> QueueVariant<Q> {
+    pub const fn new(name: &'static str, description: &'static str) -> QueueVariant<Q> {
+        QueueVariant { name, description, _queue: PhantomData }
+    }
+}
+
+impl<Q: JobQueue + 'static> QueueFactory for QueueVariant<Q> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        self.description
+    }
+
+    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport {
+        run_plan::<Q>(spec, self.name, plan, keep_trace)
+    }
+}
+
+/// The reference queue ([`SqliteQueue`]).
+pub fn reference() -> Arc<dyn QueueFactory> {
+    Arc::new(QueueVariant::<SqliteQueue>::new("reference", "the reference job queue: durable enqueue, BEGIN IMMEDIATE claims with leases and fencing, counted reclaims, atomic migrations"))
+}
+
+/// Runs one seed of a queue scenario.
+pub fn run_seed(spec: &ScenarioSpec, factory: &dyn QueueFactory, seed: u64, keep_trace: bool) -> RunReport {
+    let plan = Plan::generate(spec, factory.name(), seed);
+    factory.run_plan(spec, plan, keep_trace)
+}
+
+/// Runs a plan of a queue scenario with queue type `Q`, on a fresh OS thread.
+pub fn run_plan<Q: JobQueue + 'static>(spec: &ScenarioSpec, variant: &str, plan: Plan, keep_trace: bool) -> RunReport {
+    assert!(spec.queue().is_some(), "{} is not a job-queue scenario", spec.name);
+    let spec = spec.clone();
+    let variant = variant.to_string();
+    on_seed_thread(plan.seed, move || run_on_fresh_thread::<Q>(spec, variant, plan, keep_trace))
+}
+
+fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: String, plan: Plan, keep_trace: bool) -> RunReport {
+    let seed = plan.seed;
+    let kept_plan = plan.clone();
+    let scenario = spec.name.to_string();
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let slot: Rc<RefCell<Option<Rc<RefCell<QueueWorld<Q>>>>>> = Rc::new(RefCell::new(None));
+    let inner = slot.clone();
+    let name = variant.clone();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let world = QueueWorld::<Q>::new(spec, &name, plan, keep_trace);
+            *inner.borrow_mut() = Some(world.clone());
+            drive(&world).await;
+        })
+    }));
+    let world = slot.borrow_mut().take().unwrap_or_else(|| panic!("the queue world of seed {seed} failed to build"));
+    let mut w = world.borrow_mut();
+    if result.is_err() && w.violation.is_none() {
+        w.violation = Some(panic_violation(w.last_event_ms));
+    }
+    RunReport {
+        scenario,
+        variant,
+        system: "queue",
+        seed,
+        profile: w.profile.clone(),
+        plan: kept_plan,
+        violation: w.violation.clone(),
+        trace: std::mem::take(&mut w.trace),
+        events: w.events_handled,
+        sim_ms: w.last_event_ms,
+    }
+}
+
+/// Chaos, then heal and wait for quiescence (the same two phases as the alarm world).
+async fn drive<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>) {
+    let (chaos_ms, limit_ms) = {
+        let mut w = world.borrow_mut();
+        w.start();
+        (w.spec.chaos_ms, w.spec.chaos_ms + w.spec.quiesce_limit_ms)
+    };
+    madsim::time::sleep(Duration::from_millis(chaos_ms)).await;
+    if world.borrow().violation.is_none() {
+        world.borrow_mut().heal();
+    }
+    loop {
+        {
+            let mut w = world.borrow_mut();
+            if w.violation.is_some() {
+                break;
+            }
+            if w.quiescent() {
+                w.final_checks();
+                break;
+            }
+            if w.now_ms() >= limit_ms {
+                w.quiesce_timeout();
+                break;
+            }
+        }
+        madsim::time::sleep(Duration::from_millis(1_000)).await;
+    }
+    let mut w = world.borrow_mut();
+    w.last_event_ms = w.now_ms();
+    w.phase = Phase::Done;
+}

@@ -1,0 +1,57 @@
+//! The plan of a job-queue run: enqueues (each job with its script) spread over the chaos
+//! phase, and process crashes and power losses.
+
+use crate::plan::{node_faults, pick, Action, Attempt, JobScript, Node, Plan, Step};
+use crate::profile::FaultProfile;
+use crate::scenario::{QueueWorkload, ScenarioSpec};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// At most this many attempts are scripted per job: one past the attempt limit, so a job
+/// can use up every attempt and be dead-lettered.
+fn scripted_attempts(workload: &QueueWorkload) -> usize {
+    workload.config.max_attempts as usize + 1
+}
+
+/// A job's script: attempts drawn from the weights up to the first success.
+pub fn draw_script(workload: &QueueWorkload, rng: &mut ChaCha8Rng) -> JobScript {
+    let w = workload.attempts;
+    let weights = [w.succeed, w.throw, w.crash, w.slow];
+    let work_ms = rng.random_range(workload.work_ms.lo..=workload.work_ms.hi);
+    let mut attempts = Vec::new();
+    while attempts.len() < scripted_attempts(workload) {
+        let attempt = match pick(rng, &weights) {
+            0 => break,
+            1 => Attempt::Throw,
+            2 => Attempt::Crash,
+            _ => Attempt::Slow,
+        };
+        attempts.push(attempt);
+    }
+    JobScript { work_ms, attempts }
+}
+
+pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, seed: u64) -> Plan {
+    assert!(workload.producers > 0 && workload.workers > 0, "a queue scenario needs a producer and a worker");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let profile = FaultProfile::draw(spec, &mut rng);
+    let mut steps = Vec::new();
+    // Enqueues fill the first three quarters of the chaos phase, so faults also strike the
+    // retries and reclaims that follow them.
+    let window = (spec.chaos_ms * 3 / 4).max(1);
+    for job in 0..workload.jobs {
+        let at_ms = rng.random_range(0..window);
+        let producer = rng.random_range(0..workload.producers as usize);
+        let delay_ms = rng.random_range(workload.delay_ms.lo..=workload.delay_ms.hi);
+        let script = draw_script(workload, &mut rng);
+        steps.push(Step { at_ms, action: Action::Enqueue { producer, job, delay_ms, script } });
+    }
+    for worker in 0..workload.workers as usize {
+        node_faults(&mut steps, &profile, Node::Worker(worker), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
+    }
+    for producer in 0..workload.producers as usize {
+        node_faults(&mut steps, &profile, Node::Producer(producer), profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+    }
+    steps.sort_by_key(|s| s.at_ms);
+    Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }
+}

@@ -1,0 +1,789 @@
+//! The job-queue world: producer and worker processes (madsim tasks, each with its own
+//! SQLite connection to one shared database), the plan's crashes and power losses, and the
+//! checker.
+//!
+//! Processes run the queue under test as ordinary async code. Every SQL statement first
+//! passes [`SimDb::statement`], which waits a drawn latency (other processes interleave
+//! there) and may crash the process (a crash at a statement boundary). A crash aborts the
+//! process's task: its connection is dropped and SQLite rolls back whatever transaction it
+//! had open, as it would for a killed process.
+
+use super::checker::QueueChecker;
+use super::disk::QueueDisk;
+use crate::checker::{Violation, EPOCH_MS};
+use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
+use crate::profile::FaultProfile;
+use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
+use crate::trace::{Trace, TraceEvent};
+use crate::world::Phase;
+use alarmsim_scheduler::queue::inspect::{contents, Contents};
+use alarmsim_scheduler::queue::{schema, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueError, Reclaimed, Ulid};
+use madsim::task::JoinHandle;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rusqlite::{params, Connection};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// A busy process backs off like SQLite's own busy handler: 1, 2, 5, 10, … up to this many ms.
+const BUSY_WAIT_MAX_MS: u64 = 100;
+/// A process killed by its own job restarts after this long (its supervisor's delay).
+const SUPERVISOR_RESTART_MS: u64 = 1_000;
+/// Legacy jobs are due within this long after the start.
+const LEGACY_DUE_MS: u64 = 60_000;
+/// Plan job numbers of legacy jobs start here (plan jobs count from 0).
+const LEGACY_JOB_BASE: u32 = 1_000_000;
+
+/// One process.
+struct Proc {
+    node: Node,
+    up: bool,
+    incarnation: u64,
+    /// Claims taken by this incarnation (the owner token's counter).
+    claims: u64,
+    task: Option<JoinHandle<()>>,
+    /// Producers: the index of the next plan step to look at, across restarts.
+    cursor: usize,
+    /// Producers: every step is done and nothing is buffered.
+    finished: bool,
+    /// When this incarnation started.
+    started_at: u64,
+    /// The incarnation's connection (shared with its task), so a kill can end its
+    /// transaction at once, as the death of a real process releases its locks.
+    conn: Option<Rc<Connection>>,
+    /// Workers: a job was enqueued since this worker last looked (the doorbell).
+    rung: bool,
+    /// Workers: the waker of its idle wait, if it is waiting.
+    idle: Option<Waker>,
+}
+
+/// A job of the plan.
+struct JobInfo {
+    name: String,
+    script: JobScript,
+    /// Attempts started so far (indexes the script; never rolled back).
+    executions: u32,
+}
+
+pub struct QueueWorld<Q> {
+    pub spec: ScenarioSpec,
+    workload: QueueWorkload,
+    pub profile: FaultProfile,
+    steps: Vec<Step>,
+    seed: u64,
+    variant: String,
+    start: madsim::time::Instant,
+    pub phase: Phase,
+    disk: QueueDisk,
+    procs: Vec<Proc>,
+    /// Per process: statement latencies, crash draws, busy waits.
+    streams: Vec<ChaCha8Rng>,
+    jobs: BTreeMap<String, JobInfo>,
+    checker: QueueChecker,
+    pub trace: Trace,
+    keep_trace: bool,
+    pub violation: Option<Violation>,
+    pub events_handled: u64,
+    pub last_event_ms: u64,
+    me: Weak<RefCell<QueueWorld<Q>>>,
+    _queue: PhantomData<fn() -> Q>,
+}
+
+/// A job's ULID: its planned time plus 80 bits derived from the seed and its plan number,
+/// so removing other jobs (shrinking) does not change it.
+fn job_ulid(seed: u64, job: u32, at_ms: u64) -> Ulid {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (u64::from(job) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    Ulid::from_parts((EPOCH_MS as u64) + at_ms, rng.random::<u128>())
+}
+
+impl<Q: JobQueue + 'static> QueueWorld<Q> {
+    pub fn new(spec: ScenarioSpec, variant: &str, plan: Plan, keep_trace: bool) -> Rc<RefCell<QueueWorld<Q>>> {
+        let workload = spec.queue().expect("a queue world needs a queue scenario").clone();
+        let profile = plan.profile.clone();
+        let seed = plan.seed;
+        let mut procs = Vec::new();
+        for p in 0..workload.producers as usize {
+            procs.push(Proc { node: Node::Producer(p), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: false, started_at: 0, conn: None, rung: false, idle: None });
+        }
+        for w in 0..workload.workers as usize {
+            procs.push(Proc { node: Node::Worker(w), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: true, started_at: 0, conn: None, rung: false, idle: None });
+        }
+        let streams = (0..procs.len() as u64).map(|i| ChaCha8Rng::seed_from_u64(seed ^ (i + 1).wrapping_mul(0xd1b5_4a32_d192_ed03))).collect();
+        let mut jobs = BTreeMap::new();
+        for step in &plan.steps {
+            if let Action::Enqueue { job, script, .. } = &step.action {
+                let id = job_ulid(seed, *job, step.at_ms).to_string();
+                jobs.insert(id, JobInfo { name: format!("job-{job}"), script: script.clone(), executions: 0 });
+            }
+        }
+        let mut checker = QueueChecker::new(workload.config, profile.durability);
+        let legacy = legacy_jobs(&workload, seed);
+        let disk = QueueDisk::new(profile.durability, profile.sync_interval_ms, |conn| install_legacy(conn, &legacy));
+        for (id, due, info) in legacy {
+            checker.legacy(&id, due);
+            jobs.insert(id, info);
+        }
+        let world = Rc::new(RefCell::new(QueueWorld {
+            spec,
+            workload,
+            profile,
+            steps: plan.steps,
+            seed,
+            variant: variant.to_string(),
+            start: madsim::time::Instant::now(),
+            phase: Phase::Chaos,
+            disk,
+            procs,
+            streams,
+            jobs,
+            checker,
+            trace: Trace::default(),
+            keep_trace,
+            violation: None,
+            events_handled: 0,
+            last_event_ms: 0,
+            me: Weak::new(),
+            _queue: PhantomData,
+        }));
+        world.borrow_mut().me = Rc::downgrade(&world);
+        world
+    }
+
+    /// Simulated ms since the start.
+    pub fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn live(&self) -> bool {
+        self.violation.is_none() && self.phase != Phase::Done
+    }
+
+    /// Records an event (the text is built only when the trace is kept or logged).
+    fn note(&mut self, node: &str, job: Option<&str>, what: impl FnOnce() -> String) {
+        let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
+        if !self.keep_trace && !live {
+            return;
+        }
+        let actor = job.map(|id| self.jobs.get(id).map_or_else(|| id.to_string(), |j| j.name.clone()));
+        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor, what: what() };
+        if live {
+            let actor = event.actor.as_deref().unwrap_or("-");
+            tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, "{}", event.what);
+        }
+        if self.keep_trace {
+            self.trace.push(event);
+        }
+    }
+
+    fn fail(&mut self, outcome: Result<(), Violation>) {
+        if let Err(v) = outcome {
+            if self.violation.is_none() {
+                self.note("world", None, || format!("VIOLATION {v}"));
+                self.violation = Some(v);
+            }
+        }
+    }
+
+    fn node_name(&self, process: usize) -> String {
+        self.procs[process].node.to_string()
+    }
+
+    fn draw(&mut self, process: usize, range: (u64, u64)) -> u64 {
+        self.streams[process].random_range(range.0..=range.1)
+    }
+
+    // ----- lifecycle ---------------------------------------------------------------------
+
+    /// Starts every process and the plan's fault steps.
+    pub fn start(&mut self) {
+        let (seed, name, variant) = (self.seed, self.spec.name, self.variant.clone());
+        self.note("world", None, || format!("seed {seed} scenario {name} variant {variant}"));
+        let profile = self.profile.describe_queue();
+        self.note("world", None, || format!("profile {profile}"));
+        for process in 0..self.procs.len() {
+            self.restart(process);
+        }
+        let me = self.me.clone();
+        let faults: Vec<(u64, Node, bool, u64)> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s.action {
+                Action::Crash { node, power, downtime_ms } => Some((s.at_ms, node, power, downtime_ms)),
+                _ => None,
+            })
+            .collect();
+        madsim::task::spawn_local(async move {
+            for (at_ms, node, power, downtime_ms) in faults {
+                let now = match me.upgrade() {
+                    Some(w) => w.borrow().now_ms(),
+                    None => return,
+                };
+                madsim::time::sleep(Duration::from_millis(at_ms.saturating_sub(now))).await;
+                let Some(world) = me.upgrade() else { return };
+                let mut w = world.borrow_mut();
+                if w.phase != Phase::Chaos || !w.live() {
+                    return;
+                }
+                if power {
+                    w.power_loss(downtime_ms);
+                } else {
+                    let process = w.procs.iter().position(|p| p.node == node).expect("a planned crash names a process");
+                    w.crash(process, "planned crash".to_string(), downtime_ms);
+                }
+            }
+        });
+    }
+
+    /// (Re)starts a process that is down.
+    fn restart(&mut self, process: usize) {
+        if self.procs[process].up || !self.live() {
+            return;
+        }
+        let world = self.me.upgrade().expect("the world is alive while it runs");
+        let proc = &mut self.procs[process];
+        proc.up = true;
+        proc.incarnation += 1;
+        proc.claims = 0;
+        let incarnation = proc.incarnation;
+        let now = self.now_ms();
+        let proc = &mut self.procs[process];
+        proc.started_at = now;
+        let task = match proc.node {
+            Node::Producer(p) => madsim::task::spawn_local(producer_main::<Q>(world, process, p)),
+            _ => madsim::task::spawn_local(worker_main::<Q>(world, process)),
+        };
+        self.procs[process].task = Some(task);
+        let node = self.node_name(process);
+        self.note(&node, None, || format!("start (incarnation {incarnation})"));
+    }
+
+    fn restart_after(&mut self, process: usize, delay_ms: u64) {
+        let me = self.me.clone();
+        madsim::task::spawn_local(async move {
+            madsim::time::sleep(Duration::from_millis(delay_ms)).await;
+            if let Some(world) = me.upgrade() {
+                world.borrow_mut().restart(process);
+            }
+        });
+    }
+
+    /// Kills a process: its task is aborted, which drops its connection (SQLite rolls back
+    /// its open transaction). Then every acknowledged job must still be in the database.
+    fn crash(&mut self, process: usize, why: String, downtime_ms: u64) {
+        if !self.procs[process].up {
+            return;
+        }
+        self.kill(process);
+        let node = self.node_name(process);
+        self.note("world", None, || format!("crash: {node} ({why})"));
+        self.check_acked_present(&format!("a crash of {node}"));
+        self.restart_after(process, downtime_ms);
+    }
+
+    fn kill(&mut self, process: usize) {
+        let proc = &mut self.procs[process];
+        proc.up = false;
+        if let Some(task) = proc.task.take() {
+            task.abort(); // Its future (and the last handle of its connection) drops soon.
+        }
+        if let Some(conn) = proc.conn.take() {
+            if !conn.is_autocommit() {
+                conn.execute_batch("ROLLBACK").expect("roll back a dead process's transaction");
+            }
+        }
+        self.checker.process_died(process);
+    }
+
+    /// Every process dies at once; under NORMAL the disk rolls back to its last sync.
+    fn power_loss(&mut self, downtime_ms: u64) {
+        for process in 0..self.procs.len() {
+            if self.procs[process].up {
+                self.kill(process);
+            }
+        }
+        let rolled_back = self.disk.power_loss();
+        self.checker.power_loss(rolled_back);
+        let lost = if rolled_back { ": commits since the last sync are lost" } else { "" };
+        self.note("world", None, || format!("power loss{lost}"));
+        self.check_acked_present("a power loss");
+        for process in 0..self.procs.len() {
+            self.restart_after(process, downtime_ms);
+        }
+    }
+
+    /// Reads the whole database, or `None` while a process holds the write lock.
+    fn contents(&self) -> Option<Contents> {
+        contents(self.disk.reader()).ok()
+    }
+
+    fn check_acked_present(&mut self, why: &str) {
+        // The killed processes' connections close when the executor drops their tasks; until
+        // then one may hold the write lock, so read through a fresh look after it is released.
+        let Some(contents) = self.contents() else { return self.defer_acked_check(why.to_string()) };
+        let now = self.now_ms();
+        let outcome = self.checker.check_acked_present(now, &contents, why);
+        self.fail(outcome);
+    }
+
+    fn defer_acked_check(&mut self, why: String) {
+        let me = self.me.clone();
+        madsim::task::spawn_local(async move {
+            madsim::time::sleep(Duration::from_millis(1)).await;
+            if let Some(world) = me.upgrade() {
+                let mut w = world.borrow_mut();
+                if w.live() {
+                    w.check_acked_present(&why);
+                }
+            }
+        });
+    }
+
+    /// The end of the chaos phase: no more planned or statement crashes; every process up.
+    pub fn heal(&mut self) {
+        self.phase = Phase::Quiesce;
+        self.note("world", None, || "heal: faults off, restarting every process".to_string());
+        for process in 0..self.procs.len() {
+            self.restart(process);
+        }
+    }
+
+    /// Every acknowledged job is terminal, producers are done, and no row waits.
+    pub fn quiescent(&self) -> bool {
+        if !self.checker.pending().is_empty() || self.procs.iter().any(|p| !p.finished) {
+            return false;
+        }
+        match self.contents() {
+            Some(c) => c.jobs.values().all(|j| j.status == status::DONE),
+            None => false,
+        }
+    }
+
+    pub fn final_checks(&mut self) {
+        let now = self.now_ms();
+        let Some(contents) = self.contents() else {
+            return self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: None, at_ms: now, message: "the database stayed locked at the end".to_string() }));
+        };
+        let outcome = self.checker.check_acked_present(now, &contents, "the run").and_then(|_| self.checker.final_check(now, &contents));
+        self.fail(outcome);
+        if self.violation.is_none() {
+            let (done, dead) = (contents.jobs.len(), contents.dead.len());
+            self.note("world", None, || format!("quiescent: {done} jobs done, {dead} dead-lettered; every invariant holds"));
+        }
+    }
+
+    pub fn quiesce_timeout(&mut self) {
+        let pending = self.checker.pending();
+        let names: Vec<String> = pending.iter().take(5).map(|id| self.jobs.get(id).map_or_else(|| id.clone(), |j| j.name.clone())).collect();
+        let now = self.now_ms();
+        let stuck_producers: Vec<String> = (0..self.procs.len()).filter(|&p| !self.procs[p].finished).map(|p| self.node_name(p)).collect();
+        let message = format!(
+            "{} acknowledged jobs never reached a terminal state within the quiesce limit (first: {}){}",
+            pending.len(),
+            names.join(", "),
+            if stuck_producers.is_empty() { String::new() } else { format!("; unfinished: {}", stuck_producers.join(", ")) }
+        );
+        self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: pending.first().cloned(), at_ms: now, message }));
+    }
+
+    // ----- what processes report ----------------------------------------------------------
+
+    /// Draws a statement's latency and whether the process crashes before it.
+    fn draw_statement(&mut self, process: usize) -> (u64, bool) {
+        let delay = self.draw(process, self.profile.commit_latency_ms);
+        let p = self.profile.statement_crash;
+        let crash = self.phase == Phase::Chaos && p > 0.0 && self.streams[process].random_bool(p.min(1.0));
+        (delay, crash)
+    }
+
+    fn open_failed(&mut self, process: usize, error: &QueueError) {
+        let node = self.node_name(process);
+        let now = self.now_ms();
+        let message = format!("{node} cannot open the queue: {error}");
+        self.fail(Err(Violation { invariant: Invariant::MigrationSafe, actor: None, at_ms: now, message }));
+    }
+
+    fn next_owner(&mut self, process: usize) -> String {
+        let proc = &mut self.procs[process];
+        proc.claims += 1;
+        format!("{}/{}#{}", proc.node, proc.incarnation, proc.claims)
+    }
+
+    fn on_reclaimed(&mut self, process: usize, started: u64, reclaimed: &[Reclaimed]) {
+        let now = self.now_ms();
+        let node = self.node_name(process);
+        for r in reclaimed {
+            let id = r.id.to_string();
+            let (stale, outcome) = (r.stale_owner.clone(), r.outcome);
+            self.note(&node, Some(&id), || format!("reclaim expired lease of {stale}: {}", describe_outcome(outcome)));
+        }
+        let outcome = self.checker.reclaimed(started, now, reclaimed);
+        self.fail(outcome);
+    }
+
+    /// A claim committed; returns what this attempt does and for how long.
+    fn on_claimed(&mut self, process: usize, job: &ClaimedJob) -> (Attempt, u64) {
+        let id = job.id.to_string();
+        let now = self.now_ms();
+        let outcome = self.checker.claimed(now, process, job);
+        let lease_ms = self.workload.config.lease_ms;
+        let (attempt, work_ms) = match self.jobs.get_mut(&id) {
+            Some(info) => {
+                let attempt = info.script.attempt(info.executions);
+                info.executions += 1;
+                (attempt, info.script.work_ms)
+            }
+            None => (Attempt::Succeed, 1), // Not a job of this run's plan: finish it quickly.
+        };
+        let work_ms = if attempt == Attempt::Slow { lease_ms + work_ms } else { work_ms };
+        let (owner, attempts, lease_until) = (job.owner.clone(), job.attempts, job.lease_until_ms);
+        let node = self.node_name(process);
+        self.note(&node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
+        self.fail(outcome);
+        (attempt, work_ms)
+    }
+
+    fn on_finished(&mut self, process: usize, started: u64, job: &ClaimedJob, result: Result<Option<FailOutcome>, QueueError>) {
+        let id = job.id.to_string();
+        let now = self.now_ms();
+        let node = self.node_name(process);
+        let owner = job.owner.clone();
+        let outcome = match &result {
+            Ok(None) => {
+                self.note(&node, Some(&id), || format!("complete as {owner}: done"));
+                self.checker.completed(now, job)
+            }
+            Ok(Some(fail)) => {
+                let fail = *fail;
+                self.note(&node, Some(&id), || format!("fail as {owner}: {}", describe_outcome(fail)));
+                self.checker.failed(started, now, job, fail)
+            }
+            Err(e) if e.is_fenced() => {
+                self.note(&node, Some(&id), || format!("rejected, {owner} was fenced"));
+                self.checker.fenced(job);
+                Ok(())
+            }
+            Err(e) => {
+                let e = e.to_string();
+                self.note(&node, Some(&id), || format!("finish as {owner} failed: {e}"));
+                Ok(())
+            }
+        };
+        self.fail(outcome);
+    }
+
+    /// The producer's next planned enqueue (step index, time, job, delay), skipping (and
+    /// noting) those that fell due while it was down. The caller consumes it with
+    /// [`QueueWorld::consume_step`] when it starts the enqueue.
+    fn next_enqueue(&mut self, process: usize, producer: usize) -> Option<(usize, u64, u32, i64)> {
+        let (started_at, restarted) = (self.procs[process].started_at, self.procs[process].incarnation > 1);
+        loop {
+            let index = self.procs[process].cursor;
+            let step = self.steps.get(index)?.clone();
+            let Action::Enqueue { producer: p, job, delay_ms, .. } = step.action else {
+                self.procs[process].cursor += 1;
+                continue;
+            };
+            if p != producer {
+                self.procs[process].cursor += 1;
+                continue;
+            }
+            if restarted && step.at_ms < started_at {
+                self.procs[process].cursor += 1;
+                let node = self.node_name(process);
+                self.note(&node, None, || format!("enqueue of job-{job} rejected: {node} was down at t={}ms", step.at_ms));
+                continue;
+            }
+            return Some((index, step.at_ms, job, delay_ms));
+        }
+    }
+
+    fn consume_step(&mut self, process: usize, index: usize) {
+        self.procs[process].cursor = index + 1;
+    }
+
+    fn on_acked(&mut self, process: usize, job: &NewJob) {
+        let id = job.id.to_string();
+        let node = self.node_name(process);
+        let due = job.scheduled_for_ms;
+        self.note(&node, Some(&id), || format!("enqueue acknowledged (due t={due}ms)"));
+        self.checker.acked(&id, due);
+        self.ring();
+    }
+
+    /// Tells idle workers a job arrived (DGW's in-process `Notify`; across processes a real
+    /// deployment would use a socket or LISTEN/NOTIFY). Workers still poll as a fallback.
+    fn ring(&mut self) {
+        for proc in self.procs.iter_mut().filter(|p| matches!(p.node, Node::Worker(_))) {
+            proc.rung = true;
+            if let Some(waker) = proc.idle.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+fn describe_outcome(outcome: FailOutcome) -> String {
+    match outcome {
+        FailOutcome::Retry { at_ms, attempts } => format!("retry at t={at_ms}ms (attempts={attempts})"),
+        FailOutcome::Dead { attempts } => format!("dead-lettered (attempts={attempts})"),
+    }
+}
+
+/// Jobs a schema-v1 release left: id, due time and script, drawn from the seed.
+fn legacy_jobs(workload: &QueueWorkload, seed: u64) -> Vec<(String, u64, JobInfo)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_1e6a_c700_0004);
+    (0..workload.legacy_jobs)
+        .map(|i| {
+            let job = LEGACY_JOB_BASE + i;
+            let due = rng.random_range(0..=LEGACY_DUE_MS);
+            let script = super::plan::draw_script(workload, &mut rng);
+            (job_ulid(seed, job, 0).to_string(), due, JobInfo { name: format!("job-{job}"), script, executions: 0 })
+        })
+        .collect()
+}
+
+fn install_legacy(conn: &Connection, legacy: &[(String, u64, JobInfo)]) {
+    if legacy.is_empty() {
+        return;
+    }
+    schema::install_version(conn, 1).expect("install schema v1");
+    for (id, due, info) in legacy {
+        conn.execute(
+            "INSERT INTO job_queue (id, created_at, scheduled_for, failed_attempts, status, name, def) VALUES (?1, 0, ?2, 0, ?3, ?4, '{}')",
+            params![id, *due as i64, status::QUEUED, info.name],
+        )
+        .expect("insert a legacy job");
+    }
+}
+
+/// A process's view of the database: its own connection plus the world's hooks.
+struct SimDb<Q: JobQueue + 'static> {
+    world: Rc<RefCell<QueueWorld<Q>>>,
+    process: usize,
+    conn: Rc<Connection>,
+}
+
+impl<Q: JobQueue + 'static> SimDb<Q> {
+    fn new(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize) -> SimDb<Q> {
+        let mut w = world.borrow_mut();
+        let conn = Rc::new(w.disk.connect());
+        w.procs[process].conn = Some(conn.clone());
+        SimDb { world: world.clone(), process, conn }
+    }
+}
+
+/// Never returns: the process is dead (or the run is over) and its task is being dropped.
+async fn halt() -> ! {
+    std::future::pending::<()>().await;
+    unreachable!("a pending future never completes")
+}
+
+impl<Q: JobQueue + 'static> Db for SimDb<Q> {
+    async fn statement(&mut self, label: &'static str) -> u64 {
+        let (delay, crash) = self.world.borrow_mut().draw_statement(self.process);
+        madsim::time::sleep(Duration::from_millis(delay)).await;
+        let mut w = self.world.borrow_mut();
+        if !w.live() || !w.procs[self.process].up {
+            drop(w);
+            halt().await
+        }
+        w.events_handled += 1;
+        let now = w.now_ms();
+        w.last_event_ms = now;
+        if w.disk.before_statement(now) {
+            w.checker.synced();
+        }
+        if crash {
+            let range = w.profile.downtime_ms;
+            let downtime = w.draw(self.process, range);
+            w.crash(self.process, format!("crash before the statement `{label}`"), downtime);
+            drop(w);
+            halt().await
+        }
+        now
+    }
+
+    async fn busy(&mut self, attempt: u32) -> bool {
+        let cap = (1u64 << attempt.min(7)).min(BUSY_WAIT_MAX_MS);
+        let wait = self.world.borrow_mut().draw(self.process, (cap / 2 + 1, cap));
+        madsim::time::sleep(Duration::from_millis(wait)).await;
+        true
+    }
+
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn now_of<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>) -> u64 {
+    world.borrow().now_ms()
+}
+
+async fn sleep_until<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, at_ms: u64) {
+    let now = now_of(world);
+    madsim::time::sleep(Duration::from_millis(at_ms.saturating_sub(now))).await;
+}
+
+/// Opens the queue (migrations, reclaim). False if it failed (a violation).
+async fn open<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>) -> bool {
+    let started = now_of(world);
+    match queue.open(db).await {
+        Ok(reclaimed) => {
+            world.borrow_mut().on_reclaimed(process, started, &reclaimed);
+            true
+        }
+        Err(e) => {
+            world.borrow_mut().open_failed(process, &e);
+            false
+        }
+    }
+}
+
+async fn producer_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, process: usize, producer: usize) {
+    let config = world.borrow().workload.config;
+    let mut db = SimDb::new(&world, process);
+    let mut queue = Q::with_config(config);
+    if !open(&world, process, &mut queue, &mut db).await {
+        return;
+    }
+    loop {
+        if queue.has_background_work() {
+            // DGW's detached push task: it runs a moment after the enqueue returned.
+            let wait = world.borrow_mut().draw(process, (1, 500));
+            madsim::time::sleep(Duration::from_millis(wait)).await;
+            if let Err(e) = queue.background(&mut db).await {
+                let node = world.borrow().node_name(process);
+                world.borrow_mut().note(&node, None, || format!("background work failed: {e}"));
+            }
+            continue;
+        }
+        let next = world.borrow_mut().next_enqueue(process, producer);
+        let Some((index, at_ms, job, delay_ms)) = next else {
+            world.borrow_mut().procs[process].finished = true;
+            return;
+        };
+        sleep_until(&world, at_ms).await;
+        world.borrow_mut().consume_step(process, index);
+        let id = job_ulid(world.borrow().seed, job, at_ms);
+        let now = now_of(&world);
+        let new = NewJob { id, name: format!("job-{job}"), payload: format!("{{\"job\":{job}}}"), scheduled_for_ms: now.saturating_add_signed(delay_ms) };
+        match queue.enqueue(&mut db, new.clone()).await {
+            Ok(()) => world.borrow_mut().on_acked(process, &new),
+            Err(e) => {
+                let node = world.borrow().node_name(process);
+                world.borrow_mut().note(&node, None, || format!("enqueue of job-{job} failed: {e}"));
+            }
+        }
+    }
+}
+
+async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, process: usize) {
+    let (config, poll_ms) = {
+        let w = world.borrow();
+        (w.workload.config, w.workload.poll_ms)
+    };
+    let mut db = SimDb::new(&world, process);
+    let mut queue = Q::with_config(config);
+    if !open(&world, process, &mut queue, &mut db).await {
+        return;
+    }
+    let mut next_reclaim = now_of(&world) + config.lease_ms / 2;
+    loop {
+        if now_of(&world) >= next_reclaim {
+            reclaim(&world, process, &mut queue, &mut db).await;
+            next_reclaim = now_of(&world) + config.lease_ms / 2;
+        }
+        let owner = world.borrow_mut().next_owner(process);
+        match queue.claim(&mut db, &owner).await {
+            Ok(Some(job)) => run_job(&world, process, &mut queue, &mut db, job).await,
+            Ok(None) => {
+                world.borrow_mut().procs[process].rung = false;
+                let now = now_of(&world);
+                let wake = match queue.wakeup(&mut db).await {
+                    Ok(w) => {
+                        if w.next_lease_expiry_ms.is_some_and(|t| t <= now) {
+                            next_reclaim = now; // An expired lease waits: reclaim before sleeping.
+                            continue;
+                        }
+                        [w.next_due_ms, w.next_lease_expiry_ms].into_iter().flatten().min().unwrap_or(u64::MAX)
+                    }
+                    Err(_) => now + poll_ms,
+                };
+                let jitter = world.borrow_mut().draw(process, (1, 50));
+                let until = wake.min(now + poll_ms).max(now) + jitter;
+                let sleep = Box::pin(madsim::time::sleep(Duration::from_millis(until - now)));
+                IdleWait { world: world.clone(), process, sleep }.await;
+            }
+            Err(e) => {
+                let node = world.borrow().node_name(process);
+                world.borrow_mut().note(&node, None, || format!("claim failed: {e}"));
+                madsim::time::sleep(Duration::from_millis(poll_ms)).await;
+            }
+        }
+    }
+}
+
+/// A worker's idle wait: until `sleep` ends or the doorbell rings.
+struct IdleWait<Q: JobQueue + 'static> {
+    world: Rc<RefCell<QueueWorld<Q>>>,
+    process: usize,
+    sleep: Pin<Box<madsim::time::Sleep>>,
+}
+
+impl<Q: JobQueue + 'static> Future for IdleWait<Q> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let process = self.process;
+        let world = self.world.clone();
+        let mut w = world.borrow_mut();
+        let proc = &mut w.procs[process];
+        if std::mem::take(&mut proc.rung) || self.sleep.as_mut().poll(cx).is_ready() {
+            proc.idle = None;
+            return Poll::Ready(());
+        }
+        proc.idle = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+async fn reclaim<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>) {
+    let started = now_of(world);
+    match queue.reclaim_expired(db).await {
+        Ok(reclaimed) => world.borrow_mut().on_reclaimed(process, started, &reclaimed),
+        Err(e) => {
+            let node = world.borrow().node_name(process);
+            world.borrow_mut().note(&node, None, || format!("reclaim failed: {e}"));
+        }
+    }
+}
+
+async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>, job: ClaimedJob) {
+    let (attempt, work_ms) = world.borrow_mut().on_claimed(process, &job);
+    if attempt == Attempt::Crash {
+        // The job takes its own process down half way through ("even when the job itself
+        // crashed the process"); its supervisor restarts it.
+        madsim::time::sleep(Duration::from_millis(work_ms / 2)).await;
+        let mut w = world.borrow_mut();
+        if w.live() {
+            let name = w.jobs.get(&job.id.to_string()).map_or_else(String::new, |j| j.name.clone());
+            w.crash(process, format!("{name} crashed its process"), SUPERVISOR_RESTART_MS);
+        }
+        drop(w);
+        halt().await
+    }
+    madsim::time::sleep(Duration::from_millis(work_ms)).await;
+    let started = now_of(world);
+    let result = if attempt == Attempt::Throw {
+        queue.fail(db, &job, "the job threw").await.map(Some)
+    } else {
+        queue.complete(db, &job).await.map(|()| None)
+    };
+    world.borrow_mut().on_finished(process, started, &job, result);
+}
