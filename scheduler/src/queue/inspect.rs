@@ -40,7 +40,7 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
         } else {
             "SELECT id, status, failed_attempts, scheduled_for, NULL, NULL FROM job_queue ORDER BY id"
         };
-        let mut stmt = conn.prepare(sql)?;
+        let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params![], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -59,7 +59,7 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
         }
     }
     if version >= LATEST {
-        let mut stmt = conn.prepare("SELECT id, attempts, last_error FROM dead_letter ORDER BY id")?;
+        let mut stmt = conn.prepare_cached("SELECT id, attempts, last_error FROM dead_letter ORDER BY id")?;
         let rows = stmt.query_map(params![], |r| Ok((r.get::<_, String>(0)?, DeadRow { attempts: r.get::<_, i64>(1)? as u32, last_error: r.get(2)? })))?;
         for row in rows {
             let (id, dead) = row?;

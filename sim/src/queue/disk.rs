@@ -34,7 +34,7 @@ fn open(uri: &str) -> Connection {
 /// The database's bytes. A database nothing was written to has no pages, and SQLite
 /// serializes it as nothing at all.
 fn bytes(conn: &Connection) -> Vec<u8> {
-    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).expect("read the page count");
+    let pages: i64 = conn.prepare_cached("PRAGMA page_count").and_then(|mut s| s.query_row([], |r| r.get(0))).expect("read the page count");
     if pages == 0 {
         return Vec::new();
     }
@@ -50,6 +50,8 @@ pub struct QueueDisk {
     next_sync_ms: u64,
     /// The last sync image (NORMAL only).
     synced: Option<Vec<u8>>,
+    /// `PRAGMA data_version` when the image was taken: unchanged means no commit since.
+    synced_version: i64,
 }
 
 impl QueueDisk {
@@ -59,7 +61,7 @@ impl QueueDisk {
         let uri = fresh_uri();
         let keeper = open(&uri);
         setup(&keeper);
-        let mut disk = QueueDisk { uri, keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None };
+        let mut disk = QueueDisk { uri, keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
         assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
         disk
     }
@@ -90,13 +92,24 @@ impl QueueDisk {
         if self.durability == Durability::Full {
             return true; // Every commit is synced; there is no image to keep.
         }
-        if self.keeper.execute_batch("BEGIN IMMEDIATE").is_err() {
+        // BUSY while a process holds the write lock (memdb blocks readers then): try later.
+        let Ok(version) = self.data_version() else { return false };
+        if version == self.synced_version {
+            return true; // Nothing committed since the last image: it is still the synced state.
+        }
+        if self.keeper.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])).is_err() {
             return false;
         }
         let image = bytes(&self.keeper);
-        self.keeper.execute_batch("COMMIT").expect("end the sync transaction");
+        self.keeper.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).expect("end the sync transaction");
         self.synced = Some(image);
+        self.synced_version = version;
         true
+    }
+
+    /// Changes whenever another connection commits (SQLite's `data_version`).
+    fn data_version(&self) -> rusqlite::Result<i64> {
+        self.keeper.prepare_cached("PRAGMA data_version").and_then(|mut s| s.query_row([], |r| r.get(0)))
     }
 
     /// A power loss (every process is already dead). Under NORMAL the database becomes its
@@ -122,6 +135,7 @@ impl QueueDisk {
         }
         self.keeper = keeper;
         self.uri = uri;
+        self.synced_version = self.data_version().expect("nobody holds a lock after a power loss");
         true
     }
 }
