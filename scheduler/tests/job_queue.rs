@@ -86,6 +86,13 @@ fn opened(now: u64) -> (SqliteQueue, ManualDb) {
     (q, db)
 }
 
+/// A queue opened (migrated) on the on-disk file `path` at `now`.
+fn opened_file(path: &Path, now: u64) -> (SqliteQueue, ManualDb) {
+    let (mut q, mut db) = (queue(), ManualDb::file(path, now));
+    block_on(q.open(&mut db)).unwrap();
+    (q, db)
+}
+
 fn id(n: u64) -> Ulid {
     Ulid::from_parts(1_700_000_000_000 + n, 0xabc)
 }
@@ -150,8 +157,7 @@ fn enqueue_is_committed_and_durable_when_it_returns() {
     let dir = tempfile::tempdir().unwrap();
     let images = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.sqlite");
-    let (mut q, mut db) = (queue(), ManualDb::file(&path, T0));
-    block_on(q.open(&mut db)).unwrap();
+    let (mut q, mut db) = opened_file(&path, T0);
     for n in 0..3 {
         enqueue(&mut q, &mut db, n, T0 + n * SEC);
         assert!(db.conn.is_autocommit(), "enqueue {n} returned inside an open transaction");
@@ -369,8 +375,7 @@ fn lost_leases_count_toward_the_dead_letter() {
 fn a_restarted_process_reclaims_the_leases_of_a_crashed_one_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.sqlite");
-    let (mut q, mut crashed) = (queue(), ManualDb::file(&path, T0));
-    block_on(q.open(&mut crashed)).unwrap();
+    let (mut q, mut crashed) = opened_file(&path, T0);
     enqueue(&mut q, &mut crashed, 1, T0);
     enqueue(&mut q, &mut crashed, 2, T0);
     let lost = claim(&mut q, &mut crashed, "crashed").unwrap();
@@ -487,8 +492,7 @@ fn open_refuses_a_newer_schema_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.sqlite");
     {
-        let (mut q, mut db) = (queue(), ManualDb::file(&path, T0));
-        block_on(q.open(&mut db)).unwrap();
+        let (mut q, mut db) = opened_file(&path, T0);
         enqueue(&mut q, &mut db, 1, T0);
         enqueue(&mut q, &mut db, 2, T0);
         claim(&mut q, &mut db, "w1").unwrap();
@@ -570,8 +574,7 @@ fn concurrent_claims_on_one_file_never_hand_out_a_job_twice() {
     const THREADS: usize = 4;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.sqlite");
-    let (mut q, mut db) = (queue(), ManualDb::file(&path, T0));
-    block_on(q.open(&mut db)).unwrap();
+    let (mut q, mut db) = opened_file(&path, T0);
     for n in 0..JOBS {
         enqueue(&mut q, &mut db, n, T0);
     }
