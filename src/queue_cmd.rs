@@ -196,7 +196,7 @@ fn work(args: WorkArgs) -> anyhow::Result<()> {
     drop(open(&args.db, args.config)?); // Migrates once, before the workers start.
     let args = &args;
     let done = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..args.workers).map(|k| scope.spawn(move || worker(&args, k))).collect();
+        let workers: Vec<_> = (0..args.workers).map(|k| scope.spawn(move || worker(args, k))).collect();
         workers.into_iter().map(|w| w.join().expect("a worker thread panicked")).sum::<anyhow::Result<u64>>()
     })?;
     if args.until_empty {

@@ -531,7 +531,7 @@ fn a_crash_at_any_migration_statement_leaves_the_old_version_intact() {
     assert_eq!((labels[0], bumps), ("migrate: begin immediate", 2), "v1 → v3 is one transaction with two bumps: {labels:?}");
 
     // Crash before each migration statement (the last being the COMMIT), and right after it.
-    for k in 0..=commit + 1 {
+    for (k, label) in labels.iter().enumerate().take(commit + 2) {
         let case = tempfile::tempdir().unwrap();
         let path = case.path().join("queue.sqlite");
         std::fs::copy(&fixture, &path).unwrap();
@@ -548,7 +548,7 @@ fn a_crash_at_any_migration_statement_leaves_the_old_version_intact() {
         let outcome = catch_unwind(AssertUnwindSafe(|| block_on(queue().open(&mut db))));
         assert!(outcome.is_err_and(|payload| payload.is::<Crash>()), "crash {k} did not happen");
         let image = image_dir.join("image.sqlite");
-        let what = format!("crash image before statement {k} ({})", labels[k]);
+        let what = format!("crash image before statement {k} ({label})");
         if k <= commit {
             assert_still_v1(&image, &what);
             drop(db); // The live connection rolls back.
