@@ -9,6 +9,7 @@ mod realtime_cmd;
 mod regressions;
 mod replay_cmd;
 mod merge_cmd;
+mod queue_cmd;
 mod select;
 mod shard;
 mod shrink_cmd;
@@ -40,6 +41,8 @@ enum Command {
     Bench(bench_cmd::BenchArgs),
     /// Run the reference scheduler for real: system clock, on-disk SQLite in DIR.
     Realtime(realtime_cmd::RealtimeArgs),
+    /// The durable job queue for real: enqueue, work, inspect, bench on an on-disk SQLite file.
+    Queue(queue_cmd::QueueArgs),
 }
 
 /// Exit code for a usage error (bad flag, unknown name, unreadable input).
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),
+        Command::Queue(args) => queue_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -41,7 +41,7 @@ pub struct RealtimeArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum DurabilityArg {
+pub(crate) enum DurabilityArg {
     Normal,
     Full,
 }

@@ -2,12 +2,12 @@
 
 use super::db::Db;
 use crate::sqlite_file::Durability;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::future::Future;
 use std::path::Path;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long SQLite's own busy handler waits for the write lock before a statement reports BUSY.
 pub const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -25,10 +25,25 @@ impl RealDb {
     pub fn open(path: &Path, durability: Durability) -> rusqlite::Result<RealDb> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        set_wal(&conn)?;
         conn.pragma_update(None, "synchronous", durability.pragma())?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
         Ok(RealDb { conn })
+    }
+}
+
+/// Switches the file to WAL. When two processes open a fresh file at once, both try to
+/// upgrade a shared lock to switch it; SQLite answers one of them BUSY at once, without
+/// calling the busy handler (it would deadlock), so the switch is retried here.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let give_up = Instant::now() + Duration::from_millis(BUSY_TIMEOUT_MS);
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())) {
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && Instant::now() < give_up => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            result => return result,
+        }
     }
 }
 

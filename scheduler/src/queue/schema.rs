@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE job_queue ADD COLUMN lease_until INTEGER",
         "ALTER TABLE job_queue ADD COLUMN finished_at INTEGER",
         "CREATE INDEX job_queue_due ON job_queue(status, scheduled_for)",
+        // A v1 claim (status 1) has no lease, and `lease_until <= now` never holds for NULL:
+        // without this, a job a v1 process was running when it died stays running forever.
+        // Its lease counts as expired, so the next reclaim takes it back (attempt counted).
+        "UPDATE job_queue SET lease_until = 0 WHERE status = 1",
     ],
     // v3: a dead-letter table for jobs that used up their attempts.
     &[
