@@ -32,7 +32,7 @@ pub const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE job_queue ADD COLUMN owner TEXT",
         "ALTER TABLE job_queue ADD COLUMN lease_until INTEGER",
         "ALTER TABLE job_queue ADD COLUMN finished_at INTEGER",
-        "CREATE INDEX job_queue_due ON job_queue(status, scheduled_for)",
+        "CREATE INDEX job_queue_due ON job_queue(status, scheduled_for, id)",
         // A v1 claim (status 1) has no lease, and `lease_until <= now` never holds for NULL:
         // without this, a job a v1 process was running when it died stays running forever.
         // Its lease counts as expired, so the next reclaim takes it back (attempt counted).
