@@ -43,33 +43,46 @@ pub struct Span {
     pub finished: bool,
 }
 
-/// The tracks of a trace: node tracks (events without an actor) first, then actor tracks,
-/// each in order of first appearance (deterministic, and `a0, a1, …` for the alarm world).
+/// The tracks of a trace: node tracks (events without an actor; `world` first), then actor
+/// tracks, each group in natural order of the names (`a2` before `a10`).
 pub fn tracks(trace: &Trace) -> Vec<Track<'_>> {
-    let mut order: Vec<(bool, String)> = Vec::new();
     let mut by_key: BTreeMap<(bool, String), Track<'_>> = BTreeMap::new();
     for event in &trace.events {
         let key = match &event.actor {
             Some(actor) => (true, actor.clone()),
             None => (false, event.node.clone()),
         };
-        let track = by_key.entry(key.clone()).or_insert_with(|| {
-            order.push(key.clone());
-            Track { name: key.1.clone(), is_actor: key.0, events: Vec::new(), gauges: BTreeMap::new(), spans: Vec::new() }
-        });
-        track.events.push(event);
+        let (is_actor, name) = key.clone();
+        by_key.entry(key).or_insert_with(|| Track { name, is_actor, events: Vec::new(), gauges: BTreeMap::new(), spans: Vec::new() }).events.push(event);
     }
     let end_ms = trace.end_ms();
-    order.sort_by_key(|(is_actor, _)| *is_actor); // stable: first appearance within each group
-    order
-        .into_iter()
-        .map(|key| {
-            let mut track = by_key.remove(&key).expect("every key has a track");
-            track.gauges = gauge_series(&track.events);
-            track.spans = spans(&track.events, end_ms);
-            track
-        })
-        .collect()
+    let mut tracks: Vec<Track<'_>> = by_key.into_values().collect();
+    tracks.sort_by(|a, b| (a.is_actor, a.name != "world").cmp(&(b.is_actor, b.name != "world")).then_with(|| natural_cmp(&a.name, &b.name)));
+    for track in &mut tracks {
+        track.gauges = gauge_series(&track.events);
+        track.spans = spans(&track.events, end_ms);
+    }
+    tracks
+}
+
+/// Compares names with their digit runs as numbers: `a2` < `a10`, `host-9` < `host-10`.
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(mut rest: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let digits = rest.starts_with(|c: char| c.is_ascii_digit());
+            let end = rest.find(|c: char| c.is_ascii_digit() != digits).unwrap_or(rest.len());
+            out.push((digits, &rest[..end]));
+            rest = &rest[end..];
+        }
+        out
+    }
+    let key = |(digits, text): (bool, &str)| -> (bool, usize, String) {
+        // Digit runs compare by length once leading zeros are gone, then by text: no overflow.
+        let trimmed = if digits { text.trim_start_matches('0') } else { text };
+        (digits, if digits { trimmed.len() } else { 0 }, trimmed.to_string())
+    };
+    chunks(a).into_iter().map(key).cmp(chunks(b).into_iter().map(key)).then_with(|| a.cmp(b))
 }
 
 /// Every gauge's changes. Several events in the same ms keep only the last value, so a series
@@ -149,13 +162,20 @@ mod tests {
         };
         let tracks = tracks(&trace);
         let names: Vec<&str> = tracks.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["host-0", "a1", "a0"]);
-        let a0 = &tracks[2];
+        assert_eq!(names, ["host-0", "a0", "a1"]);
+        let a0 = &tracks[1];
         assert_eq!(a0.gauges["storage"], vec![(5, Some(100)), (9, None)]);
         assert_eq!(a0.gauges["manager"], vec![(5, Some(100)), (10, None)]);
         assert_eq!(a0.spans.len(), 2);
         assert!(a0.spans[0].finished && a0.spans[0].end_ms == 9);
         assert!(!a0.spans[1].finished && a0.spans[1].end_ms == 12, "an open span ends with the run");
         assert!(tracks[0].eventful() && !a0.eventful());
+    }
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut names = vec!["a10", "a2", "a1", "host-10", "host-9", "a02", "b", "a"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(names, ["a", "a1", "a02", "a2", "a10", "b", "host-9", "host-10"]);
     }
 }
