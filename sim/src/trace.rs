@@ -188,3 +188,26 @@ impl Trace {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_the_serialized_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.name()));
+        }
+    }
+
+    #[test]
+    fn jsonl_round_trips_and_the_text_leaves_gauge_only_events_out() {
+        let mut gauge = TraceEvent::new(5, "world", Some("a0".into()), EventKind::Gauge, "storage=none manager=none");
+        gauge.gauges = Gauges::from([("storage".to_string(), None), ("manager".to_string(), Some(-3))]);
+        let trace = Trace { events: vec![TraceEvent::new(1, "client-0", Some("a0".into()), EventKind::Op, "setAlarm(9)"), gauge] };
+        assert_eq!(Trace::from_jsonl(&trace.to_jsonl()).unwrap(), trace);
+        assert!(trace.to_jsonl().contains(r#""gauges":{"manager":-3,"storage":null}"#));
+        assert_eq!(trace.to_text(), "        1 client-0  a0   setAlarm(9)\n");
+        assert_eq!(trace.tail(5), trace.to_text());
+    }
+}
