@@ -21,25 +21,75 @@ const BUDGET_MS: u64 = 5_000;
 /// Wall-clock limit for one Chromium run; beyond it the process is killed and the test fails.
 const WALL_LIMIT: Duration = Duration::from_secs(120);
 
+/// The bug variant whose first failing seed the tests draw.
+const VARIANT: &str = "b12-deferred-delete-clobbers";
+
 #[test]
 fn a_failing_runs_timeline_draws_the_violation_without_errors() {
     let Some(browser) = Browser::find() else { return };
-    let case = library::case("b12-deferred-delete-clobbers").expect("a library case");
+    let (name, html) = failing_run_timeline();
+    let html_path = out_dir().join(format!("{name}.html"));
+    std::fs::write(&html_path, html).unwrap();
+
+    let page = browser.load(&html_path);
+    page.assert_clean();
+    assert_eq!(page.html_attr("data-violation-drawn").as_deref(), Some("1"), "the violation marker was drawn");
+    assert!(page.dom.contains("id=\"violation-marker\""));
+    assert!(page.dom.contains("VIOLATION") && page.dom.contains("no-lost-alarm"), "the banner names the invariant");
+    browser.screenshot(&html_path, &out_dir().join(format!("{name}.png")));
+}
+
+/// Every control once — buttons, checkbox, drag, wheel zoom and pan, double-click, a lane fold,
+/// keys, hover — then a redraw: none may raise an error.
+#[test]
+fn the_timeline_controls_run_without_errors() {
+    let Some(browser) = Browser::find() else { return };
+    let (name, html) = failing_run_timeline();
+    let html_path = out_dir().join(format!("{name}-controls.html"));
+    std::fs::write(&html_path, html.replacen("</body>", &format!("<script>{EXERCISE_CONTROLS}</script></body>"), 1)).unwrap();
+    let page = browser.load(&html_path);
+    page.assert_clean();
+    assert_eq!(page.html_attr("data-interacted").as_deref(), Some("1"), "the exercise ran to its end");
+}
+
+const EXERCISE_CONTROLS: &str = r#"
+(function () {
+  var lanes = document.getElementById('lanes'), axis = document.getElementById('axis'), r = lanes.getBoundingClientRect();
+  function mouse(type, target, x, y, extra) {
+    var init = { bubbles: true, cancelable: true, clientX: x, clientY: y };
+    for (var k in extra || {}) init[k] = extra[k];
+    target.dispatchEvent(type === 'wheel' ? new WheelEvent(type, init) : new MouseEvent(type, init));
+  }
+  var x = r.left + r.width * 0.6, y = r.top + r.height * 0.5;
+  document.querySelectorAll('button').forEach(function (b) { b.click(); });
+  var box = document.getElementById('collapse'); box.click(); box.click();
+  mouse('mousemove', lanes, x, y);
+  mouse('mousedown', lanes, x, y); mouse('mousemove', lanes, x - 150, y); mouse('mouseup', lanes, x - 150, y);
+  mouse('wheel', lanes, x, y, { deltaY: -300, ctrlKey: true });
+  mouse('wheel', axis, x, axis.getBoundingClientRect().top + 30, { deltaY: 200 });
+  mouse('wheel', lanes, x, y, { deltaX: 120 });
+  mouse('dblclick', lanes, x, y);
+  mouse('mousedown', lanes, r.left + 20, r.top + 5); mouse('mouseup', lanes, r.left + 20, r.top + 5);
+  mouse('mousedown', axis, x, axis.getBoundingClientRect().top + 5); mouse('mouseup', axis, x, axis.getBoundingClientRect().top + 5);
+  ['+', '-', 'ArrowLeft', 'ArrowRight'].forEach(function (key) { window.dispatchEvent(new KeyboardEvent('keydown', { key: key })); });
+  document.getElementById('banner').click();
+  document.getElementById('violation-marker').click();
+  mouse('mouseleave', lanes, x, y);
+  window.dispatchEvent(new Event('resize'));
+  requestAnimationFrame(function () { document.documentElement.setAttribute('data-interacted', '1'); });
+})();
+"#;
+
+/// The name and HTML timeline of the first failing seed of [`VARIANT`] within its budget.
+fn failing_run_timeline() -> (String, String) {
+    let case = library::case(VARIANT).expect("a library case");
     let spec = alarmsim_scenarios::scenario(case.scenario).expect("its scenario");
     let factory = alarmsim_scenarios::variant(case.variant).expect("its variant");
     let seed = (0..case.budget)
         .find(|&seed| !run_seed_traced(&spec, factory.clone(), seed, false).passed())
         .unwrap_or_else(|| panic!("{} fails within its budget of {} seeds", case.variant, case.budget));
     let report = run_seed(&spec, factory, seed);
-    let html = out_dir().join(format!("{}-{}-{seed}.html", case.scenario, case.variant));
-    std::fs::write(&html, timeline::render(&report.trace, &RunInfo::from(&report))).unwrap();
-
-    let page = browser.load(&html);
-    page.assert_clean();
-    assert_eq!(page.html_attr("data-violation-drawn").as_deref(), Some("1"), "the violation marker was drawn");
-    assert!(page.dom.contains("id=\"violation-marker\""));
-    assert!(page.dom.contains("VIOLATION") && page.dom.contains("no-lost-alarm"), "the banner names the invariant");
-    browser.screenshot(&html, &out_dir().join(format!("{}-{}-{seed}.png", case.scenario, case.variant)));
+    (format!("{}-{}-{seed}", case.scenario, case.variant), timeline::render(&report.trace, &RunInfo::from(&report)))
 }
 
 #[test]

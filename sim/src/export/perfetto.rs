@@ -29,7 +29,9 @@ pub fn render(trace: &Trace, info: &RunInfo) -> String {
     timed.sort_by_key(|(ts, _)| *ts);
     events.extend(timed.into_iter().map(|(_, e)| e));
     let lines: Vec<String> = events.iter().map(|e| serde_json::to_string(e).expect("JSON values serialize")).collect();
-    let other = json!({"title": info.title, "violation": info.violation, "unset_gauge_value": 0});
+    // Metadata as plain strings: viewers show `otherData` as text, if at all.
+    let violation = info.violation.as_ref().map_or_else(|| "none".to_string(), |v| v.message.clone());
+    let other = json!({"title": info.title, "violation": violation, "gauges": "ms since the start; an unset gauge is drawn as 0"});
     format!("{{\"traceEvents\":[\n{}\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":{}}}\n", lines.join(",\n"), other)
 }
 
