@@ -390,13 +390,13 @@ impl World {
             self.trace.events[index].gauges = gauges(self.track_values(actor));
             noted[actor] = true;
         }
-        for actor in 0..self.actors.len() {
+        for (actor, noted) in noted.into_iter().enumerate() {
             let values = self.track_values(actor);
             if self.shown[actor] == Some(values) {
                 continue;
             }
             self.shown[actor] = Some(values);
-            if !noted[actor] {
+            if !noted {
                 let what = format!("storage={} manager={}", rel(values.0), rel(values.1));
                 let mut event = TraceEvent::new(self.now_ms(), "world", Some(self.actors[actor].id.0.clone()), EventKind::Gauge, what);
                 event.gauges = gauges(values);
