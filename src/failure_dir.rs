@@ -1,5 +1,6 @@
 //! Failure folders: everything needed to look at one failing seed, in one place
-//! (`target/alarmsim/failures/<scenario>-<variant>-<seed>/`).
+//! (`target/alarmsim/failures/<scenario>-<variant>-<seed>/`): the report, the trace in every
+//! format (`crate::trace_files`: JSON lines, text, Perfetto, the HTML timeline) and the plan.
 
 use alarmsim_sim::RunReport;
 use anyhow::Context;
@@ -13,7 +14,7 @@ pub const MAX_PER_SCENARIO: usize = 20;
 
 /// Creates `base` (and parents) or fails with a message that names it.
 pub fn prepare(base: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(base).with_context(|| format!("cannot create the failures directory {} (--failures-dir): it must be writable", base.display()))
+    crate::trace_files::create_dir(base, "--failures-dir")
 }
 
 /// The folder of one failure.
@@ -21,17 +22,13 @@ pub fn folder(base: &Path, report: &RunReport) -> PathBuf {
     base.join(format!("{}-{}-{}", report.scenario, report.variant, report.seed))
 }
 
-/// Writes the report, the trace (JSON lines and text) and the plan of a failing run.
+/// Writes the report, the trace in every format and the plan of a failing run.
 pub fn write(base: &Path, report: &RunReport) -> anyhow::Result<PathBuf> {
     let dir = folder(base, report);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let put = |name: &str, text: String| -> anyhow::Result<()> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
-    };
-    put("report.txt", report.failure_text(60).unwrap_or_default())?;
-    put("trace.jsonl", report.trace.to_jsonl())?;
-    put("trace.txt", report.trace.to_text())?;
+    let text = dir.join("report.txt");
+    std::fs::write(&text, report.failure_text(60).unwrap_or_default()).with_context(|| format!("cannot write {}", text.display()))?;
+    crate::trace_files::write_all(&dir, report)?;
     report.plan.save(&dir.join("plan.json"))?;
     Ok(dir)
 }

@@ -9,11 +9,13 @@ mod realtime_cmd;
 mod regressions;
 mod replay_cmd;
 mod merge_cmd;
+mod paint;
 mod queue_cmd;
 mod select;
 mod shard;
 mod shrink_cmd;
 mod sweep_cmd;
+mod trace_files;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

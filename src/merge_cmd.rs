@@ -58,7 +58,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             let first = &s.failures[0];
             println!("{}: first failing seed {} ({}): {}", s.scenario, first.seed, first.invariant, first.replay);
         }
-        println!("{}", if failed { "result: VIOLATIONS FOUND" } else { "result: no violations" });
+        println!("{}", crate::paint::result_line(failed));
     }
     Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
 }

@@ -1,6 +1,7 @@
 //! `alarmsim replay`: run one seed of one scenario again, exactly, and write its trace.
 
 use crate::select;
+use crate::trace_files::{self, Format};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,9 +20,16 @@ pub struct ReplayArgs {
     /// The scheduler variant (default: reference, or the plan's).
     #[arg(long)]
     variant: Option<String>,
-    /// Write the whole trace here as JSON lines (directories are created).
-    #[arg(long)]
+    /// Write the whole trace to this file, in --format (missing directories are created).
+    #[arg(long, value_name = "PATH")]
     trace_out: Option<PathBuf>,
+    /// The format of --trace-out.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl, requires = "trace_out")]
+    format: Format,
+    /// Write the trace in every format into this directory (created if missing): trace.jsonl,
+    /// trace.txt, trace.perfetto.json (for https://ui.perfetto.dev) and timeline.html.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
     /// Print the whole trace, not only the events before a violation.
     #[arg(long)]
     full: bool,
@@ -43,10 +51,16 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(path) = &args.trace_out {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the directory {} for --trace-out", dir.display()))?;
+            trace_files::create_dir(dir, "--trace-out")?;
         }
-        std::fs::write(path, report.trace.to_jsonl()).with_context(|| format!("cannot write --trace-out {}", path.display()))?;
+        trace_files::write(path, args.format, &report).with_context(|| format!("--trace-out {}", path.display()))?;
         eprintln!("trace: {} ({} events)", path.display(), report.trace.len());
+    }
+    if let Some(dir) = &args.out_dir {
+        trace_files::create_dir(dir, "--out-dir")?;
+        for path in trace_files::write_all(dir, &report).with_context(|| format!("--out-dir {}", dir.display()))? {
+            eprintln!("wrote {}", path.display());
+        }
     }
     if args.full {
         print!("{}", report.trace.to_text());

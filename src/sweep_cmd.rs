@@ -153,7 +153,22 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         let folders = summary.failures.iter().filter(|f| f.folder.is_some()).count();
         if folders > 0 {
             let capped = if summary.failures.len() > folders { format!(" (the first {folders})") } else { String::new() };
-            failure_texts.push(format!("  failure folders{capped}: {}/{}-{}-<seed>/ (report.txt, trace.jsonl, trace.txt, plan.json)\n", args.failures_dir.display(), spec.name, factory.name()));
+            let files: Vec<&str> = crate::trace_files::Format::ALL.iter().map(|f| f.file_name()).collect();
+            failure_texts.push(format!(
+                "  failure folders{capped}: {}/{}-{}-<seed>/ (report.txt, {}, plan.json)\n",
+                args.failures_dir.display(),
+                spec.name,
+                factory.name(),
+                files.join(", ")
+            ));
+            if let Some(first) = summary.failures.iter().find_map(|f| f.folder.as_ref()) {
+                let first = std::path::Path::new(first);
+                failure_texts.push(format!(
+                    "  timeline: {} (open it in a browser; {} opens in https://ui.perfetto.dev)\n",
+                    first.join(crate::trace_files::Format::Html.file_name()).display(),
+                    first.join(crate::trace_files::Format::Perfetto.file_name()).display()
+                ));
+            }
         }
         if summary.failures.len() > 1 {
             let more: Vec<String> = summary.failures[1..].iter().take(20).map(|f| f.seed.to_string()).collect();
@@ -167,7 +182,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             let shrink_seed = summary.first_failing_seed.filter(|_| !args.no_shrink);
             bar.suspend(|| -> anyhow::Result<()> {
                 for text in &texts {
-                    eprint!("{text}");
+                    eprint!("{}", crate::paint::failure_report(text));
                 }
                 if let Some(seed) = shrink_seed {
                     let out = args.failures_dir.join(format!("{}-{}-{seed}", spec.name, factory.name())).join("shrunk-plan.json");
@@ -189,7 +204,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
     } else {
         print!("{}", table(&summaries));
-        println!("{}", if failed { "result: VIOLATIONS FOUND" } else { "result: no violations" });
+        println!("{}", crate::paint::result_line(failed));
     }
     Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
 }
@@ -267,9 +282,10 @@ fn compare_with_rerun(spec: &ScenarioSpec, factory: &Subject, first: &RunReport)
     Some(format!("two runs of the same seed gave different traces, first difference at event {line}"))
 }
 
-/// The summary table, aligned.
+/// The summary table, aligned (coloured on a terminal: header, violations column).
 pub fn table(summaries: &[ScenarioSummary]) -> String {
     let header = ["scenario", "variant", "seeds", "events", "simulated", "violations", "seeds/s"];
+    const VIOLATIONS_COLUMN: usize = 5;
     let rows: Vec<[String; 7]> = summaries
         .iter()
         .map(|s| {
@@ -292,20 +308,20 @@ pub fn table(summaries: &[ScenarioSummary]) -> String {
         }
     }
     let mut out = String::new();
-    let fmt_row = |cells: &[String]| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if i < 2 { format!("{:<w$}", c, w = widths[i]) } else { format!("{:>w$}", c, w = widths[i]) })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    out.push_str(&fmt_row(&header.map(String::from)));
+    // Pad first, then style: the escape codes must not count towards a column's width.
+    let pad = |i: usize, c: &str| if i < 2 { format!("{:<w$}", c, w = widths[i]) } else { format!("{:>w$}", c, w = widths[i]) };
+    let header_line: Vec<String> = header.iter().enumerate().map(|(i, c)| crate::paint::header_cell(&pad(i, c))).collect();
+    out.push_str(&header_line.join("  "));
     out.push('\n');
     out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
     out.push('\n');
-    for row in &rows {
-        out.push_str(&fmt_row(row));
+    for (row, summary) in rows.iter().zip(summaries) {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == VIOLATIONS_COLUMN { crate::paint::violations_cell(&pad(i, c), summary.failures.len()) } else { pad(i, c) })
+            .collect();
+        out.push_str(&cells.join("  "));
         out.push('\n');
     }
     out

@@ -10,11 +10,14 @@
 //! - [`world`]: the simulated topology and every state change.
 //! - [`disk`]: the real SQLite engine plus a sync/power-loss model.
 //! - [`checker`]: the named invariants.
-//! - [`trace`]: the serde event trace.
+//! - [`trace`]: the serde event trace (kinds, per-track gauges).
+//! - [`export`]: the trace as a Perfetto (Chrome trace-event) file or a self-contained HTML
+//!   timeline.
 //! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
 
 pub mod checker;
 pub mod disk;
+pub mod export;
 pub mod plan;
 pub mod profile;
 pub mod queue;

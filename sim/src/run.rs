@@ -57,6 +57,7 @@ impl RunReport {
     /// The failure report: seed, profile, invariant, the events just before, and the replay line.
     pub fn failure_text(&self, tail: usize) -> Option<String> {
         let v = self.violation.as_ref()?;
+        let events = self.trace.tail(tail);
         Some(format!(
             "FAILED scenario={} variant={} seed={}\n  invariant: {}\n  {}\n  profile: {}\n  last {} events:\n{}  replay: {}\n",
             self.scenario,
@@ -65,8 +66,8 @@ impl RunReport {
             v.invariant,
             v,
             self.profile_text(),
-            tail.min(self.trace.len()),
-            indent(&self.trace.tail(tail)),
+            events.lines().count(),
+            indent(&events),
             self.replay_command()
         ))
     }

@@ -14,7 +14,7 @@ use crate::disk::ActorDisk;
 use crate::plan::{pick, Action, Node, Op, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
 use alarmsim_scheduler::metadata_store::MetadataStore;
@@ -185,6 +185,10 @@ pub struct World {
     /// The one actor the current event can have changed, if it is known (else: check all).
     touched: Option<usize>,
     keep_trace: bool,
+    /// Traced events of an actor whose gauges are not filled in yet: (event index, actor).
+    unsettled: Vec<(usize, usize)>,
+    /// The (storage, manager) values each actor's track last showed in the trace.
+    shown: Vec<Option<(AlarmTime, AlarmTime)>>,
     start: madsim::time::Instant,
     me: Weak<RefCell<World>>,
 }
@@ -228,6 +232,7 @@ impl World {
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6d61_6e61_6765_7221),
         };
         let checker = Checker::new(&spec, RetryPolicy::default());
+        let spec_actors = actors.len();
         let actor_rngs = (0..actors.len()).map(|a| ChaCha8Rng::seed_from_u64(stream_seed(seed, a as u64))).collect();
         let world = World {
             spec,
@@ -249,6 +254,8 @@ impl World {
             last_event_ms: 0,
             touched: None,
             keep_trace,
+            unsettled: Vec::new(),
+            shown: vec![None; spec_actors],
             start: madsim::time::Instant::now(),
             me: Weak::new(),
         };
@@ -259,8 +266,8 @@ impl World {
 
     /// Loads every actor and schedules the plan's steps.
     pub fn start(&mut self) {
-        self.note("world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
-        self.note("world", None, |w| format!("profile {}", w.profile.describe()));
+        self.note(EventKind::Note, "world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
+        self.note(EventKind::Note, "world", None, |w| format!("profile {}", w.profile.describe()));
         for actor in 0..self.actors.len() {
             self.load_actor(actor);
         }
@@ -268,6 +275,7 @@ impl World {
             let at = self.steps[index].at_ms;
             self.after(at, Event::Step { index });
         }
+        self.settle_gauges();
     }
 
     /// Simulated ms since the start.
@@ -337,27 +345,65 @@ impl World {
             let at_ms = w.now_ms();
             let violation = Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") };
             w.fail(Some(violation));
-            return;
+        } else {
+            w.check_step();
         }
-        w.check_step();
+        w.settle_gauges();
     }
 
     /// Records an event. The text is built only when the run keeps a trace (sweeps run
     /// untraced and replay failing seeds with the trace on; the run is the same either way).
-    fn note(&mut self, node: &str, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
+    fn note(&mut self, kind: EventKind, node: &str, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
         self.trace_count += 1;
         // Live logs (`RUST_LOG=alarmsim=debug`) cost nothing unless switched on.
         let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
         if !self.keep_trace && !live {
             return;
         }
-        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor: actor.map(|a| self.actors[a].id.0.clone()), what: what(self) };
+        let event = TraceEvent::new(self.now_ms(), node, actor.map(|a| self.actors[a].id.0.clone()), kind, what(self));
         if live {
             let actor = event.actor.as_deref().unwrap_or("-");
-            tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, "{}", event.what);
+            tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, kind = %event.kind, "{}", event.what);
         }
         if self.keep_trace {
+            if let Some(actor) = actor {
+                self.unsettled.push((self.trace.len(), actor));
+            }
             self.trace.push(event);
+        }
+    }
+
+    /// An actor's track: its durable alarm `D` and the manager's alarm for it.
+    fn track_values(&self, actor: usize) -> (AlarmTime, AlarmTime) {
+        (self.checker.actors[actor].durable, self.manager_time(actor))
+    }
+
+    /// Fills in the gauges of the events traced since the last call, with each actor's values
+    /// once the whole world event is handled (an event's note is often written before the state
+    /// change it reports, e.g. a result before the manager applies it), and traces a gauge-only
+    /// event for every actor whose values moved without an event of its own (a manager restart
+    /// reloading its rows). So each track is a step function. Untraced runs skip all of it.
+    pub fn settle_gauges(&mut self) {
+        if !self.keep_trace {
+            return;
+        }
+        let mut noted = vec![false; self.actors.len()];
+        for (index, actor) in std::mem::take(&mut self.unsettled) {
+            self.trace.events[index].gauges = gauges(self.track_values(actor));
+            noted[actor] = true;
+        }
+        for (actor, noted) in noted.into_iter().enumerate() {
+            let values = self.track_values(actor);
+            if self.shown[actor] == Some(values) {
+                continue;
+            }
+            self.shown[actor] = Some(values);
+            if !noted {
+                let what = format!("storage={} manager={}", rel(values.0), rel(values.1));
+                let mut event = TraceEvent::new(self.now_ms(), "world", Some(self.actors[actor].id.0.clone()), EventKind::Gauge, what);
+                event.gauges = gauges(values);
+                self.trace.push(event);
+            }
         }
     }
 
@@ -368,7 +414,7 @@ impl World {
     fn fail(&mut self, violation: Option<Violation>) {
         if let Some(v) = violation {
             if self.violation.is_none() {
-                self.note("world", None, |_| format!("VIOLATION {v}"));
+                self.note(EventKind::Violation, "world", None, |_| format!("VIOLATION {v}"));
                 self.violation = Some(v);
             }
         }
@@ -420,7 +466,7 @@ impl World {
             Action::Crash { node, power, downtime_ms } => self.crash(node, power, downtime_ms),
             Action::Partition { host, ms } => {
                 self.hosts[host].partitioned_until = self.now_ms() + ms;
-                self.note("world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
+                self.note(EventKind::Fault, "world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
             }
             Action::Enqueue { .. } => unreachable!("job-queue steps run in the queue world"),
         }
@@ -431,7 +477,7 @@ impl World {
         let node = format!("client-{client}");
         let host = self.actors[actor].host;
         if !self.hosts[host].up || self.actors[actor].core.is_none() {
-            self.note(&node, Some(actor), |_| "op rejected: host down".to_string());
+            self.note(EventKind::Op, &node, Some(actor), |_| "op rejected: host down".to_string());
             return;
         }
         let now = self.clock(Node::Host(host));
@@ -474,7 +520,7 @@ impl World {
             Ok(()) => String::new(),
             Err(e) => format!(" -> error: {e}"),
         };
-        self.note(&node, Some(actor), |_| format!("{what}{outcome}"));
+        self.note(EventKind::Op, &node, Some(actor), |_| format!("{what}{outcome}"));
         self.pump(actor);
     }
 
@@ -497,7 +543,7 @@ impl World {
         self.actors[actor].core = Some(core);
         self.checker.actor_loaded(actor);
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
+        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);
     }
 
@@ -509,7 +555,7 @@ impl World {
             let host = self.host_name(actor);
             match effect {
                 ActorEffect::Commit { id, batch } => {
-                    self.note(&host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
+                    self.note(EventKind::Commit, &host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
                     let latency = self.draw(actor, self.profile.commit_latency_ms);
                     let fail_before = self.chance(actor, self.profile.commit_fail_before);
                     let fail_after = self.chance(actor, self.profile.commit_fail_after);
@@ -523,13 +569,13 @@ impl World {
                 }
                 ActorEffect::Schedule { call, time, fence } => {
                     self.actors[actor].calls_in_flight += 1;
-                    self.note(&host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
+                    self.note(EventKind::Command, &host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
                     self.command_send(actor, inc, call, time, fence, 0);
                 }
                 ActorEffect::ArmResolved { arm, ok } => {
                     if let Some(ctx) = self.actors[actor].arm_waiters.remove(&arm) {
                         let outcome = if ok { Outcome::Canceled } else { Outcome::Failed { counted: false } };
-                        self.note(&host, Some(actor), |_| format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
+                        self.note(EventKind::Fire, &host, Some(actor), |_| format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
                         self.send_fire_result(actor, ctx, FireResult { outcome, report: None });
                     }
                 }
@@ -562,7 +608,7 @@ impl World {
     /// The actor broke (a failed commit or a rejected move-earlier): reset it from its disk.
     fn reset_actor(&mut self, actor: usize, why: &str) {
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), |_| format!("reset: {why}"));
+        self.note(EventKind::Fault, &host, Some(actor), |_| format!("reset: {why}"));
         self.abort_attempts(actor, 0);
         self.actors[actor].core = None;
         self.load_actor(actor);
@@ -597,7 +643,7 @@ impl World {
         let already_failed = self.actors[actor].failed_from.is_some_and(|f| f <= id);
         if already_failed || fail_before {
             self.actors[actor].failed_from.get_or_insert(id);
-            self.note(&host, Some(actor), |_| format!("C#{} failed before applying", id.0));
+            self.note(EventKind::Fault, &host, Some(actor), |_| format!("C#{} failed before applying", id.0));
             self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false });
             return;
         }
@@ -605,7 +651,7 @@ impl World {
         self.actors[actor].disk.apply(&batch, now).expect("apply a commit to the actor store");
         self.checker.durable_changed(actor, batch.alarm, false);
         let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
-        self.note(&host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
+        self.note(EventKind::Commit, &host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
         self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
     }
 
@@ -614,7 +660,7 @@ impl World {
             return;
         }
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
+        self.note(if ok { EventKind::Commit } else { EventKind::Fault }, &host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
         self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }
@@ -644,7 +690,7 @@ impl World {
         let applied = self.manager.core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
         let verdict = if applied { "applied" } else { "ignored (stale fence)" };
-        self.note("manager", Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
+        self.note(EventKind::Command, "manager", Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
         if applied {
             self.checker.retries_reset(actor);
         }
@@ -678,7 +724,7 @@ impl World {
             return;
         }
         let host = self.host_name(actor);
-        self.note(&host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
+        self.note(if ok { EventKind::Command } else { EventKind::Fault }, &host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);
         slot.core.as_mut().expect("live").on_schedule_result(call, ok);
@@ -691,7 +737,7 @@ impl World {
         let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
         if !self.hosts[host].up || self.actors[actor].core.is_none() || self.partitioned(host) || busy {
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
-            self.note(&format!("host-{host}"), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
+            self.note(if busy { EventKind::Fire } else { EventKind::Fault }, &format!("host-{host}"), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
             self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result });
             return;
@@ -703,7 +749,7 @@ impl World {
         let name = format!("host-{host}");
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
-                self.note(&name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
+                self.note(EventKind::Fire, &name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
                 self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
@@ -711,11 +757,11 @@ impl World {
                 self.after(wait, Event::HandlerStart { actor, inc });
             }
             Ok(ArmDecision::Cancel { arm }) => {
-                self.note(&name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
+                self.note(EventKind::Fire, &name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
                 self.actors[actor].arm_waiters.insert(arm, ctx);
             }
             Err(e) => {
-                self.note(&name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
+                self.note(EventKind::Fault, &name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
                 let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
                 self.send_fire_result(actor, ctx, result);
             }
@@ -738,7 +784,7 @@ impl World {
             Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
             _ => self.actor_rngs[actor].random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
         };
-        self.note(&format!("host-{host}"), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
+        self.note(EventKind::HandlerStart, &format!("host-{host}"), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
         self.after(duration, Event::HandlerEnd { actor, inc, behavior });
     }
 
@@ -805,7 +851,7 @@ impl World {
             let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
             self.fail(violation);
         }
-        self.note(&format!("host-{host}"), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
+        self.note(EventKind::HandlerEnd, &format!("host-{host}"), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
         if succeeded {
             self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
         } else {
@@ -841,7 +887,7 @@ impl World {
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
-                    self.note("manager", Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
+                    self.note(EventKind::Fire, "manager", Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
                     let latency = self.draw(index, self.profile.link_latency_ms);
                     let epoch = self.manager.epoch;
                     self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
@@ -878,7 +924,7 @@ impl World {
             let actor = self.actor_index(&fire.actor);
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
-            self.note("manager", Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
+            self.note(EventKind::Fire, "manager", Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
             let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
         }
@@ -896,7 +942,7 @@ impl World {
         };
         self.checker.fire_result(actor, scheduled, failed, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
-        self.note("manager", Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
+        self.note(EventKind::Fire, "manager", Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
         let id = self.actors[actor].id.clone();
         let core = self.manager.core.as_mut().expect("manager up");
         core.on_fire_result(&id, scheduled, result, now, &mut self.manager.rng);
@@ -907,18 +953,18 @@ impl World {
         let host = self.actors[actor].host;
         let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.partitioned(host);
         if !reachable {
-            self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
+            self.note(EventKind::Fault, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             return;
         }
         let core = self.actors[actor].core.as_mut().expect("checked");
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {
-                self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
+                self.note(EventKind::Fire, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
                 self.actors[actor].pending_abandons.push((epoch, scheduled));
             }
             Err(e) => {
-                self.note(&format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
+                self.note(EventKind::Fault, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
                 self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             }
         }
@@ -949,7 +995,7 @@ impl World {
                     return;
                 }
                 self.hosts[host].up = false;
-                self.note("world", None, |_| format!("{kind}: host-{host}"));
+                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: host-{host}"));
                 let now = self.now_ms();
                 for actor in self.hosts[host].actors.clone() {
                     self.abort_attempts(actor, DEATH_DETECTION_MS);
@@ -958,7 +1004,7 @@ impl World {
                     if power && slot.disk.power_loss(now) {
                         let d = slot.disk.shadow().alarm;
                         self.checker.durable_changed(actor, d, true);
-                        self.note("world", Some(actor), |_| format!("unsynced commits lost: D={}", rel(d)));
+                        self.note(EventKind::PowerLoss, "world", Some(actor), |_| format!("unsynced commits lost: D={}", rel(d)));
                     }
                 }
             }
@@ -971,7 +1017,7 @@ impl World {
                 self.manager.core = None;
                 self.manager.ticks.clear();
                 // The metadata store is FULL, so a power loss loses no row.
-                self.note("world", None, |_| format!("{kind}: manager"));
+                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: manager"));
             }
             Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         }
@@ -985,7 +1031,7 @@ impl World {
                     return;
                 }
                 self.hosts[host].up = true;
-                self.note("world", None, |_| format!("restart: host-{host}"));
+                self.note(EventKind::Restart, "world", None, |_| format!("restart: host-{host}"));
                 for actor in self.hosts[host].actors.clone() {
                     self.load_actor(actor);
                 }
@@ -996,7 +1042,7 @@ impl World {
                 }
                 self.manager.up = true;
                 let rows = if self.factory.manager_persists_rows() { self.manager.store.load().expect("load metadata rows") } else { Vec::new() };
-                self.note("world", None, |_| format!("restart: manager ({} rows)", rows.len()));
+                self.note(EventKind::Restart, "world", None, |_| format!("restart: manager ({} rows)", rows.len()));
                 self.manager.core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
                 for actor in 0..self.actors.len() {
                     self.checker.retries_reset(actor); // R18: retry state lives in memory.
@@ -1010,7 +1056,7 @@ impl World {
     /// The end of the chaos phase: faults off, every node up, partitions healed.
     pub fn heal(&mut self) {
         self.phase = Phase::Quiesce;
-        self.note("world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
+        self.note(EventKind::Heal, "world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
         for host in &mut self.hosts {
             host.partitioned_until = 0;
         }
@@ -1020,6 +1066,7 @@ impl World {
         }
         self.touched = None;
         self.check_step();
+        self.settle_gauges();
     }
 
     // ----- checks ----------------------------------------------------------------------------
@@ -1090,7 +1137,7 @@ impl World {
                 return;
             }
         }
-        self.note("world", None, |_| "quiescent: every invariant holds".to_string());
+        self.note(EventKind::Note, "world", None, |_| "quiescent: every invariant holds".to_string());
     }
 
     /// The world did not quiesce in time.
@@ -1116,6 +1163,12 @@ fn stream_seed(seed: u64, stream: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// An actor's gauges: ms since the start, `None` for an unset alarm.
+fn gauges((storage, manager): (AlarmTime, AlarmTime)) -> Gauges {
+    let ms = |t: AlarmTime| t.map(|m| m.0 - EPOCH_MS);
+    Gauges::from([("storage".to_string(), ms(storage)), ("manager".to_string(), ms(manager))])
 }
 
 fn result_text(result: &Result<(), AlarmError>) -> String {

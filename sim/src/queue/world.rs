@@ -14,7 +14,7 @@ use crate::checker::{Violation, EPOCH_MS};
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
 use crate::world::Phase;
 use alarmsim_scheduler::queue::inspect::{contents, Contents};
 use alarmsim_scheduler::queue::{schema, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueError, Reclaimed, Ulid};
@@ -69,6 +69,9 @@ struct JobInfo {
     script: JobScript,
     /// Attempts started so far (indexes the script; never rolled back).
     executions: u32,
+    /// For the trace's gauges: when the job is next due, and its lease while it runs.
+    due_ms: Option<u64>,
+    lease_until_ms: Option<u64>,
 }
 
 pub struct QueueWorld<Q> {
@@ -119,7 +122,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         for step in &plan.steps {
             if let Action::Enqueue { job, script, .. } = &step.action {
                 let id = job_ulid(seed, *job, step.at_ms).to_string();
-                jobs.insert(id, JobInfo { name: format!("job-{job}"), script: script.clone(), executions: 0 });
+                jobs.insert(id, JobInfo { name: format!("job-{job}"), script: script.clone(), executions: 0, due_ms: None, lease_until_ms: None });
             }
         }
         let mut checker = QueueChecker::new(workload.config, profile.durability);
@@ -164,14 +167,22 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.violation.is_none() && self.phase != Phase::Done
     }
 
-    /// Records an event (the text is built only when the trace is kept or logged).
-    fn note(&mut self, node: &str, job: Option<&str>, what: impl FnOnce() -> String) {
+    /// Records an event (the text is built only when the trace is kept or logged). An event
+    /// of a job carries the job's gauges: when it is next due and, while it runs, its lease.
+    fn note(&mut self, kind: EventKind, node: &str, job: Option<&str>, what: impl FnOnce() -> String) {
         let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
         if !self.keep_trace && !live {
             return;
         }
-        let actor = job.map(|id| self.jobs.get(id).map_or_else(|| id.to_string(), |j| j.name.clone()));
-        let event = TraceEvent { t: self.now_ms(), node: node.to_string(), actor, what: what() };
+        let info = job.and_then(|id| self.jobs.get(id));
+        let actor = job.map(|id| info.map_or_else(|| id.to_string(), |j| j.name.clone()));
+        let mut event = TraceEvent::new(self.now_ms(), node, actor, kind, what());
+        if let Some(info) = info {
+            event.gauges = Gauges::from([
+                ("scheduled_for".to_string(), info.due_ms.map(|v| v as i64)),
+                ("lease_until".to_string(), info.lease_until_ms.map(|v| v as i64)),
+            ]);
+        }
         if live {
             let actor = event.actor.as_deref().unwrap_or("-");
             tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, "{}", event.what);
@@ -181,10 +192,18 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
+    /// Updates a job's gauges (what the next event of its track shows).
+    fn set_gauges(&mut self, id: &str, due_ms: Option<u64>, lease_until_ms: Option<u64>) {
+        if let Some(info) = self.jobs.get_mut(id) {
+            info.due_ms = due_ms;
+            info.lease_until_ms = lease_until_ms;
+        }
+    }
+
     fn fail(&mut self, outcome: Result<(), Violation>) {
         if let Err(v) = outcome {
             if self.violation.is_none() {
-                self.note("world", None, || format!("VIOLATION {v}"));
+                self.note(EventKind::Violation, "world", None, || format!("VIOLATION {v}"));
                 self.violation = Some(v);
             }
         }
@@ -203,9 +222,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// Starts every process and the plan's fault steps.
     pub fn start(&mut self) {
         let (seed, name, variant) = (self.seed, self.spec.name, self.variant.clone());
-        self.note("world", None, || format!("seed {seed} scenario {name} variant {variant}"));
+        self.note(EventKind::Note, "world", None, || format!("seed {seed} scenario {name} variant {variant}"));
         let profile = self.profile.describe_queue();
-        self.note("world", None, || format!("profile {profile}"));
+        self.note(EventKind::Note, "world", None, || format!("profile {profile}"));
         for process in 0..self.procs.len() {
             self.restart(process);
         }
@@ -260,7 +279,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         };
         self.procs[process].task = Some(task);
         let node = self.node_name(process);
-        self.note(&node, None, || format!("start (incarnation {incarnation})"));
+        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &node, None, || format!("start (incarnation {incarnation})"));
     }
 
     fn restart_after(&mut self, process: usize, delay_ms: u64) {
@@ -281,7 +300,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
         self.kill(process);
         let node = self.node_name(process);
-        self.note("world", None, || format!("crash: {node} ({why})"));
+        self.note(EventKind::Crash, "world", None, || format!("crash: {node} ({why})"));
         self.check_acked_present(&format!("a crash of {node}"));
         self.restart_after(process, downtime_ms);
     }
@@ -310,7 +329,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let rolled_back = self.disk.power_loss();
         self.checker.power_loss(rolled_back);
         let lost = if rolled_back { ": commits since the last sync are lost" } else { "" };
-        self.note("world", None, || format!("power loss{lost}"));
+        self.note(EventKind::PowerLoss, "world", None, || format!("power loss{lost}"));
         self.check_acked_present("a power loss");
         for process in 0..self.procs.len() {
             self.restart_after(process, downtime_ms);
@@ -347,7 +366,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// The end of the chaos phase: no more planned or statement crashes; every process up.
     pub fn heal(&mut self) {
         self.phase = Phase::Quiesce;
-        self.note("world", None, || "heal: faults off, restarting every process".to_string());
+        self.note(EventKind::Heal, "world", None, || "heal: faults off, restarting every process".to_string());
         for process in 0..self.procs.len() {
             self.restart(process);
         }
@@ -373,7 +392,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.fail(outcome);
         if self.violation.is_none() {
             let (done, dead) = (contents.jobs.len(), contents.dead.len());
-            self.note("world", None, || format!("quiescent: {done} jobs done, {dead} dead-lettered; every invariant holds"));
+            self.note(EventKind::Note, "world", None, || format!("quiescent: {done} jobs done, {dead} dead-lettered; every invariant holds"));
         }
     }
 
@@ -420,7 +439,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         for r in reclaimed {
             let id = r.id.to_string();
             let (stale, outcome) = (r.stale_owner.clone(), r.outcome);
-            self.note(&node, Some(&id), || format!("reclaim expired lease of {stale}: {}", describe_outcome(outcome)));
+            self.set_gauges(&id, retry_at(outcome), None);
+            self.note(EventKind::Fire, &node, Some(&id), || format!("reclaim expired lease of {stale}: {}", describe_outcome(outcome)));
         }
         let outcome = self.checker.reclaimed(started, now, reclaimed);
         self.fail(outcome);
@@ -443,7 +463,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let work_ms = if attempt == Attempt::Slow { lease_ms + work_ms } else { work_ms };
         let (owner, attempts, lease_until) = (job.owner.clone(), job.attempts, job.lease_until_ms);
         let node = self.node_name(process);
-        self.note(&node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
+        let due = self.jobs.get(&id).and_then(|j| j.due_ms);
+        self.set_gauges(&id, due, Some(lease_until));
+        self.note(EventKind::HandlerStart, &node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
         self.fail(outcome);
         (attempt, work_ms)
     }
@@ -455,22 +477,24 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let owner = job.owner.clone();
         let outcome = match &result {
             Ok(None) => {
-                self.note(&node, Some(&id), || format!("complete as {owner}: done"));
+                self.set_gauges(&id, None, None);
+                self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("complete as {owner}: done"));
                 self.checker.completed(now, job)
             }
             Ok(Some(fail)) => {
                 let fail = *fail;
-                self.note(&node, Some(&id), || format!("fail as {owner}: {}", describe_outcome(fail)));
+                self.set_gauges(&id, retry_at(fail), None);
+                self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("fail as {owner}: {}", describe_outcome(fail)));
                 self.checker.failed(started, now, job, fail)
             }
             Err(e) if e.is_fenced() => {
-                self.note(&node, Some(&id), || format!("rejected, {owner} was fenced"));
+                self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("rejected, {owner} was fenced"));
                 self.checker.fenced(job);
                 Ok(())
             }
             Err(e) => {
                 let e = e.to_string();
-                self.note(&node, Some(&id), || format!("finish as {owner} failed: {e}"));
+                self.note(EventKind::Fault, &node, Some(&id), || format!("finish as {owner} failed: {e}"));
                 Ok(())
             }
         };
@@ -496,7 +520,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             if restarted && step.at_ms < started_at {
                 self.procs[process].cursor += 1;
                 let node = self.node_name(process);
-                self.note(&node, None, || format!("enqueue of job-{job} rejected: {node} was down at t={}ms", step.at_ms));
+                self.note(EventKind::Op, &node, None, || format!("enqueue of job-{job} rejected: {node} was down at t={}ms", step.at_ms));
                 continue;
             }
             return Some((index, step.at_ms, job, delay_ms));
@@ -511,7 +535,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let id = job.id.to_string();
         let node = self.node_name(process);
         let due = job.scheduled_for_ms;
-        self.note(&node, Some(&id), || format!("enqueue acknowledged (due t={due}ms)"));
+        self.set_gauges(&id, Some(due), None);
+        self.note(EventKind::Op, &node, Some(&id), || format!("enqueue acknowledged (due t={due}ms)"));
         self.checker.acked(&id, due);
         self.ring();
     }
@@ -525,6 +550,14 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
                 waker.wake();
             }
         }
+    }
+}
+
+/// The next due time a failure left, if the job is queued again.
+fn retry_at(outcome: FailOutcome) -> Option<u64> {
+    match outcome {
+        FailOutcome::Retry { at_ms, .. } => Some(at_ms),
+        FailOutcome::Dead { .. } => None,
     }
 }
 
@@ -543,7 +576,7 @@ fn legacy_jobs(workload: &QueueWorkload, seed: u64) -> Vec<(String, u64, JobInfo
             let job = LEGACY_JOB_BASE + i;
             let due = rng.random_range(0..=LEGACY_DUE_MS);
             let script = super::plan::draw_script(workload, &mut rng);
-            (job_ulid(seed, job, 0).to_string(), due, JobInfo { name: format!("job-{job}"), script, executions: 0 })
+            (job_ulid(seed, job, 0).to_string(), due, JobInfo { name: format!("job-{job}"), script, executions: 0, due_ms: Some(due), lease_until_ms: None })
         })
         .collect()
 }
@@ -659,7 +692,7 @@ async fn producer_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>,
             madsim::time::sleep(Duration::from_millis(wait)).await;
             if let Err(e) = queue.background(&mut db).await {
                 let node = world.borrow().node_name(process);
-                world.borrow_mut().note(&node, None, || format!("background work failed: {e}"));
+                world.borrow_mut().note(EventKind::Fault, &node, None, || format!("background work failed: {e}"));
             }
             continue;
         }
@@ -677,7 +710,7 @@ async fn producer_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>,
             Ok(()) => world.borrow_mut().on_acked(process, &new),
             Err(e) => {
                 let node = world.borrow().node_name(process);
-                world.borrow_mut().note(&node, None, || format!("enqueue of job-{job} failed: {e}"));
+                world.borrow_mut().note(EventKind::Fault, &node, None, || format!("enqueue of job-{job} failed: {e}"));
             }
         }
     }
@@ -722,7 +755,7 @@ async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
             }
             Err(e) => {
                 let node = world.borrow().node_name(process);
-                world.borrow_mut().note(&node, None, || format!("claim failed: {e}"));
+                world.borrow_mut().note(EventKind::Fault, &node, None, || format!("claim failed: {e}"));
                 madsim::time::sleep(Duration::from_millis(poll_ms)).await;
             }
         }
@@ -759,7 +792,7 @@ async fn reclaim<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
         Ok(reclaimed) => world.borrow_mut().on_reclaimed(process, started, &reclaimed),
         Err(e) => {
             let node = world.borrow().node_name(process);
-            world.borrow_mut().note(&node, None, || format!("reclaim failed: {e}"));
+            world.borrow_mut().note(EventKind::Fault, &node, None, || format!("reclaim failed: {e}"));
         }
     }
 }
