@@ -81,3 +81,20 @@ fn a_one_statement_claim_queue_passes_the_queue_catalog() {
     let seeds = seeds_from_env(0, 100);
     assert_catalog_passes(&alarmsim_scenarios::queue_scenarios(), factory, &seeds, "custom_queue");
 }
+
+/// docs/TEST_YOUR_SCHEDULER.md quotes this file (section 9): every block it marks as an
+/// excerpt of it must appear here verbatim.
+#[test]
+fn the_guide_quotes_this_file_verbatim() {
+    let guide = include_str!("../docs/TEST_YOUR_SCHEDULER.md");
+    let this = include_str!("custom_queue.rs");
+    let marker = "<!-- excerpt: tests/custom_queue.rs -->";
+    let mut excerpts = 0;
+    for part in guide.split(marker).skip(1) {
+        let block = part.trim_start().strip_prefix("```rust\n").expect("an excerpt marker is followed by a ```rust block");
+        let code = &block[..block.find("\n```").expect("the excerpt's block ends")];
+        assert!(this.contains(code), "docs/TEST_YOUR_SCHEDULER.md quotes code that is not in tests/custom_queue.rs:\n{code}");
+        excerpts += 1;
+    }
+    assert!(excerpts >= 2, "the guide should quote the queue example ({excerpts} excerpts found)");
+}
