@@ -201,7 +201,12 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     }
 
     fn fail(&mut self, outcome: Result<(), Violation>) {
-        if let Err(v) = outcome {
+        if let Err(mut v) = outcome {
+            // The checker names jobs by ULID; the trace's tracks are the plan's names.
+            if let Some(info) = v.actor.as_ref().and_then(|id| self.jobs.get(id)) {
+                v.message = format!("(id {}) {}", v.actor.as_deref().unwrap_or_default(), v.message);
+                v.actor = Some(info.name.clone());
+            }
             if self.violation.is_none() {
                 self.note(EventKind::Violation, "world", None, || format!("VIOLATION {v}"));
                 self.violation = Some(v);
