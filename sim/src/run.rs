@@ -196,21 +196,36 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
 
 use std::rc::Rc;
 
-/// The two phases (TigerBeetle: safety, then liveness).
-async fn drive(world: &Rc<RefCell<World>>) {
+/// What the two-phase driver needs of a world (the alarm world and the queue world).
+pub(crate) trait TwoPhases {
+    fn start(&mut self);
+    fn heal(&mut self);
+    fn quiescent(&self) -> bool;
+    fn final_checks(&mut self);
+    fn quiesce_timeout(&mut self);
+    fn violated(&self) -> bool;
+    fn now_ms(&self) -> u64;
+    fn spec(&self) -> &ScenarioSpec;
+    /// The run is over: record its end time, stop every process from acting.
+    fn finish(&mut self);
+}
+
+/// The two phases (TigerBeetle: safety, then liveness): chaos for `chaos_ms`, then heal and
+/// look every simulated second for quiescence, up to `quiesce_limit_ms`.
+pub(crate) async fn drive<W: TwoPhases>(world: &Rc<RefCell<W>>) {
     let (chaos_ms, limit_ms) = {
         let mut w = world.borrow_mut();
         w.start();
-        (w.spec.chaos_ms, w.spec.chaos_ms + w.spec.quiesce_limit_ms)
+        (w.spec().chaos_ms, w.spec().chaos_ms + w.spec().quiesce_limit_ms)
     };
     madsim::time::sleep(Duration::from_millis(chaos_ms)).await;
-    if world.borrow().violation.is_none() {
+    if !world.borrow().violated() {
         world.borrow_mut().heal();
     }
     loop {
         {
             let mut w = world.borrow_mut();
-            if w.violation.is_some() {
+            if w.violated() {
                 break;
             }
             if w.quiescent() {
@@ -224,7 +239,36 @@ async fn drive(world: &Rc<RefCell<World>>) {
         }
         madsim::time::sleep(Duration::from_millis(1_000)).await;
     }
-    let mut w = world.borrow_mut();
-    w.last_event_ms = w.now_ms();
-    w.phase = Phase::Done;
+    world.borrow_mut().finish();
+}
+
+impl TwoPhases for World {
+    fn start(&mut self) {
+        World::start(self)
+    }
+    fn heal(&mut self) {
+        World::heal(self)
+    }
+    fn quiescent(&self) -> bool {
+        World::quiescent(self)
+    }
+    fn final_checks(&mut self) {
+        World::final_checks(self)
+    }
+    fn quiesce_timeout(&mut self) {
+        World::quiesce_timeout(self)
+    }
+    fn violated(&self) -> bool {
+        self.violation.is_some()
+    }
+    fn now_ms(&self) -> u64 {
+        World::now_ms(self)
+    }
+    fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+    fn finish(&mut self) {
+        self.last_event_ms = World::now_ms(self);
+        self.phase = Phase::Done;
+    }
 }

@@ -91,17 +91,7 @@ impl QueueChecker {
         if let Some(t) = self.durable.terminal.get(&id) {
             return Err(violation(Invariant::ExactlyOneTerminal, now, &id, format!("{} claimed the job after it reached {t:?}", job.owner)));
         }
-        for holder in self.holders.entry(id.clone()).or_default().iter_mut() {
-            if holder.lease_until > now {
-                return Err(violation(
-                    Invariant::ExclusiveClaims,
-                    now,
-                    &id,
-                    format!("{} claimed the job while {} still held it (lease until t={}ms)", job.owner, holder.owner, holder.lease_until),
-                ));
-            }
-            holder.stale = true;
-        }
+        self.take_over(now, &id, &format!("{} claimed the job", job.owner))?;
         let claims_before = self.durable.claims.get(&id).copied().unwrap_or(0);
         if job.attempts != claims_before {
             return Err(violation(
@@ -118,6 +108,23 @@ impl QueueChecker {
         }
         self.durable.claims.insert(id.clone(), claims_before + 1);
         self.holders.entry(id).or_default().push(Holder { owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false });
+        Ok(())
+    }
+
+    /// Someone takes job `id` away from its live holders at `now`: allowed only once every
+    /// holder's lease has ended, and then each of them is stale (it must be fenced).
+    fn take_over(&mut self, now: u64, id: &str, what: &str) -> Result<(), Violation> {
+        for holder in self.holders.entry(id.to_string()).or_default().iter_mut() {
+            if holder.lease_until > now {
+                return Err(violation(
+                    Invariant::ExclusiveClaims,
+                    now,
+                    id,
+                    format!("{what} while {} still held it (lease until t={}ms)", holder.owner, holder.lease_until),
+                ));
+            }
+            holder.stale = true;
+        }
         Ok(())
     }
 
@@ -208,17 +215,7 @@ impl QueueChecker {
     pub fn reclaimed(&mut self, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<(), Violation> {
         for r in reclaimed {
             let id = r.id.to_string();
-            for holder in self.holders.entry(id.clone()).or_default().iter_mut() {
-                if holder.lease_until > now {
-                    return Err(violation(
-                        Invariant::ExclusiveClaims,
-                        now,
-                        &id,
-                        format!("the job was taken from {} before its lease ended at t={}ms", holder.owner, holder.lease_until),
-                    ));
-                }
-                holder.stale = true;
-            }
+            self.take_over(now, &id, "a reclaim took the job back")?;
             self.counted(started, now, &id, r.outcome, "reclaim")?;
         }
         Ok(())

@@ -16,7 +16,7 @@ pub mod plan;
 pub mod world;
 
 use crate::plan::Plan;
-use crate::run::{on_seed_thread, panic_violation, RunReport};
+use crate::run::{drive, on_seed_thread, panic_violation, RunReport, TwoPhases};
 use crate::scenario::ScenarioSpec;
 use crate::world::Phase;
 use alarmsim_scheduler::queue::{JobQueue, SqliteQueue};
@@ -24,7 +24,6 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 use world::QueueWorld;
 
 /// A queue implementation the simulator can run (the reference, a bug variant, or yours).
@@ -115,35 +114,33 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
     }
 }
 
-/// Chaos, then heal and wait for quiescence (the same two phases as the alarm world).
-async fn drive<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>) {
-    let (chaos_ms, limit_ms) = {
-        let mut w = world.borrow_mut();
-        w.start();
-        (w.spec.chaos_ms, w.spec.chaos_ms + w.spec.quiesce_limit_ms)
-    };
-    madsim::time::sleep(Duration::from_millis(chaos_ms)).await;
-    if world.borrow().violation.is_none() {
-        world.borrow_mut().heal();
+impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
+    fn start(&mut self) {
+        QueueWorld::start(self)
     }
-    loop {
-        {
-            let mut w = world.borrow_mut();
-            if w.violation.is_some() {
-                break;
-            }
-            if w.quiescent() {
-                w.final_checks();
-                break;
-            }
-            if w.now_ms() >= limit_ms {
-                w.quiesce_timeout();
-                break;
-            }
-        }
-        madsim::time::sleep(Duration::from_millis(1_000)).await;
+    fn heal(&mut self) {
+        QueueWorld::heal(self)
     }
-    let mut w = world.borrow_mut();
-    w.last_event_ms = w.now_ms();
-    w.phase = Phase::Done;
+    fn quiescent(&self) -> bool {
+        QueueWorld::quiescent(self)
+    }
+    fn final_checks(&mut self) {
+        QueueWorld::final_checks(self)
+    }
+    fn quiesce_timeout(&mut self) {
+        QueueWorld::quiesce_timeout(self)
+    }
+    fn violated(&self) -> bool {
+        self.violation.is_some()
+    }
+    fn now_ms(&self) -> u64 {
+        QueueWorld::now_ms(self)
+    }
+    fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+    fn finish(&mut self) {
+        self.last_event_ms = QueueWorld::now_ms(self);
+        self.phase = Phase::Done;
+    }
 }
