@@ -246,7 +246,7 @@ impl QueueChecker {
                     Durability::Full => "synchronous=FULL promises every acknowledged enqueue survives",
                     Durability::Normal => "it was synced (or no power was lost), so it must survive",
                 };
-                return Err(violation(Invariant::Durability, now, id, format!("an acknowledged enqueue is missing from the database after {why}: {promise}")));
+                return Err(violation(Invariant::Durability, now, id, format!("an acknowledged enqueue is not in the database (looked after {why}): {promise}")));
             }
         }
         Ok(())
