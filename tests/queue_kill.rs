@@ -6,15 +6,16 @@
 //!   worker reclaims them once the lease expires (counting the lost attempt) and finishes
 //!   every job.
 
+mod support;
+
 use alarmsim_scheduler::queue::inspect::{contents, Contents};
 use alarmsim_scheduler::queue::schema::LATEST;
 use alarmsim_scheduler::queue::status;
 use rusqlite::Connection;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 /// A running `alarmsim queue …` whose stdout lines arrive on a channel. Dropping it kills
@@ -26,22 +27,7 @@ struct Proc {
 
 impl Proc {
     fn start(args: &[&str]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_alarmsim"))
-            .arg("queue")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start alarmsim queue");
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines) = support::spawn_alarmsim(&[&["queue"], args].concat());
         Proc { child, lines }
     }
 

@@ -4,11 +4,13 @@
 //! alarm that was set got a `done` line (at-least-once, R18) and that no handler started
 //! before its scheduled time (R8).
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 /// A running `alarmsim realtime`. Dropping it kills the process, so a failed assertion
@@ -20,24 +22,9 @@ struct Node {
 
 impl Node {
     fn start(dir: &Path, args: &[&str]) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_alarmsim"))
-            .arg("realtime")
-            .arg("--dir")
-            .arg(dir)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start alarmsim realtime");
-        let (tx, stdout) = mpsc::channel();
-        let out = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let mut full: Vec<&OsStr> = vec![OsStr::new("realtime"), OsStr::new("--dir"), dir.as_os_str()];
+        full.extend(args.iter().map(OsStr::new));
+        let (child, stdout) = support::spawn_alarmsim(&full);
         Node { child, stdout }
     }
 
