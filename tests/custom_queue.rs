@@ -7,6 +7,8 @@
 //! transaction; the catalog agrees. Drop the `status = ?` condition from the inner SELECT's
 //! WHERE and the catalog fails it at once (exclusive-claims): try it.
 
+mod support;
+
 use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Ulid, Wakeup};
 use alarmsim_sim::queue::{QueueFactory, QueueVariant};
 use alarmsim_sim::sweep::{assert_catalog_passes, seeds_from_env};
@@ -86,15 +88,5 @@ fn a_one_statement_claim_queue_passes_the_queue_catalog() {
 /// excerpt of it must appear here verbatim.
 #[test]
 fn the_guide_quotes_this_file_verbatim() {
-    let guide = include_str!("../docs/TEST_YOUR_SCHEDULER.md");
-    let this = include_str!("custom_queue.rs");
-    let marker = "<!-- excerpt: tests/custom_queue.rs -->";
-    let mut excerpts = 0;
-    for part in guide.split(marker).skip(1) {
-        let block = part.trim_start().strip_prefix("```rust\n").expect("an excerpt marker is followed by a ```rust block");
-        let code = &block[..block.find("\n```").expect("the excerpt's block ends")];
-        assert!(this.contains(code), "docs/TEST_YOUR_SCHEDULER.md quotes code that is not in tests/custom_queue.rs:\n{code}");
-        excerpts += 1;
-    }
-    assert!(excerpts >= 2, "the guide should quote the queue example ({excerpts} excerpts found)");
+    support::assert_guide_quotes("custom_queue.rs", include_str!("custom_queue.rs"), 2);
 }

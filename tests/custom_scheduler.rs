@@ -24,6 +24,8 @@
 //!   stored alarm is the durable one); while a write is in flight the handler runs and the
 //!   alarm is kept.
 
+mod support;
+
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
 use alarmsim_scheduler::time::{earliest, fires_earlier};
@@ -530,15 +532,5 @@ fn conservative_passes_the_whole_catalog() {
 /// appear here verbatim, so the guide cannot drift from the code that runs.
 #[test]
 fn the_guide_quotes_this_file_verbatim() {
-    let guide = include_str!("../docs/TEST_YOUR_SCHEDULER.md");
-    let this = include_str!("custom_scheduler.rs");
-    let marker = "<!-- excerpt: tests/custom_scheduler.rs -->";
-    let mut excerpts = 0;
-    for part in guide.split(marker).skip(1) {
-        let block = part.trim_start().strip_prefix("```rust\n").expect("an excerpt marker is followed by a ```rust block");
-        let code = &block[..block.find("\n```").expect("the excerpt's block ends")];
-        assert!(this.contains(code), "docs/TEST_YOUR_SCHEDULER.md quotes code that is not in tests/custom_scheduler.rs:\n{code}");
-        excerpts += 1;
-    }
-    assert!(excerpts >= 4, "the guide should quote the example ({excerpts} excerpts found)");
+    support::assert_guide_quotes("custom_scheduler.rs", include_str!("custom_scheduler.rs"), 4);
 }

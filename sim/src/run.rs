@@ -10,7 +10,7 @@ use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::subject::Subject;
 use crate::trace::Trace;
-use crate::world::{Phase, World};
+use crate::world::World;
 use alarmsim_scheduler::api::SchedulerFactory;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -240,35 +240,4 @@ pub(crate) async fn drive<W: TwoPhases>(world: &Rc<RefCell<W>>) {
         madsim::time::sleep(Duration::from_millis(1_000)).await;
     }
     world.borrow_mut().finish();
-}
-
-impl TwoPhases for World {
-    fn start(&mut self) {
-        World::start(self)
-    }
-    fn heal(&mut self) {
-        World::heal(self)
-    }
-    fn quiescent(&self) -> bool {
-        World::quiescent(self)
-    }
-    fn final_checks(&mut self) {
-        World::final_checks(self)
-    }
-    fn quiesce_timeout(&mut self) {
-        World::quiesce_timeout(self)
-    }
-    fn violated(&self) -> bool {
-        self.violation.is_some()
-    }
-    fn now_ms(&self) -> u64 {
-        World::now_ms(self)
-    }
-    fn spec(&self) -> &ScenarioSpec {
-        &self.spec
-    }
-    fn finish(&mut self) {
-        self.last_event_ms = World::now_ms(self);
-        self.phase = Phase::Done;
-    }
 }

@@ -11,6 +11,7 @@
 
 use crate::checker::{rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
+use crate::run::TwoPhases;
 use crate::plan::{pick, Action, Node, Op, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
@@ -264,19 +265,6 @@ impl World {
         world
     }
 
-    /// Loads every actor and schedules the plan's steps.
-    pub fn start(&mut self) {
-        self.note(EventKind::Note, "world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
-        self.note(EventKind::Note, "world", None, |w| format!("profile {}", w.profile.describe()));
-        for actor in 0..self.actors.len() {
-            self.load_actor(actor);
-        }
-        for index in 0..self.steps.len() {
-            let at = self.steps[index].at_ms;
-            self.after(at, Event::Step { index });
-        }
-        self.settle_gauges();
-    }
 
     /// Simulated ms since the start.
     pub fn now_ms(&self) -> u64 {
@@ -1053,21 +1041,6 @@ impl World {
         }
     }
 
-    /// The end of the chaos phase: faults off, every node up, partitions healed.
-    pub fn heal(&mut self) {
-        self.phase = Phase::Quiesce;
-        self.note(EventKind::Heal, "world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
-        for host in &mut self.hosts {
-            host.partitioned_until = 0;
-        }
-        self.restart(Node::Manager);
-        for host in 0..self.hosts.len() {
-            self.restart(Node::Host(host));
-        }
-        self.touched = None;
-        self.check_step();
-        self.settle_gauges();
-    }
 
     // ----- checks ----------------------------------------------------------------------------
 
@@ -1099,9 +1072,63 @@ impl World {
         }
     }
 
+
+
+}
+
+/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
+fn stream_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// An actor's gauges: ms since the start, `None` for an unset alarm.
+fn gauges((storage, manager): (AlarmTime, AlarmTime)) -> Gauges {
+    let ms = |t: AlarmTime| t.map(|m| m.0 - EPOCH_MS);
+    Gauges::from([("storage".to_string(), ms(storage)), ("manager".to_string(), ms(manager))])
+}
+
+fn result_text(result: &Result<(), AlarmError>) -> String {
+    match result {
+        Ok(()) => String::new(),
+        Err(e) => format!("-> error: {e}"),
+    }
+}
+
+impl TwoPhases for World {
+    /// Loads every actor and schedules the plan's steps.
+    fn start(&mut self) {
+        self.note(EventKind::Note, "world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
+        self.note(EventKind::Note, "world", None, |w| format!("profile {}", w.profile.describe()));
+        for actor in 0..self.actors.len() {
+            self.load_actor(actor);
+        }
+        for index in 0..self.steps.len() {
+            let at = self.steps[index].at_ms;
+            self.after(at, Event::Step { index });
+        }
+        self.settle_gauges();
+    }
+    /// The end of the chaos phase: faults off, every node up, partitions healed.
+    fn heal(&mut self) {
+        self.phase = Phase::Quiesce;
+        self.note(EventKind::Heal, "world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
+        for host in &mut self.hosts {
+            host.partitioned_until = 0;
+        }
+        self.restart(Node::Manager);
+        for host in 0..self.hosts.len() {
+            self.restart(Node::Host(host));
+        }
+        self.touched = None;
+        self.check_step();
+        self.settle_gauges();
+    }
     /// Nothing in flight, every node up, no alarm due, and no manager entry earlier than
     /// storage still waiting to fire and reconcile (§2 transition 3).
-    pub fn quiescent(&self) -> bool {
+    fn quiescent(&self) -> bool {
         if self.phase != Phase::Quiesce || self.in_flight > 0 || !self.manager.up {
             return false;
         }
@@ -1123,9 +1150,8 @@ impl World {
             idle && !fires_earlier(self.manager_time(a), self.checker.actors[a].durable)
         })
     }
-
     /// The checks that apply once the world is quiescent.
-    pub fn final_checks(&mut self) {
+    fn final_checks(&mut self) {
         let now = self.clock(Node::Manager);
         let at = self.now_ms();
         for actor in 0..self.actors.len() {
@@ -1139,9 +1165,8 @@ impl World {
         }
         self.note(EventKind::Note, "world", None, |_| "quiescent: every invariant holds".to_string());
     }
-
     /// The world did not quiesce in time.
-    pub fn quiesce_timeout(&mut self) {
+    fn quiesce_timeout(&mut self) {
         let stuck: Vec<String> = (0..self.actors.len())
             .filter(|&a| fires_earlier(self.manager_time(a), self.checker.actors[a].durable) || self.actors[a].handler.is_some())
             .map(|a| format!("{} (manager={} durable={})", self.actors[a].id, rel(self.manager_time(a)), rel(self.checker.actors[a].durable)))
@@ -1155,25 +1180,21 @@ impl World {
         let violation = self.checker.convergence_timeout(self.now_ms(), detail);
         self.fail(violation);
     }
-}
 
-/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
-fn stream_seed(seed: u64, stream: u64) -> u64 {
-    let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+    fn violated(&self) -> bool {
+        self.violation.is_some()
+    }
 
-/// An actor's gauges: ms since the start, `None` for an unset alarm.
-fn gauges((storage, manager): (AlarmTime, AlarmTime)) -> Gauges {
-    let ms = |t: AlarmTime| t.map(|m| m.0 - EPOCH_MS);
-    Gauges::from([("storage".to_string(), ms(storage)), ("manager".to_string(), ms(manager))])
-}
+    fn now_ms(&self) -> u64 {
+        Self::now_ms(self)
+    }
 
-fn result_text(result: &Result<(), AlarmError>) -> String {
-    match result {
-        Ok(()) => String::new(),
-        Err(e) => format!("-> error: {e}"),
+    fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    fn finish(&mut self) {
+        self.last_event_ms = Self::now_ms(self);
+        self.phase = Phase::Done;
     }
 }

@@ -16,9 +16,8 @@ pub mod plan;
 pub mod world;
 
 use crate::plan::Plan;
-use crate::run::{drive, on_seed_thread, panic_violation, RunReport, TwoPhases};
+use crate::run::{drive, on_seed_thread, panic_violation, RunReport};
 use crate::scenario::ScenarioSpec;
-use crate::world::Phase;
 use alarmsim_scheduler::queue::{JobQueue, SqliteQueue};
 use std::cell::RefCell;
 use std::marker::PhantomData;
@@ -111,36 +110,5 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
         trace: std::mem::take(&mut w.trace),
         events: w.events_handled,
         sim_ms: w.last_event_ms,
-    }
-}
-
-impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
-    fn start(&mut self) {
-        QueueWorld::start(self)
-    }
-    fn heal(&mut self) {
-        QueueWorld::heal(self)
-    }
-    fn quiescent(&self) -> bool {
-        QueueWorld::quiescent(self)
-    }
-    fn final_checks(&mut self) {
-        QueueWorld::final_checks(self)
-    }
-    fn quiesce_timeout(&mut self) {
-        QueueWorld::quiesce_timeout(self)
-    }
-    fn violated(&self) -> bool {
-        self.violation.is_some()
-    }
-    fn now_ms(&self) -> u64 {
-        QueueWorld::now_ms(self)
-    }
-    fn spec(&self) -> &ScenarioSpec {
-        &self.spec
-    }
-    fn finish(&mut self) {
-        self.last_event_ms = QueueWorld::now_ms(self);
-        self.phase = Phase::Done;
     }
 }

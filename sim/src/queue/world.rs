@@ -11,6 +11,7 @@
 use super::checker::QueueChecker;
 use super::disk::QueueDisk;
 use crate::checker::{Violation, EPOCH_MS};
+use crate::run::TwoPhases;
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
@@ -224,45 +225,6 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
 
     // ----- lifecycle ---------------------------------------------------------------------
 
-    /// Starts every process and the plan's fault steps.
-    pub fn start(&mut self) {
-        let (seed, name, variant) = (self.seed, self.spec.name, self.variant.clone());
-        self.note(EventKind::Note, "world", None, || format!("seed {seed} scenario {name} variant {variant}"));
-        let profile = self.profile.describe_queue();
-        self.note(EventKind::Note, "world", None, || format!("profile {profile}"));
-        for process in 0..self.procs.len() {
-            self.restart(process);
-        }
-        let me = self.me.clone();
-        let faults: Vec<(u64, Node, bool, u64)> = self
-            .steps
-            .iter()
-            .filter_map(|s| match s.action {
-                Action::Crash { node, power, downtime_ms } => Some((s.at_ms, node, power, downtime_ms)),
-                _ => None,
-            })
-            .collect();
-        madsim::task::spawn_local(async move {
-            for (at_ms, node, power, downtime_ms) in faults {
-                let now = match me.upgrade() {
-                    Some(w) => w.borrow().now_ms(),
-                    None => return,
-                };
-                madsim::time::sleep(Duration::from_millis(at_ms.saturating_sub(now))).await;
-                let Some(world) = me.upgrade() else { return };
-                let mut w = world.borrow_mut();
-                if w.phase != Phase::Chaos || !w.live() {
-                    return;
-                }
-                if power {
-                    w.power_loss(downtime_ms);
-                } else {
-                    let process = w.procs.iter().position(|p| p.node == node).expect("a planned crash names a process");
-                    w.crash(process, "planned crash".to_string(), downtime_ms);
-                }
-            }
-        });
-    }
 
     /// (Re)starts a process that is down.
     fn restart(&mut self, process: usize) {
@@ -368,52 +330,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         });
     }
 
-    /// The end of the chaos phase: no more planned or statement crashes; every process up.
-    pub fn heal(&mut self) {
-        self.phase = Phase::Quiesce;
-        self.note(EventKind::Heal, "world", None, || "heal: faults off, restarting every process".to_string());
-        for process in 0..self.procs.len() {
-            self.restart(process);
-        }
-    }
 
-    /// Every acknowledged job is terminal, producers are done, and no row waits.
-    pub fn quiescent(&self) -> bool {
-        if !self.checker.pending().is_empty() || self.procs.iter().any(|p| !p.finished) {
-            return false;
-        }
-        match self.contents() {
-            Some(c) => c.jobs.values().all(|j| j.status == status::DONE),
-            None => false,
-        }
-    }
 
-    pub fn final_checks(&mut self) {
-        let now = self.now_ms();
-        let Some(contents) = self.contents() else {
-            return self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: None, at_ms: now, message: "the database stayed locked at the end".to_string() }));
-        };
-        let outcome = self.checker.check_acked_present(now, &contents, "the run").and_then(|_| self.checker.final_check(now, &contents));
-        self.fail(outcome);
-        if self.violation.is_none() {
-            let (done, dead) = (contents.jobs.len(), contents.dead.len());
-            self.note(EventKind::Note, "world", None, || format!("quiescent: {done} jobs done, {dead} dead-lettered; every invariant holds"));
-        }
-    }
 
-    pub fn quiesce_timeout(&mut self) {
-        let pending = self.checker.pending();
-        let names: Vec<String> = pending.iter().take(5).map(|id| self.jobs.get(id).map_or_else(|| id.clone(), |j| j.name.clone())).collect();
-        let now = self.now_ms();
-        let stuck_producers: Vec<String> = (0..self.procs.len()).filter(|&p| !self.procs[p].finished).map(|p| self.node_name(p)).collect();
-        let message = format!(
-            "{} acknowledged jobs never reached a terminal state within the quiesce limit (first: {}){}",
-            pending.len(),
-            names.join(", "),
-            if stuck_producers.is_empty() { String::new() } else { format!("; unfinished: {}", stuck_producers.join(", ")) }
-        );
-        self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: pending.first().cloned(), at_ms: now, message }));
-    }
 
     // ----- what processes report ----------------------------------------------------------
 
@@ -824,4 +743,106 @@ async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
         queue.complete(db, &job).await.map(|()| None)
     };
     world.borrow_mut().on_finished(process, started, &job, result);
+}
+
+impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
+    /// Starts every process and the plan's fault steps.
+    fn start(&mut self) {
+        let (seed, name, variant) = (self.seed, self.spec.name, self.variant.clone());
+        self.note(EventKind::Note, "world", None, || format!("seed {seed} scenario {name} variant {variant}"));
+        let profile = self.profile.describe_queue();
+        self.note(EventKind::Note, "world", None, || format!("profile {profile}"));
+        for process in 0..self.procs.len() {
+            self.restart(process);
+        }
+        let me = self.me.clone();
+        let faults: Vec<(u64, Node, bool, u64)> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s.action {
+                Action::Crash { node, power, downtime_ms } => Some((s.at_ms, node, power, downtime_ms)),
+                _ => None,
+            })
+            .collect();
+        madsim::task::spawn_local(async move {
+            for (at_ms, node, power, downtime_ms) in faults {
+                let now = match me.upgrade() {
+                    Some(w) => w.borrow().now_ms(),
+                    None => return,
+                };
+                madsim::time::sleep(Duration::from_millis(at_ms.saturating_sub(now))).await;
+                let Some(world) = me.upgrade() else { return };
+                let mut w = world.borrow_mut();
+                if w.phase != Phase::Chaos || !w.live() {
+                    return;
+                }
+                if power {
+                    w.power_loss(downtime_ms);
+                } else {
+                    let process = w.procs.iter().position(|p| p.node == node).expect("a planned crash names a process");
+                    w.crash(process, "planned crash".to_string(), downtime_ms);
+                }
+            }
+        });
+    }
+    /// The end of the chaos phase: no more planned or statement crashes; every process up.
+    fn heal(&mut self) {
+        self.phase = Phase::Quiesce;
+        self.note(EventKind::Heal, "world", None, || "heal: faults off, restarting every process".to_string());
+        for process in 0..self.procs.len() {
+            self.restart(process);
+        }
+    }
+    /// Every acknowledged job is terminal, producers are done, and no row waits.
+    fn quiescent(&self) -> bool {
+        if !self.checker.pending().is_empty() || self.procs.iter().any(|p| !p.finished) {
+            return false;
+        }
+        match self.contents() {
+            Some(c) => c.jobs.values().all(|j| j.status == status::DONE),
+            None => false,
+        }
+    }
+    fn final_checks(&mut self) {
+        let now = self.now_ms();
+        let Some(contents) = self.contents() else {
+            return self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: None, at_ms: now, message: "the database stayed locked at the end".to_string() }));
+        };
+        let outcome = self.checker.check_acked_present(now, &contents, "the run").and_then(|_| self.checker.final_check(now, &contents));
+        self.fail(outcome);
+        if self.violation.is_none() {
+            let (done, dead) = (contents.jobs.len(), contents.dead.len());
+            self.note(EventKind::Note, "world", None, || format!("quiescent: {done} jobs done, {dead} dead-lettered; every invariant holds"));
+        }
+    }
+    fn quiesce_timeout(&mut self) {
+        let pending = self.checker.pending();
+        let names: Vec<String> = pending.iter().take(5).map(|id| self.jobs.get(id).map_or_else(|| id.clone(), |j| j.name.clone())).collect();
+        let now = self.now_ms();
+        let stuck_producers: Vec<String> = (0..self.procs.len()).filter(|&p| !self.procs[p].finished).map(|p| self.node_name(p)).collect();
+        let message = format!(
+            "{} acknowledged jobs never reached a terminal state within the quiesce limit (first: {}){}",
+            pending.len(),
+            names.join(", "),
+            if stuck_producers.is_empty() { String::new() } else { format!("; unfinished: {}", stuck_producers.join(", ")) }
+        );
+        self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: pending.first().cloned(), at_ms: now, message }));
+    }
+
+    fn violated(&self) -> bool {
+        self.violation.is_some()
+    }
+
+    fn now_ms(&self) -> u64 {
+        Self::now_ms(self)
+    }
+
+    fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    fn finish(&mut self) {
+        self.last_event_ms = Self::now_ms(self);
+        self.phase = Phase::Done;
+    }
 }
