@@ -85,38 +85,66 @@ impl ActorStore {
     /// Durably bumps and returns the actor's incarnation (see `Fence`).
     pub fn next_incarnation(&mut self) -> Result<u64, StoreError> {
         let next = self.metadata(INCARNATION_KEY)?.unwrap_or(0) + 1;
-        self.conn
-            .prepare_cached("INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .and_then(|mut s| s.execute(params![INCARNATION_KEY, next]))
-            .map_err(|e| classify(&self.path, e))?;
+        self.cached(
+            "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![INCARNATION_KEY, next],
+        )?;
         Ok(next as u64)
     }
 
     /// Applies one commit atomically.
+    ///
+    /// `BEGIN`/`COMMIT` go through the statement cache like every other statement: the
+    /// simulator applies hundreds of commits per seed, and parsing them each time was a
+    /// tenth of its run time (docs/PERFORMANCE.md).
     pub fn apply(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |e| classify(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        self.cached("BEGIN", [])?;
+        match self.apply_in_transaction(batch) {
+            Ok(()) => self.cached("COMMIT", []),
+            Err(e) => {
+                // The batch must not half-apply (R6): undo what the transaction wrote.
+                let _ = self.cached("ROLLBACK", []);
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_in_transaction(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
         if batch.clear_kv {
-            tx.execute("DELETE FROM kv", []).map_err(err)?;
+            self.cached("DELETE FROM kv", [])?;
         }
         for (key, value) in &batch.kv {
             match value {
-                Some(v) => tx
-                    .prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                    .and_then(|mut s| s.execute(params![key, v]))
-                    .map_err(err)?,
-                None => tx.prepare_cached("DELETE FROM kv WHERE key = ?1").and_then(|mut s| s.execute(params![key])).map_err(err)?,
-            };
+                Some(v) => self.cached(
+                    "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, v],
+                )?,
+                None => self.cached("DELETE FROM kv WHERE key = ?1", params![key])?,
+            }
         }
         match batch.alarm {
-            Some(t) => tx
-                .prepare_cached("INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                .and_then(|mut s| s.execute(params![ALARM_KEY, t.0])),
-            None => tx.prepare_cached("DELETE FROM _cf_METADATA WHERE key = ?1").and_then(|mut s| s.execute(params![ALARM_KEY])),
+            Some(t) => self.cached(
+                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![ALARM_KEY, t.0],
+            ),
+            None => self.cached("DELETE FROM _cf_METADATA WHERE key = ?1", params![ALARM_KEY]),
         }
-        .map_err(err)?;
-        tx.commit().map_err(err)
+    }
+
+    /// Empties the store back to a freshly migrated one (no rows, incarnation 0), so one
+    /// connection can serve many simulated actors in turn. An open transaction (left by a
+    /// run that panicked) is rolled back first.
+    pub fn reset(&mut self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.cached("ROLLBACK", [])?;
+        }
+        self.cached("DELETE FROM kv", [])?;
+        self.cached("DELETE FROM _cf_METADATA", [])
+    }
+
+    /// Runs one statement through the connection's statement cache.
+    fn cached(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        self.conn.prepare_cached(sql).and_then(|mut s| s.execute(params)).map(|_| ()).map_err(|e| classify(&self.path, e))
     }
 
     pub fn connection(&self) -> &Connection {

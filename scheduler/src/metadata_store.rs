@@ -124,6 +124,17 @@ impl MetadataStore {
             .map_err(|e| classify(&self.path, e))
     }
 
+    /// Empties the store back to a freshly migrated one (no rows), so one connection can
+    /// serve many simulated namespaces in turn. An open transaction (left by a run that
+    /// panicked) is rolled back first.
+    pub fn reset(&mut self) -> Result<(), StoreError> {
+        let err = |e| classify(&self.path, e);
+        if !self.conn.is_autocommit() {
+            self.conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([])).map_err(err)?;
+        }
+        self.conn.prepare_cached("DELETE FROM _cf_ALARM").and_then(|mut s| s.execute([])).map(|_| ()).map_err(err)
+    }
+
     /// Gives the connection to the simulator, which snapshots it for power-loss modelling.
     pub fn connection(&self) -> &Connection {
         &self.conn

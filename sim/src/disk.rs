@@ -15,6 +15,7 @@
 //! power loss) after a boundary gives exactly the image a periodic checkpoint would have,
 //! without a timer event per interval.
 
+use crate::pool::{Pooled, Reusable};
 use alarmsim_scheduler::actor_store::ActorStore;
 use alarmsim_scheduler::{CommitBatch, DurableState, Durability, Location, StoreError};
 use rusqlite::MAIN_DB;
@@ -30,7 +31,8 @@ fn template() -> Result<&'static [u8], StoreError> {
 }
 
 pub struct ActorDisk {
-    store: ActorStore,
+    /// On loan from the pool of warm stores (`pool.rs`); emptied and returned on drop.
+    store: Pooled<ActorStore>,
     durability: Durability,
     /// What the store should hold now (every applied commit).
     shadow: DurableState,
@@ -46,7 +48,7 @@ impl ActorDisk {
     /// A new disk whose first checkpoint boundary is at `first_sync_ms` (a per-host phase).
     pub fn new(durability: Durability, sync_interval_ms: u64, first_sync_ms: u64) -> Result<ActorDisk, StoreError> {
         assert!(sync_interval_ms > 0, "a checkpoint interval must be positive");
-        let store = ActorStore::from_image(template()?)?;
+        let store = ActorStore::pool().take(|| ActorStore::from_image(template()?))?;
         let mut disk = ActorDisk {
             store,
             durability,

@@ -9,6 +9,7 @@
 //! - [`profile`]: the per-seed fault profile (swarm testing), printed with every run.
 //! - [`world`]: the simulated topology and every state change.
 //! - [`disk`]: the real SQLite engine plus a sync/power-loss model.
+//! - [`pool`]: warm SQLite stores reused from seed to seed.
 //! - [`checker`]: the named invariants.
 //! - [`trace`]: the serde event trace (kinds, per-track gauges).
 //! - [`export`]: the trace as a Perfetto (Chrome trace-event) file or a self-contained HTML
@@ -19,6 +20,7 @@ pub mod checker;
 pub mod disk;
 pub mod export;
 pub mod plan;
+pub mod pool;
 pub mod profile;
 pub mod queue;
 pub mod run;

@@ -13,6 +13,7 @@ use crate::checker::{rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
 use crate::run::TwoPhases;
 use crate::plan::{pick, Action, Node, Op, Plan, Step};
+use crate::pool::{Pooled, Reusable};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
@@ -153,7 +154,8 @@ struct ManagerNode {
     up: bool,
     epoch: u64,
     core: Option<Box<dyn ManagerScheduler>>,
-    store: MetadataStore,
+    /// On loan from the pool of warm stores (`pool.rs`).
+    store: Pooled<MetadataStore>,
     /// What the store holds, per actor (for I1 while the manager is down).
     rows: BTreeMap<ActorId, AlarmTime>,
     ticks: BTreeSet<u64>,
@@ -222,7 +224,9 @@ impl World {
             });
         }
         // The manager's store is always FULL: a lost row is a lost alarm (docs/ARCHITECTURE.md).
-        let store = MetadataStore::open(&Location::Memory, Durability::Full).expect("an in-memory metadata store opens");
+        let store = MetadataStore::pool()
+            .take(|| MetadataStore::open(&Location::Memory, Durability::Full))
+            .expect("an in-memory metadata store opens");
         let manager = ManagerNode {
             up: true,
             epoch: 1,
