@@ -7,7 +7,8 @@
 //!
 //! - [`scenario`]: what a scenario is (workload, fault bounds, invariants).
 //! - [`profile`]: the per-seed fault profile (swarm testing), printed with every run.
-//! - [`world`]: the simulated topology and every state change.
+//! - [`world`]: the simulated topology and every state change; [`agenda`]: its pending
+//!   events, in seeded order.
 //! - [`disk`]: the real SQLite engine plus a sync/power-loss model.
 //! - [`pool`]: warm SQLite stores reused from seed to seed.
 //! - [`checker`]: the named invariants.
@@ -16,6 +17,7 @@
 //!   timeline.
 //! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
 
+pub mod agenda;
 pub mod checker;
 pub mod disk;
 pub mod export;

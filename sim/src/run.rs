@@ -197,7 +197,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
 use std::rc::Rc;
 
 /// What the two-phase driver needs of a world (the alarm world and the queue world).
-pub(crate) trait TwoPhases {
+pub(crate) trait TwoPhases: Sized {
     fn start(&mut self);
     fn heal(&mut self);
     fn quiescent(&self) -> bool;
@@ -208,20 +208,29 @@ pub(crate) trait TwoPhases {
     fn spec(&self) -> &ScenarioSpec;
     /// The run is over: record its end time, stop every process from acting.
     fn finish(&mut self);
+    /// Runs the world until `t_ms` simulated ms after `start`. By default the world's own
+    /// madsim tasks do the work while the driver sleeps (the queue world's processes); the
+    /// alarm world runs its agenda here.
+    async fn run_until(world: &Rc<RefCell<Self>>, start: madsim::time::Instant, t_ms: u64) {
+        let _ = world;
+        madsim::time::sleep_until(start + Duration::from_millis(t_ms)).await;
+    }
 }
 
 /// The two phases (TigerBeetle: safety, then liveness): chaos for `chaos_ms`, then heal and
 /// look every simulated second for quiescence, up to `quiesce_limit_ms`.
 pub(crate) async fn drive<W: TwoPhases>(world: &Rc<RefCell<W>>) {
+    let start = madsim::time::Instant::now();
     let (chaos_ms, limit_ms) = {
         let mut w = world.borrow_mut();
         w.start();
         (w.spec().chaos_ms, w.spec().chaos_ms + w.spec().quiesce_limit_ms)
     };
-    madsim::time::sleep(Duration::from_millis(chaos_ms)).await;
+    W::run_until(world, start, chaos_ms).await;
     if !world.borrow().violated() {
         world.borrow_mut().heal();
     }
+    let mut check_ms = chaos_ms;
     loop {
         {
             let mut w = world.borrow_mut();
@@ -237,7 +246,8 @@ pub(crate) async fn drive<W: TwoPhases>(world: &Rc<RefCell<W>>) {
                 break;
             }
         }
-        madsim::time::sleep(Duration::from_millis(1_000)).await;
+        check_ms += 1_000;
+        W::run_until(world, start, check_ms).await;
     }
     world.borrow_mut().finish();
 }

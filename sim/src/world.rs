@@ -1,14 +1,16 @@
 //! The simulated world of one seed.
 //!
-//! Every state change happens in [`World::handle`], one [`Event`] at a time; madsim supplies
-//! the clock (time jumps to the next timer), the seeded random order of events that fall on
-//! the same instant, and one timer task per message in flight. After every event the
-//! checkers run, so a violation is caught at the step that caused it.
+//! Every state change happens in [`World::handle`], one [`Event`] at a time. Pending events
+//! wait in the world's [`Agenda`] (a timer heap whose same-instant order is drawn from the
+//! seed); the driver in `run.rs` advances madsim's clock to each instant and hands the
+//! world the events due then. After every event the checkers run, so a violation is caught
+//! at the step that caused it.
 //!
 //! Topology: actor hosts (each with several actors and their SQLite disks), one alarm
 //! manager with its `metadata.sqlite`, and clients issuing concurrent operations against the
 //! same actors. Faults come from the seed's [`FaultProfile`].
 
+use crate::agenda::Agenda;
 use crate::checker::{rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
 use crate::run::TwoPhases;
@@ -29,9 +31,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// How long a caller waits before it reports a lost message as a failure.
 const LINK_TIMEOUT_MS: u64 = 1_000;
@@ -192,8 +193,10 @@ pub struct World {
     unsettled: Vec<(usize, usize)>,
     /// The (storage, manager) values each actor's track last showed in the trace.
     shown: Vec<Option<(AlarmTime, AlarmTime)>>,
-    start: madsim::time::Instant,
-    me: Weak<RefCell<World>>,
+    /// Simulated ms since the start: the instant the driver is at.
+    now: u64,
+    /// Every event pending, in the order it will run.
+    agenda: Agenda<Event>,
 }
 
 impl World {
@@ -261,18 +264,33 @@ impl World {
             keep_trace,
             unsettled: Vec::new(),
             shown: vec![None; spec_actors],
-            start: madsim::time::Instant::now(),
-            me: Weak::new(),
+            now: 0,
+            agenda: Agenda::new(stream_seed(seed, ORDER_STREAM)),
         };
-        let world = Rc::new(RefCell::new(world));
-        world.borrow_mut().me = Rc::downgrade(&world);
-        world
+        Rc::new(RefCell::new(world))
     }
 
 
     /// Simulated ms since the start.
     pub fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        self.now
+    }
+
+    /// When the next pending event is due.
+    pub(crate) fn next_event_ms(&self) -> Option<u64> {
+        self.agenda.next_at()
+    }
+
+    /// Moves the world's clock to `now_ms` (the driver has advanced madsim's clock there) and
+    /// handles every event due by then, including those they schedule for the same instant.
+    /// Stops early once an invariant is violated.
+    pub(crate) fn run_due(&mut self, now_ms: u64) {
+        assert!(now_ms >= self.now, "time never runs backwards: {} -> {now_ms}", self.now);
+        self.now = now_ms;
+        while self.violation.is_none() {
+            let Some(event) = self.agenda.pop_due(now_ms) else { break };
+            self.dispatch(event);
+        }
     }
 
     fn chaos(&self) -> bool {
@@ -308,39 +326,32 @@ impl World {
         if event.in_flight() {
             self.in_flight += 1;
         }
-        let me = self.me.clone();
-        madsim::task::spawn_local(async move {
-            madsim::time::sleep(Duration::from_millis(delay_ms)).await;
-            if let Some(world) = me.upgrade() {
-                World::dispatch(&world, event);
-            }
-        });
+        self.agenda.push(self.now + delay_ms, event);
     }
 
-    fn dispatch(world: &Rc<RefCell<World>>, event: Event) {
-        let mut w = world.borrow_mut();
+    fn dispatch(&mut self, event: Event) {
         if event.in_flight() {
-            w.in_flight -= 1;
+            self.in_flight -= 1;
         }
-        if w.violation.is_some() || w.phase == Phase::Done {
+        if self.violation.is_some() || self.phase == Phase::Done {
             return;
         }
-        w.events_handled += 1;
-        w.last_event_ms = w.now_ms();
+        self.events_handled += 1;
+        self.last_event_ms = self.now_ms();
         // Messages concern one actor; a manager or host event may concern any.
-        w.touched = event.actor();
+        self.touched = event.actor();
         // A panic in the scheduler under test is a finding: record it and stop the run here,
         // with the world's trace intact (and without madsim's own panic report).
-        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.handle(event)));
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
         if handled.is_err() {
             let message = crate::run::take_last_panic().unwrap_or_else(|| "panic".to_string());
-            let at_ms = w.now_ms();
+            let at_ms = self.now_ms();
             let violation = Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") };
-            w.fail(Some(violation));
+            self.fail(Some(violation));
         } else {
-            w.check_step();
+            self.check_step();
         }
-        w.settle_gauges();
+        self.settle_gauges();
     }
 
     /// Records an event. The text is built only when the run keeps a trace (sweeps run
@@ -1081,6 +1092,10 @@ impl World {
 }
 
 /// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
+/// The random stream that orders simultaneous events (`agenda.rs`); actor streams are
+/// numbered from 0, the world's own stream is `u64::MAX`.
+const ORDER_STREAM: u64 = u64::MAX - 1;
+
 fn stream_seed(seed: u64, stream: u64) -> u64 {
     let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -1102,6 +1117,28 @@ fn result_text(result: &Result<(), AlarmError>) -> String {
 }
 
 impl TwoPhases for World {
+    /// Handles the agenda's events up to `t_ms`, one instant at a time: madsim's clock jumps
+    /// to each instant (one timer per instant, not per message), then the world handles
+    /// every event due there.
+    async fn run_until(world: &Rc<RefCell<World>>, start: madsim::time::Instant, t_ms: u64) {
+        loop {
+            let next = {
+                let w = world.borrow();
+                if w.violation.is_some() {
+                    return;
+                }
+                w.next_event_ms().filter(|&at| at <= t_ms)
+            };
+            let Some(at) = next else { break };
+            if at > world.borrow().now {
+                madsim::time::sleep_until(start + std::time::Duration::from_millis(at)).await;
+            }
+            world.borrow_mut().run_due(at);
+        }
+        madsim::time::sleep_until(start + std::time::Duration::from_millis(t_ms)).await;
+        world.borrow_mut().run_due(t_ms);
+    }
+
     /// Loads every actor and schedules the plan's steps.
     fn start(&mut self) {
         self.note(EventKind::Note, "world", None, |w| format!("seed {} scenario {} variant {}", w.seed, w.spec.name, w.factory.name()));
