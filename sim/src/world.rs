@@ -1091,11 +1091,11 @@ impl World {
 
 }
 
-/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
 /// The random stream that orders simultaneous events (`agenda.rs`); actor streams are
 /// numbered from 0, the world's own stream is `u64::MAX`.
 const ORDER_STREAM: u64 = u64::MAX - 1;
 
+/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
 fn stream_seed(seed: u64, stream: u64) -> u64 {
     let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -60,6 +60,9 @@ impl QueueDisk {
         assert!(sync_interval_ms > 0, "a checkpoint interval must be positive");
         let uri = fresh_uri();
         let keeper = open(&uri);
+        // Small pages, as for the alarm world's stores (`sqlite_file.rs`): every write copies
+        // whole pages into the journal and the database.
+        keeper.pragma_update(None, "page_size", 512).expect("set the page size of an empty database");
         setup(&keeper);
         let mut disk = QueueDisk { uri, keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
         assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
