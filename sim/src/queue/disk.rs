@@ -28,6 +28,7 @@ fn open(uri: &str) -> Connection {
     // BUSY must come back at once: SQLite's busy handler would sleep in real time. The
     // simulated process waits in simulated time instead (`Db::busy`).
     conn.busy_timeout(std::time::Duration::ZERO).expect("set busy_timeout");
+    conn.set_prepared_statement_cache_capacity(64);
     conn
 }
 
