@@ -5,9 +5,12 @@
 //! - While one namespace's manager is down, another manager keeps firing its own actors and
 //!   their handlers run; the crashed manager says nothing until it restarts.
 //! - Every event a manager records concerns an actor of its own namespace (routing).
+//! - Plans: each namespace's manager has its own crash steps and clock; a single-namespace
+//!   plan still names its one manager `manager` (`"manager"` in JSON).
 
+use alarmsim_sim::plan::{Action, Node};
 use alarmsim_sim::trace::{EventKind, Trace, TraceEvent};
-use alarmsim_sim::{run_seed, RunReport, ScenarioSpec};
+use alarmsim_sim::{run_seed, Plan, RunReport, ScenarioSpec};
 
 const SCENARIO: &str = "multi-namespace";
 /// The snapshot seed: manager-0 is down from t=887676 ms to t=901223 ms, and meanwhile
@@ -122,4 +125,40 @@ fn every_manager_event_concerns_its_own_namespace() {
         }
     }
     assert!(seen.iter().all(|&n| n > 0), "every namespace's manager must have served its actors: {seen:?}");
+}
+
+/// The managers a plan crashes.
+fn crashed_managers(plan: &Plan) -> Vec<Node> {
+    let crashes = plan.steps.iter().filter_map(|s| match s.action {
+        Action::Crash { node, .. } => Some(node),
+        _ => None,
+    });
+    crashes.filter(|n| n.served_namespace().is_some()).collect()
+}
+
+#[test]
+fn each_namespace_has_its_own_manager_node_in_the_plan() {
+    let spec = spec();
+    let plans: Vec<Plan> = (0..50).map(|seed| Plan::generate(&spec, "reference", seed)).collect();
+    for plan in &plans {
+        assert_eq!(plan.profile.clocks.len(), (spec.hosts + spec.namespaces) as usize, "one clock per host and per manager");
+        for node in crashed_managers(plan) {
+            assert!(matches!(node, Node::NamespaceManager(k) if k < spec.namespaces as usize), "seed {}: {node:?}", plan.seed);
+        }
+    }
+    let crashed: std::collections::BTreeSet<Node> = plans.iter().flat_map(crashed_managers).collect();
+    let every: std::collections::BTreeSet<Node> = (0..spec.namespaces as usize).map(Node::NamespaceManager).collect();
+    assert_eq!(crashed, every, "over 50 seeds every namespace's manager crashes on its own");
+    assert_eq!(serde_json::to_string(&Node::NamespaceManager(2)).unwrap(), r#"{"namespace-manager":2}"#);
+}
+
+#[test]
+fn a_single_namespace_keeps_its_one_manager() {
+    for spec in alarmsim_scenarios::alarm_scenarios().into_iter().filter(|s| s.namespaces == 1) {
+        let plan = Plan::generate(&spec, "reference", 3);
+        assert_eq!(plan.profile.clocks.len(), spec.hosts as usize + 1, "{}", spec.name);
+        assert!(crashed_managers(&plan).iter().all(|&n| n == Node::Manager), "{}: {:?}", spec.name, crashed_managers(&plan));
+    }
+    assert_eq!(serde_json::to_string(&Node::Manager).unwrap(), r#""manager""#, "saved single-namespace plans still load");
+    assert_eq!(Node::Manager.to_string(), "manager");
 }

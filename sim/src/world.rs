@@ -1219,7 +1219,7 @@ impl TwoPhases for World {
         }
         let settled = |ns: usize| {
             let manager = &self.managers[ns];
-            manager.up && !manager.core.as_ref().and_then(|c| c.next_wakeup()).is_some_and(|t| t <= self.manager_clock(ns))
+            manager.up && manager.core.as_ref().and_then(|c| c.next_wakeup()).is_none_or(|t| t > self.manager_clock(ns))
         };
         if !(0..self.managers.len()).all(settled) {
             return false;
