@@ -126,6 +126,7 @@ pub fn queue_spec(
         description,
         hosts: 0,
         actors_per_host: 0,
+        namespaces: 1,
         clients: 0,
         ops: 0,
         chaos_ms,

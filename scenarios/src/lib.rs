@@ -47,6 +47,7 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
         catalog::power_loss::normal(),
         catalog::power_loss::full(),
         catalog::everything::spec(),
+        catalog::multi_namespace::spec(),
     ]
 }
 

@@ -238,6 +238,14 @@ impl Checker {
         None
     }
 
+    /// I2 across namespaces: only the actor's own namespace manager (`home`) may hold its
+    /// alarm. Another manager's entry (`foreign`) is an alarm the actor's storage never
+    /// sanctioned there: it would fire from the wrong namespace, and nothing reconciles it.
+    pub fn foreign_entry(&self, actor: &str, foreign: &str, time: AlarmTime, home: &str, at_ms: u64) -> Option<Violation> {
+        let message = format!("{foreign} holds {} for {actor}, whose alarms belong to {home} alone (I2 per namespace)", rel(time));
+        self.violation(Invariant::Convergence, actor, at_ms, message)
+    }
+
     /// R11 (B12): a successful handler set the alarm to `written`, but after it returned the
     /// actor stores `kept`: the deferred delete erased the handler's own write, a lost alarm.
     pub fn handler_write_kept(&self, actor: &str, written: Millis, kept: AlarmTime, at_ms: u64) -> Option<Violation> {

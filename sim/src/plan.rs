@@ -20,7 +20,11 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Node {
+    /// The alarm manager of a world with one namespace (`manager`).
     Manager,
+    /// The alarm manager of namespace `k` in a world with several (`manager-<k>`). A variant
+    /// of its own, so single-namespace plans keep their names and their JSON (`"manager"`).
+    NamespaceManager(usize),
     Host(usize),
     /// A job-queue process that enqueues.
     Producer(usize),
@@ -32,9 +36,30 @@ impl std::fmt::Display for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Node::Manager => f.write_str("manager"),
+            Node::NamespaceManager(k) => write!(f, "manager-{k}"),
             Node::Host(h) => write!(f, "host-{h}"),
             Node::Producer(p) => write!(f, "producer-{p}"),
             Node::Worker(w) => write!(f, "worker-{w}"),
+        }
+    }
+}
+
+impl Node {
+    /// The manager node of `namespace` in a world of `namespaces` namespaces.
+    pub fn manager_of(namespace: usize, namespaces: u32) -> Node {
+        if namespaces == 1 {
+            Node::Manager
+        } else {
+            Node::NamespaceManager(namespace)
+        }
+    }
+
+    /// The namespace a manager node serves; `None` for every other node.
+    pub fn served_namespace(self) -> Option<usize> {
+        match self {
+            Node::Manager => Some(0),
+            Node::NamespaceManager(k) => Some(k),
+            Node::Host(_) | Node::Producer(_) | Node::Worker(_) => None,
         }
     }
 }
@@ -184,7 +209,12 @@ impl Plan {
             node_faults(&mut steps, &profile, Node::Host(host), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
             partitions(&mut steps, &profile, host, spec.chaos_ms, &mut rng);
         }
-        node_faults(&mut steps, &profile, Node::Manager, profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+        // Each namespace's manager crashes on its own, at the profile's rate. Namespace 0's
+        // draws come first, where the single manager's always were.
+        for namespace in 0..spec.namespaces as usize {
+            let node = Node::manager_of(namespace, spec.namespaces);
+            node_faults(&mut steps, &profile, node, profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+        }
         steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
         Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }
     }

@@ -2,7 +2,8 @@
 //! bounds with the seed's RNG and printed with every run, so a failure says what world
 //! it happened in.
 
-use crate::scenario::{DurabilityChoice, Range, ScenarioSpec};
+use crate::plan::Node;
+use crate::scenario::{DurabilityChoice, FaultBounds, Range, ScenarioSpec};
 use alarmsim_scheduler::Durability;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -26,7 +27,8 @@ pub struct FaultProfile {
     pub link_drop_response: f64,
     pub link_duplicate: f64,
     pub zombie_delay_ms: (u64, u64),
-    /// Per node: clock offset (ms) and drift (ppm). Index 0 is the manager.
+    /// Per node: clock offset (ms) and drift (ppm). Index 0 is the manager (of namespace 0),
+    /// 1..=hosts the hosts, then the managers of namespaces 1.. ([`FaultProfile::clock_index`]).
     pub clocks: Vec<(i64, i64)>,
     pub sync_interval_ms: u64,
     /// Chance that a process crashes before a SQL statement (job queue). Absent in plans
@@ -105,10 +107,8 @@ impl FaultProfile {
             DurabilityChoice::Either => Durability::Full,
         };
         let clock_on = rng.random_bool(p);
-        let clocks = (0..=spec.hosts)
-            .map(|_| if clock_on { (draw_i64(rng, b.clock_offset_ms), draw_i64(rng, b.clock_drift_ppm)) } else { (0, 0) })
-            .collect();
-        FaultProfile {
+        let clocks = (0..=spec.hosts).map(|_| draw_clock(rng, clock_on, b)).collect();
+        let mut profile = FaultProfile {
             durability,
             host_crashes_per_hour: maybe_f64(rng, p, b.host_crashes_per_hour),
             manager_crashes_per_hour: maybe_f64(rng, p, b.manager_crashes_per_hour),
@@ -128,6 +128,23 @@ impl FaultProfile {
             sync_interval_ms: draw_u64(rng, b.sync_interval_ms),
             // Last, and only drawn when its bound is on, so alarm seeds keep their worlds.
             statement_crash: maybe_f64(rng, p, b.statement_crash),
+        };
+        // The managers of namespaces 1.. have clocks of their own. Drawn after everything
+        // else and only when there are several namespaces, so single-namespace seeds keep
+        // their worlds.
+        for _ in 1..spec.namespaces {
+            profile.clocks.push(draw_clock(rng, clock_on, b));
+        }
+        profile
+    }
+
+    /// Where `node`'s clock is in [`FaultProfile::clocks`], in a world of `hosts` hosts.
+    pub fn clock_index(node: Node, hosts: usize) -> usize {
+        match node {
+            Node::Manager | Node::NamespaceManager(0) => 0,
+            Node::Host(h) => h + 1,
+            Node::NamespaceManager(k) => hosts + k,
+            Node::Producer(_) | Node::Worker(_) => unreachable!("job-queue processes have no skewed clock"),
         }
     }
 
@@ -183,6 +200,15 @@ fn maybe_f64(rng: &mut ChaCha8Rng, enable: f64, r: Range<f64>) -> f64 {
         return 0.0;
     }
     r.lo + (r.hi - r.lo) * rng.random::<f64>()
+}
+
+/// One node's clock: an offset and a drift, or a perfect clock when skew is off this seed.
+fn draw_clock(rng: &mut ChaCha8Rng, on: bool, b: &FaultBounds) -> (i64, i64) {
+    if on {
+        (draw_i64(rng, b.clock_offset_ms), draw_i64(rng, b.clock_drift_ppm))
+    } else {
+        (0, 0)
+    }
 }
 
 fn draw_u64(rng: &mut ChaCha8Rng, r: Range<u64>) -> u64 {

@@ -234,6 +234,10 @@ pub struct ScenarioSpec {
     pub description: &'static str,
     pub hosts: u32,
     pub actors_per_host: u32,
+    /// Alarm namespaces (≥ 1), each served by its own alarm-manager node with its own
+    /// `metadata.sqlite`. Actors are dealt round-robin ([`ScenarioSpec::namespace_of`]), so a
+    /// host holds actors of several namespaces.
+    pub namespaces: u32,
     pub clients: u32,
     /// Client operations issued during the chaos phase, in total.
     pub ops: u32,
@@ -257,6 +261,12 @@ pub struct ScenarioSpec {
 impl ScenarioSpec {
     pub fn actors(&self) -> u32 {
         self.hosts * self.actors_per_host
+    }
+
+    /// The namespace of actor number `actor`: the one whose manager serves all its alarms.
+    pub fn namespace_of(&self, actor: usize) -> usize {
+        assert!(self.namespaces >= 1, "scenario {}: namespaces must be at least 1", self.name);
+        actor % self.namespaces as usize
     }
 
     /// The queue workload, if this is a job-queue scenario.

@@ -94,7 +94,7 @@ pub type Gauges = BTreeMap<String, Option<i64>>;
 pub struct TraceEvent {
     /// Simulated ms since the start of the run.
     pub t: u64,
-    /// `client-N`, `host-N`, `manager` or `world`.
+    /// `client-N`, `host-N`, `manager` (`manager-<k>` per namespace when there are several) or `world`.
     pub node: String,
     /// The track the event belongs to (an actor), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,8 +7,10 @@
 //! at the step that caused it.
 //!
 //! Topology: actor hosts (each with several actors and their SQLite disks), one alarm
-//! manager with its `metadata.sqlite`, and clients issuing concurrent operations against the
-//! same actors. Faults come from the seed's [`FaultProfile`].
+//! manager per namespace with its own `metadata.sqlite`, and clients issuing concurrent
+//! operations against the same actors. Each actor belongs to one namespace
+//! ([`ScenarioSpec::namespace_of`]) and every message of its alarm protocol goes to or comes
+//! from that namespace's manager (`World::home`). Faults come from the seed's [`FaultProfile`].
 
 use crate::agenda::Agenda;
 use crate::checker::{rel, Checker, Violation, EPOCH_MS};
@@ -75,7 +77,7 @@ pub enum Event {
     CommandSend { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32 },
     CommandArrive { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool },
     CommandResult { actor: usize, inc: u64, call: CallId, ok: bool },
-    ManagerTick { epoch: u64, at: u64 },
+    ManagerTick { namespace: usize, epoch: u64, at: u64 },
     FireArrive { epoch: u64, actor: usize, fire: Fire, fired_at: Millis },
     HandlerStart { actor: usize, inc: u64 },
     HandlerEnd { actor: usize, inc: u64, behavior: Behavior },
@@ -133,6 +135,8 @@ struct Host {
 struct ActorSlot {
     id: ActorId,
     host: usize,
+    /// Its namespace: the manager that serves all its alarms.
+    namespace: usize,
     core: Option<Box<dyn ActorScheduler>>,
     incarnation: u64,
     disk: ActorDisk,
@@ -151,7 +155,11 @@ struct ActorSlot {
     pending_abandons: Vec<(u64, Millis)>,
 }
 
+/// The alarm manager of one namespace.
 struct ManagerNode {
+    /// Its node (clock, crash steps), and the name it has in the trace.
+    node: Node,
+    name: String,
     up: bool,
     epoch: u64,
     core: Option<Box<dyn ManagerScheduler>>,
@@ -161,6 +169,45 @@ struct ManagerNode {
     rows: BTreeMap<ActorId, AlarmTime>,
     ticks: BTreeSet<u64>,
     rng: ChaCha8Rng,
+}
+
+/// Namespace 0's manager draws from the stream the single manager always had.
+const MANAGER_STREAM: u64 = 0x6d61_6e61_6765_7221;
+
+impl ManagerNode {
+    /// A fresh manager per namespace of `spec`. `first_store` is namespace 0's (opened by
+    /// the caller); the others get stores of their own, always FULL like it.
+    fn per_namespace(spec: &ScenarioSpec, factory: &dyn SchedulerFactory, seed: u64) -> Vec<ManagerNode> {
+        assert!(spec.namespaces >= 1, "scenario {}: namespaces must be at least 1", spec.name);
+        // The manager's store is always FULL: a lost row is a lost alarm (docs/ARCHITECTURE.md).
+        let open = || MetadataStore::pool().take(|| MetadataStore::open(&Location::Memory, Durability::Full)).expect("an in-memory metadata store opens");
+        let stores: Vec<Pooled<MetadataStore>> = (0..spec.namespaces).map(|_| open()).collect();
+        let manager = |(ns, store): (usize, Pooled<MetadataStore>)| {
+            let node = Node::manager_of(ns, spec.namespaces);
+            // A retry's jitter on one manager draws nothing from another's stream.
+            let rng_seed = if ns == 0 { seed ^ MANAGER_STREAM } else { stream_seed(seed ^ MANAGER_STREAM, ns as u64) };
+            ManagerNode {
+                node,
+                name: node.to_string(),
+                up: true,
+                epoch: 1,
+                core: Some(factory.new_manager(Vec::new(), RetryPolicy::default())),
+                store,
+                rows: BTreeMap::new(),
+                ticks: BTreeSet::new(),
+                rng: ChaCha8Rng::seed_from_u64(rng_seed),
+            }
+        };
+        stores.into_iter().enumerate().map(manager).collect()
+    }
+
+    /// Its view of `actor`: the live entry, or the durable row while it is down.
+    fn time_of(&self, actor: &ActorId) -> AlarmTime {
+        match &self.core {
+            Some(core) if self.up => core.effective_time(actor),
+            _ => self.rows.get(actor).copied().flatten(),
+        }
+    }
 }
 
 /// One seed's world.
@@ -176,7 +223,8 @@ pub struct World {
     pub phase: Phase,
     hosts: Vec<Host>,
     actors: Vec<ActorSlot>,
-    manager: ManagerNode,
+    /// One manager per namespace, indexed by namespace.
+    managers: Vec<ManagerNode>,
     pub trace: Trace,
     checker: Checker,
     pub violation: Option<Violation>,
@@ -214,6 +262,7 @@ impl World {
             actors.push(ActorSlot {
                 id: ActorId(format!("a{index}")),
                 host,
+                namespace: spec.namespace_of(index),
                 core: None,
                 incarnation: 0,
                 disk: ActorDisk::new(profile.durability, profile.sync_interval_ms, sync_phases[host]).expect("an in-memory actor store opens"),
@@ -226,19 +275,7 @@ impl World {
                 pending_abandons: Vec::new(),
             });
         }
-        // The manager's store is always FULL: a lost row is a lost alarm (docs/ARCHITECTURE.md).
-        let store = MetadataStore::pool()
-            .take(|| MetadataStore::open(&Location::Memory, Durability::Full))
-            .expect("an in-memory metadata store opens");
-        let manager = ManagerNode {
-            up: true,
-            epoch: 1,
-            core: Some(factory.new_manager(Vec::new(), RetryPolicy::default())),
-            store,
-            rows: BTreeMap::new(),
-            ticks: BTreeSet::new(),
-            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6d61_6e61_6765_7221),
-        };
+        let managers = ManagerNode::per_namespace(&spec, factory.as_ref(), seed);
         let checker = Checker::new(&spec, RetryPolicy::default());
         let spec_actors = actors.len();
         let actor_rngs = (0..actors.len()).map(|a| ChaCha8Rng::seed_from_u64(stream_seed(seed, a as u64))).collect();
@@ -252,7 +289,7 @@ impl World {
             phase: Phase::Chaos,
             hosts,
             actors,
-            manager,
+            managers,
             trace: Trace::default(),
             checker,
             violation: None,
@@ -297,26 +334,26 @@ impl World {
         self.phase == Phase::Chaos
     }
 
+    /// A node's clock offset (ms) and drift (ppm).
+    fn skew(&self, node: Node) -> (i64, i64) {
+        self.profile.clocks[FaultProfile::clock_index(node, self.hosts.len())]
+    }
+
+    /// The clock of namespace `namespace`'s manager.
+    fn manager_clock(&self, namespace: usize) -> Millis {
+        self.clock(self.managers[namespace].node)
+    }
+
     /// A node's wall clock: the shared clock plus the node's offset and drift.
     fn clock(&self, node: Node) -> Millis {
-        let index = match node {
-            Node::Manager => 0,
-            Node::Host(h) => h + 1,
-            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
-        };
-        let (offset, drift_ppm) = self.profile.clocks[index];
+        let (offset, drift_ppm) = self.skew(node);
         let t = self.now_ms() as i64;
         Millis(EPOCH_MS + t + offset + t * drift_ppm / 1_000_000)
     }
 
     /// The shared time at which `node`'s clock reads at least `t`.
     fn shared_ms_for(&self, node: Node, t: Millis) -> u64 {
-        let index = match node {
-            Node::Manager => 0,
-            Node::Host(h) => h + 1,
-            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
-        };
-        let (offset, drift_ppm) = self.profile.clocks[index];
+        let (offset, drift_ppm) = self.skew(node);
         let local = (t.0 - EPOCH_MS - offset) as i128;
         let shared = (local * 1_000_000 + (1_000_000 + drift_ppm as i128) - 1) / (1_000_000 + drift_ppm as i128);
         shared.max(0) as u64
@@ -447,7 +484,7 @@ impl World {
             Event::CommandSend { actor, inc, call, time, fence, attempt } => self.command_send(actor, inc, call, time, fence, attempt),
             Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie } => self.command_arrive(actor, inc, call, time, fence, attempt, zombie),
             Event::CommandResult { actor, inc, call, ok } => self.command_result(actor, inc, call, ok),
-            Event::ManagerTick { epoch, at } => self.manager_tick(epoch, at),
+            Event::ManagerTick { namespace, epoch, at } => self.manager_tick(namespace, epoch, at),
             Event::FireArrive { epoch, actor, fire, fired_at } => self.fire_arrive(epoch, actor, fire, fired_at),
             Event::HandlerStart { actor, inc } => self.handler_start(actor, inc),
             Event::HandlerEnd { actor, inc, behavior } => self.handler_end(actor, inc, behavior),
@@ -469,7 +506,8 @@ impl World {
             Action::Crash { node, power, downtime_ms } => self.crash(node, power, downtime_ms),
             Action::Partition { host, ms } => {
                 self.hosts[host].partitioned_until = self.now_ms() + ms;
-                self.note(EventKind::Fault, "world", None, |_| format!("partition host-{host} <-> manager for {ms}ms"));
+                let peer = if self.managers.len() == 1 { "manager" } else { "every manager" };
+                self.note(EventKind::Fault, "world", None, |_| format!("partition host-{host} <-> {peer} for {ms}ms"));
             }
             Action::Enqueue { .. } => unreachable!("job-queue steps run in the queue world"),
         }
@@ -683,21 +721,23 @@ impl World {
 
     #[allow(clippy::too_many_arguments)]
     fn command_arrive(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool) {
-        if !self.manager.up || self.partitioned(self.actors[actor].host) {
+        let ns = self.home(actor);
+        if !self.managers[ns].up || self.partitioned(self.actors[actor].host) {
             if !zombie {
                 self.command_send_lost(actor, inc, call, time, fence, attempt);
             }
             return;
         }
         let id = self.actors[actor].id.clone();
-        let applied = self.manager.core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
+        let applied = self.managers[ns].core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
         let verdict = if applied { "applied" } else { "ignored (stale fence)" };
-        self.note(EventKind::Command, "manager", Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
+        let name = self.managers[ns].name.clone();
+        self.note(EventKind::Command, &name, Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
         if applied {
             self.checker.retries_reset(actor);
         }
-        self.flush_manager();
+        self.flush_manager(ns);
         if zombie {
             return;
         }
@@ -876,80 +916,94 @@ impl World {
 
     // ----- the manager -----------------------------------------------------------------------
 
+    /// The namespace whose manager serves `actor`. Every alarm message of the actor — its
+    /// commands, the fires it receives, its results and abandon answers — goes to or comes
+    /// from this manager and no other: the one place routing per namespace is decided.
+    fn home(&self, actor: usize) -> usize {
+        self.actors[actor].namespace
+    }
+
     /// Writes the rows the manager asked to persist (R18) and forwards abandon requests.
-    fn flush_manager(&mut self) {
+    fn flush_manager(&mut self, ns: usize) {
         let persists = self.factory.manager_persists_rows();
         loop {
-            let Some(effect) = self.manager.core.as_mut().and_then(|c| c.poll_effect()) else { break };
+            let Some(effect) = self.managers[ns].core.as_mut().and_then(|c| c.poll_effect()) else { break };
             match effect {
                 ManagerEffect::Persist(row) => {
                     if persists {
-                        self.manager.store.write(&row).expect("write a metadata row");
-                        self.manager.rows.insert(row.actor.clone(), row.time);
+                        let manager = &mut self.managers[ns];
+                        manager.store.write(&row).expect("write a metadata row");
+                        manager.rows.insert(row.actor.clone(), row.time);
                     }
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
-                    self.note(EventKind::Fire, "manager", Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
+                    let name = self.managers[ns].name.clone();
+                    self.note(EventKind::Fire, &name, Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
                     let latency = self.draw(index, self.profile.link_latency_ms);
-                    let epoch = self.manager.epoch;
+                    let epoch = self.managers[ns].epoch;
                     self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
                 }
             }
         }
-        self.schedule_tick();
+        self.schedule_tick(ns);
     }
 
     fn actor_index(&self, actor: &ActorId) -> usize {
         actor.0[1..].parse().expect("actor ids are a<N>")
     }
 
-    /// Wakes the manager when its next alarm is due on its own clock.
-    fn schedule_tick(&mut self) {
-        let Some(core) = self.manager.core.as_ref() else { return };
+    /// Wakes the manager of namespace `ns` when its next alarm is due on its own clock.
+    fn schedule_tick(&mut self, ns: usize) {
+        let manager = &self.managers[ns];
+        let Some(core) = manager.core.as_ref() else { return };
         let Some(next) = core.next_wakeup() else { return };
-        let at = self.shared_ms_for(Node::Manager, next).max(self.now_ms());
-        if self.manager.ticks.insert(at) {
-            let epoch = self.manager.epoch;
-            self.after(at - self.now_ms(), Event::ManagerTick { epoch, at });
+        let at = self.shared_ms_for(manager.node, next).max(self.now_ms());
+        if self.managers[ns].ticks.insert(at) {
+            let epoch = self.managers[ns].epoch;
+            self.after(at - self.now_ms(), Event::ManagerTick { namespace: ns, epoch, at });
         }
     }
 
-    fn manager_tick(&mut self, epoch: u64, at: u64) {
-        self.manager.ticks.remove(&at);
-        if epoch != self.manager.epoch || !self.manager.up {
+    fn manager_tick(&mut self, ns: usize, epoch: u64, at: u64) {
+        self.managers[ns].ticks.remove(&at);
+        if epoch != self.managers[ns].epoch || !self.managers[ns].up {
             return;
         }
         // R8: re-read the clock before firing.
-        let now = self.clock(Node::Manager);
-        let fires = self.manager.core.as_mut().expect("manager up").take_due(now);
+        let now = self.manager_clock(ns);
+        let fires = self.managers[ns].core.as_mut().expect("manager up").take_due(now);
+        let name = self.managers[ns].name.clone();
         for fire in fires {
             let actor = self.actor_index(&fire.actor);
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
-            self.note(EventKind::Fire, "manager", Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
+            self.note(EventKind::Fire, &name, Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
             let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
         }
-        self.flush_manager();
+        self.flush_manager(ns);
     }
 
     fn fire_result_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis, result: FireResult) {
-        if epoch != self.manager.epoch || !self.manager.up {
+        let ns = self.home(actor);
+        if epoch != self.managers[ns].epoch || !self.managers[ns].up {
             return; // The manager process that asked is gone.
         }
-        let now = self.clock(Node::Manager);
+        let now = self.manager_clock(ns);
         let failed = match result.outcome {
             Outcome::Failed { counted } => Some(counted),
             _ => None,
         };
         self.checker.fire_result(actor, scheduled, failed, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
-        self.note(EventKind::Fire, "manager", Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
+        let name = self.managers[ns].name.clone();
+        self.note(EventKind::Fire, &name, Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
         let id = self.actors[actor].id.clone();
-        let core = self.manager.core.as_mut().expect("manager up");
-        core.on_fire_result(&id, scheduled, result, now, &mut self.manager.rng);
-        self.flush_manager();
+        let manager = &mut self.managers[ns];
+        let core = manager.core.as_mut().expect("manager up");
+        core.on_fire_result(&id, scheduled, result, now, &mut manager.rng);
+        self.flush_manager(ns);
     }
 
     fn abandon_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis) {
@@ -975,14 +1029,15 @@ impl World {
     }
 
     fn abandon_result(&mut self, epoch: u64, actor: usize, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>) {
-        if epoch != self.manager.epoch || !self.manager.up {
+        let ns = self.home(actor);
+        if epoch != self.managers[ns].epoch || !self.managers[ns].up {
             return;
         }
-        let now = self.clock(Node::Manager);
+        let now = self.manager_clock(ns);
         let id = self.actors[actor].id.clone();
-        self.manager.core.as_mut().expect("manager up").on_abandon_result(&id, scheduled, answer, now);
+        self.managers[ns].core.as_mut().expect("manager up").on_abandon_result(&id, scheduled, answer, now);
         self.checker.retries_reset(actor);
-        self.flush_manager();
+        self.flush_manager(ns);
     }
 
     // ----- faults ----------------------------------------------------------------------------
@@ -1011,16 +1066,19 @@ impl World {
                     }
                 }
             }
-            Node::Manager => {
-                if !self.manager.up {
+            Node::Manager | Node::NamespaceManager(_) => {
+                // Only this namespace's manager goes down; the others keep serving theirs.
+                let ns = self.namespace_served(node);
+                let manager = &mut self.managers[ns];
+                if !manager.up {
                     return;
                 }
-                self.manager.up = false;
-                self.manager.epoch += 1;
-                self.manager.core = None;
-                self.manager.ticks.clear();
+                manager.up = false;
+                manager.epoch += 1;
+                manager.core = None;
+                manager.ticks.clear();
                 // The metadata store is FULL, so a power loss loses no row.
-                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: manager"));
+                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: {node}"));
             }
             Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         }
@@ -1039,32 +1097,52 @@ impl World {
                     self.load_actor(actor);
                 }
             }
-            Node::Manager => {
-                if self.manager.up {
-                    return;
-                }
-                self.manager.up = true;
-                let rows = if self.factory.manager_persists_rows() { self.manager.store.load().expect("load metadata rows") } else { Vec::new() };
-                self.note(EventKind::Restart, "world", None, |_| format!("restart: manager ({} rows)", rows.len()));
-                self.manager.core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
-                for actor in 0..self.actors.len() {
-                    self.checker.retries_reset(actor); // R18: retry state lives in memory.
-                }
-                self.schedule_tick();
-            }
+            Node::Manager | Node::NamespaceManager(_) => self.restart_manager(self.namespace_served(node)),
             Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
         }
     }
 
 
+    /// The namespace of a manager node of this world.
+    fn namespace_served(&self, node: Node) -> usize {
+        let ns = node.served_namespace().expect("a manager node");
+        assert!(ns < self.managers.len(), "{node} is not a manager of this world ({} namespaces)", self.managers.len());
+        ns
+    }
+
+    /// Restarts namespace `ns`'s manager from its own `metadata.sqlite` (R18).
+    fn restart_manager(&mut self, ns: usize) {
+        if self.managers[ns].up {
+            return;
+        }
+        self.managers[ns].up = true;
+        let rows = if self.factory.manager_persists_rows() { self.managers[ns].store.load().expect("load metadata rows") } else { Vec::new() };
+        let node = self.managers[ns].node;
+        self.note(EventKind::Restart, "world", None, |_| format!("restart: {node} ({} rows)", rows.len()));
+        self.managers[ns].core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
+        for actor in 0..self.actors.len() {
+            if self.home(actor) == ns {
+                self.checker.retries_reset(actor); // R18: retry state lives in memory.
+            }
+        }
+        self.schedule_tick(ns);
+    }
+
     // ----- checks ----------------------------------------------------------------------------
 
-    /// The manager's view of `actor`: its live entry, or its durable row while it is down.
+    /// The view of `actor`'s own namespace manager: what every check compares storage with.
     fn manager_time(&self, actor: usize) -> AlarmTime {
+        self.managers[self.home(actor)].time_of(&self.actors[actor].id)
+    }
+
+    /// I2 per namespace: no manager but the actor's own holds an alarm for it.
+    fn check_no_foreign_entries(&mut self, actor: usize) {
+        let home = self.home(actor);
         let id = &self.actors[actor].id;
-        match &self.manager.core {
-            Some(core) if self.manager.up => core.effective_time(id),
-            _ => self.manager.rows.get(id).copied().flatten(),
+        let foreign = self.managers.iter().enumerate().find_map(|(ns, m)| (ns != home).then(|| (m, m.time_of(id))).filter(|(_, t)| t.is_some()));
+        if let Some((manager, time)) = foreign {
+            let violation = self.checker.foreign_entry(&id.0, &manager.name, time, &self.managers[home].name, self.now_ms());
+            self.fail(violation);
         }
     }
 
@@ -1159,7 +1237,9 @@ impl TwoPhases for World {
         for host in &mut self.hosts {
             host.partitioned_until = 0;
         }
-        self.restart(Node::Manager);
+        for ns in 0..self.managers.len() {
+            self.restart(self.managers[ns].node);
+        }
         for host in 0..self.hosts.len() {
             self.restart(Node::Host(host));
         }
@@ -1170,16 +1250,20 @@ impl TwoPhases for World {
     /// Nothing in flight, every node up, no alarm due, and no manager entry earlier than
     /// storage still waiting to fire and reconcile (§2 transition 3).
     fn quiescent(&self) -> bool {
-        if self.phase != Phase::Quiesce || self.in_flight > 0 || !self.manager.up {
+        if self.phase != Phase::Quiesce || self.in_flight > 0 {
             return false;
         }
-        let now = self.clock(Node::Manager);
-        if self.manager.core.as_ref().and_then(|c| c.next_wakeup()).is_some_and(|t| t <= now) {
+        let settled = |ns: usize| {
+            let manager = &self.managers[ns];
+            manager.up && manager.core.as_ref().and_then(|c| c.next_wakeup()).is_none_or(|t| t > self.manager_clock(ns))
+        };
+        if !(0..self.managers.len()).all(settled) {
             return false;
         }
         (0..self.actors.len()).all(|a| {
-            // An alarm that is past due (running, or waiting out a backoff) is not settled.
-            if self.manager_time(a).is_some_and(|t| t <= now) {
+            // An alarm that is past due on its manager's clock (running, or waiting out a
+            // backoff) is not settled.
+            if self.manager_time(a).is_some_and(|t| t <= self.manager_clock(self.home(a))) {
                 return false;
             }
             let slot = &self.actors[a];
@@ -1193,14 +1277,15 @@ impl TwoPhases for World {
     }
     /// The checks that apply once the world is quiescent.
     fn final_checks(&mut self) {
-        let now = self.clock(Node::Manager);
         let at = self.now_ms();
         for actor in 0..self.actors.len() {
+            let now = self.manager_clock(self.home(actor));
             let manager = self.manager_time(actor);
             let local = self.actors[actor].core.as_ref().and_then(|c| c.stored_alarm());
             let violation = self.checker.at_quiescence(actor, &self.actors[actor].id.0, manager, local, now, at);
-            if violation.is_some() {
-                self.fail(violation);
+            self.fail(violation);
+            self.check_no_foreign_entries(actor);
+            if self.violation.is_some() {
                 return;
             }
         }

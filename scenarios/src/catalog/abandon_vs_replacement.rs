@@ -12,6 +12,7 @@ pub fn spec() -> ScenarioSpec {
         description: "aborts and retry exhaustion while clients set new alarms; manager restarts",
         hosts: 2,
         actors_per_host: 1,
+        namespaces: 1,
         clients: 2,
         ops: 180,
         chaos_ms: 900_000,

@@ -15,6 +15,7 @@ pub fn spec() -> ScenarioSpec {
         description: "containers #191: concurrent scheduleNextAlarm callers and heartbeat handlers; alarms must not spin",
         hosts: 1,
         actors_per_host: 2,
+        namespaces: 1,
         clients: 4,
         ops: 150,
         chaos_ms: 150_000,

@@ -16,6 +16,7 @@ pub fn spec() -> ScenarioSpec {
         description: "workerd #5431: deferred deletes race new setAlarm calls over a link that drops, duplicates and delays manager calls",
         hosts: 2,
         actors_per_host: 1,
+        namespaces: 1,
         clients: 2,
         ops: 120,
         chaos_ms: 600_000,

@@ -10,6 +10,7 @@ pub fn spec() -> ScenarioSpec {
         description: "6 actors on 2 hosts, ~100 client operations over 20 simulated minutes, all faults, all operations",
         hosts: 2,
         actors_per_host: 3,
+        namespaces: 1,
         clients: 3,
         ops: 100,
         chaos_ms: 1_200_000,

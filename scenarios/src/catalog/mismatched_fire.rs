@@ -12,6 +12,7 @@ pub fn spec() -> ScenarioSpec {
         description: "lost manager calls and crashes between commit and schedule: the manager fires a stale time and must be rescheduled",
         hosts: 2,
         actors_per_host: 1,
+        namespaces: 1,
         clients: 2,
         ops: 80,
         chaos_ms: 600_000,

@@ -6,6 +6,7 @@ pub mod deferred_delete_race;
 pub mod everything;
 pub mod mismatched_fire;
 pub mod move_later_coalescing;
+pub mod multi_namespace;
 pub mod power_loss;
 pub mod restart_persistence;
 pub mod retry_backoff;

@@ -15,6 +15,7 @@ pub fn spec() -> ScenarioSpec {
         description: "a slow manager link and rapid later (and earlier) moves: bounded, ordered, coalesced manager calls",
         hosts: 1,
         actors_per_host: 2,
+        namespaces: 1,
         clients: 3,
         ops: 200,
         chaos_ms: 300_000,

@@ -25,6 +25,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         description,
         hosts: 2,
         actors_per_host: 2,
+        namespaces: 1,
         clients: 2,
         ops: 60,
         chaos_ms: 1_200_000,

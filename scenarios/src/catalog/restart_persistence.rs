@@ -13,6 +13,7 @@ pub fn spec() -> ScenarioSpec {
         description: "workerd #6104: manager and host crashes (and power loss) with alarms pending",
         hosts: 2,
         actors_per_host: 2,
+        namespaces: 1,
         clients: 2,
         ops: 40,
         chaos_ms: 1_200_000,

@@ -12,6 +12,7 @@ pub fn spec() -> ScenarioSpec {
         description: "handlers that throw or run out of wall time: backoff, retry counts, abandon, at-least-once",
         hosts: 1,
         actors_per_host: 2,
+        namespaces: 1,
         clients: 1,
         ops: 24,
         chaos_ms: 1_800_000,

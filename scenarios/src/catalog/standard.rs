@@ -11,6 +11,7 @@ pub fn spec() -> ScenarioSpec {
         description: "16 actors on 4 hosts, ~200 concurrent client operations over 1 simulated hour, all faults",
         hosts: 4,
         actors_per_host: 4,
+        namespaces: 1,
         clients: 4,
         ops: 200,
         chaos_ms: 3_600_000,
