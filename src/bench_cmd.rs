@@ -4,6 +4,7 @@
 
 use crate::select;
 use alarmsim_sim::run_seed_traced;
+use alarmsim_sim::store_work::StoreWork;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -44,6 +45,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let events = AtomicU64::new(0);
     let sim_ms = AtomicU64::new(0);
     let violations = AtomicU64::new(0);
+    let work = std::sync::Mutex::new(StoreWork::default());
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -56,6 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 events.fetch_add(report.events, Ordering::Relaxed);
                 sim_ms.fetch_add(report.sim_ms, Ordering::Relaxed);
                 violations.fetch_add(u64::from(!report.passed()), Ordering::Relaxed);
+                work.lock().expect("no bench thread panics holding it").add(&report.store_work);
             });
         }
     });
@@ -66,6 +69,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let bare = alarmsim_sim::yardstick::bare_timer_loop(events, 64, 0).as_secs_f64();
     let world_events_per_s = events as f64 / (wall * jobs as f64);
     let bare_events_per_s = events as f64 / bare;
+    let work = work.into_inner().expect("the bench threads finished");
+    let per_seed = |n: u64| n as f64 / args.seeds as f64;
     let report = serde_json::json!({
         "scenario": spec.name,
         "seeds": args.seeds,
@@ -77,6 +82,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "world_events_per_s_per_core": world_events_per_s,
         "bare_madsim_events_per_s": bare_events_per_s,
         "overhead_vs_bare_madsim": bare_events_per_s / world_events_per_s,
+        "store_work": work,
         "simulated_s": sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
         "simulated_to_wall": sim_ms.load(Ordering::Relaxed) as f64 / 1000.0 / wall,
         "violations": violations.load(Ordering::Relaxed),
@@ -91,6 +97,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("world events/s      {:.0} per core", world_events_per_s);
         println!("bare madsim loop    {:.0} events/s (same event count, 1 core)", bare_events_per_s);
         println!("overhead            {:.1}x the bare loop", bare_events_per_s / world_events_per_s);
+        println!(
+            "sqlite per seed     {:.0} commits, {:.0} manager rows, {:.0} loads, {:.0} incarnation bumps, {:.0} sync images",
+            per_seed(work.commits),
+            per_seed(work.rows),
+            per_seed(work.loads),
+            per_seed(work.bumps),
+            per_seed(work.images)
+        );
         println!("simulated/wall      {:.0}x", report["simulated_to_wall"].as_f64().unwrap_or(0.0));
         println!("violations          {}", report["violations"]);
     }

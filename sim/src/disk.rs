@@ -16,6 +16,7 @@
 //! without a timer event per interval.
 
 use crate::pool::{Pooled, Reusable};
+use crate::store_work::StoreWork;
 use alarmsim_scheduler::actor_store::ActorStore;
 use alarmsim_scheduler::{CommitBatch, DurableState, Durability, Location, StoreError};
 use rusqlite::MAIN_DB;
@@ -42,6 +43,8 @@ pub struct ActorDisk {
     sync_interval_ms: u64,
     /// The next checkpoint boundary (simulated ms).
     next_sync_ms: u64,
+    /// The SQLite operations done so far (for the bench's breakdown).
+    pub work: StoreWork,
 }
 
 impl ActorDisk {
@@ -57,6 +60,7 @@ impl ActorDisk {
             dirty: true,
             sync_interval_ms,
             next_sync_ms: first_sync_ms,
+            work: StoreWork::default(),
         };
         disk.sync();
         Ok(disk)
@@ -80,6 +84,8 @@ impl ActorDisk {
     pub fn apply(&mut self, batch: &CommitBatch, now_ms: u64) -> Result<(), StoreError> {
         self.catch_up(now_ms);
         self.store.apply(batch)?;
+        self.work.commits += 1;
+        self.work.kv_rows += batch.kv.len() as u64;
         if batch.clear_kv {
             self.shadow.kv.clear();
         }
@@ -101,6 +107,7 @@ impl ActorDisk {
         }
         let image = self.store.connection().serialize(MAIN_DB).expect("serialize an in-memory database").to_vec();
         self.synced = Some((image, self.shadow.clone()));
+        self.work.images += 1;
         self.dirty = false;
     }
 
@@ -116,13 +123,15 @@ impl ActorDisk {
             .connection_mut()
             .deserialize_read_exact(MAIN_DB, &image[..], len, false)
             .expect("deserialize the sync image");
+        self.work.rollbacks += 1;
         self.shadow = state;
         self.dirty = false;
         true
     }
 
     /// Reads the store (what a restarting actor sees).
-    pub fn load(&self) -> Result<DurableState, StoreError> {
+    pub fn load(&mut self) -> Result<DurableState, StoreError> {
+        self.work.loads += 1;
         self.store.load()
     }
 
@@ -130,6 +139,7 @@ impl ActorDisk {
     /// would reuse fences and let the previous incarnation's commands look new.
     pub fn next_incarnation(&mut self) -> Result<u64, StoreError> {
         let incarnation = self.store.next_incarnation()?;
+        self.work.bumps += 1;
         self.dirty = true;
         self.sync();
         Ok(incarnation)

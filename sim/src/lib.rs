@@ -10,7 +10,8 @@
 //! - [`world`]: the simulated topology and every state change; [`agenda`]: its pending
 //!   events, in seeded order.
 //! - [`disk`]: the real SQLite engine plus a sync/power-loss model.
-//! - [`pool`]: warm SQLite stores reused from seed to seed.
+//! - [`pool`]: warm SQLite stores reused from seed to seed; [`store_work`]: the SQLite work
+//!   a run did, counted (the bench prints it).
 //! - [`checker`]: the named invariants.
 //! - [`trace`]: the serde event trace (kinds, per-track gauges).
 //! - [`export`]: the trace as a Perfetto (Chrome trace-event) file or a self-contained HTML
@@ -28,6 +29,7 @@ pub mod queue;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod store_work;
 pub mod subject;
 pub mod sweep;
 pub mod trace;

@@ -8,6 +8,7 @@ use crate::checker::Violation;
 use crate::plan::Plan;
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
+use crate::store_work::StoreWork;
 use crate::subject::Subject;
 use crate::trace::Trace;
 use crate::world::World;
@@ -34,6 +35,9 @@ pub struct RunReport {
     pub events: u64,
     /// Simulated time at the end of the run.
     pub sim_ms: u64,
+    /// The SQLite operations the alarm world did (zero for the queue world, whose SQL runs
+    /// inside the queue under test).
+    pub store_work: StoreWork,
 }
 
 impl RunReport {
@@ -191,6 +195,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         trace: std::mem::take(&mut w.trace),
         events: w.events_handled,
         sim_ms,
+        store_work: w.store_work(),
     }
 }
 

@@ -110,5 +110,6 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
         trace: std::mem::take(&mut w.trace),
         events: w.events_handled,
         sim_ms: w.last_event_ms,
+        store_work: Default::default(),
     }
 }
