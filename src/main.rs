@@ -18,6 +18,11 @@ mod sweep_cmd;
 mod trace_files;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc for Rust's allocations: every seed runs on a fresh thread, and glibc's malloc made
+/// two parallel seeds contend for its arenas (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
