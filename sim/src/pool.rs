@@ -54,7 +54,8 @@ impl<T: Reusable> Pool<T> {
     }
 
     /// Idle stores right now.
-    pub fn idle(&self) -> usize {
+    #[cfg(test)]
+    fn idle(&self) -> usize {
         self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 }
