@@ -130,16 +130,18 @@ fn sigkill_during_work_then_a_restarted_worker_reclaims_and_finishes_every_job()
     let all = ids(&lines, "acked");
     assert_eq!(all.len(), JOBS);
 
-    // Short leases and backoff, so the restart does not wait 30 s.
-    let config = ["--db", db, "--lease-ms", "800", "--backoff-ms", "50"];
-    let mut worker = Proc::start(&[&["work", "--workers", "2", "--job-ms", "400"][..], &config[..]].concat());
+    // Short leases and backoff, so the restart does not wait 30 s; a lease longer than a job
+    // (no heartbeat), and a job long enough that a loaded CI machine which starves this thread
+    // for a second still kills it mid-job.
+    let config = ["--db", db, "--lease-ms", "2500", "--backoff-ms", "50"];
+    let mut worker = Proc::start(&[&["work", "--workers", "2", "--job-ms", "1200"][..], &config[..]].concat());
     let mut seen = Vec::new();
     let just_claimed = loop {
         let line = worker.next_line();
         seen.push(line.clone());
         let done = ids(&seen, "done").len();
         if let (true, Some(id)) = (done >= 3, line.strip_prefix("claimed ")) {
-            break id.split(' ').next().unwrap().to_string(); // Mid-job: 400 ms of work ahead.
+            break id.split(' ').next().unwrap().to_string(); // Mid-job: 1.2 s of work ahead.
         }
     };
     seen.extend(worker.kill());

@@ -143,7 +143,9 @@ fn sigkill_while_alarms_pending_then_restart_fires_every_alarm() {
 fn sigkill_while_handler_runs_then_restart_reruns_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    let args = ["--set", "b1=+200", "--set", "b2=+800", "--handler-ms", "1500", "--run-for-ms", "30000"];
+    // Wide margins, so a loaded CI machine that starves this thread for a second still kills
+    // while b1 runs (a 3 s handler) and before b2 is due (2.3 s after b1).
+    let args = ["--set", "b1=+200", "--set", "b2=+2500", "--handler-ms", "3000", "--run-for-ms", "30000"];
     let node = Node::start(dir, &args);
     let sets = node.wait_for_sets(2);
     let log = wait_for_log(dir, "b1's handler to start", |log| has(log, "start", "b1"));
@@ -151,7 +153,7 @@ fn sigkill_while_handler_runs_then_restart_reruns_it() {
     assert!(!has(&log, "done", "b1"), "b1's handler must be running at the kill: {log:#?}");
     assert!(!has(&log, "start", "b2"), "b2 must still be pending at the kill: {log:#?}");
 
-    let status = Node::start(dir, &[&["--handler-ms", "1500"], RESTART].concat()).wait_exit(Duration::from_secs(15));
+    let status = Node::start(dir, &[&["--handler-ms", "3000"], RESTART].concat()).wait_exit(Duration::from_secs(20));
     assert!(status.success(), "restart exited with {status}");
     let log = read_log(dir);
     assert_all_fired_never_early(&log, &sets);
