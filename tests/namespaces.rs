@@ -5,6 +5,8 @@
 //! - While one namespace's manager is down, another manager keeps firing its own actors and
 //!   their handlers run; the crashed manager says nothing until it restarts.
 //! - Every event a manager records concerns an actor of its own namespace (routing).
+//! - A partition cuts a host off from one manager: that manager applies no command from the
+//!   host's actors while the cut lasts, and another manager goes on applying theirs.
 //! - Plans: each namespace's manager has its own crash steps and clock; a single-namespace
 //!   plan still names its one manager `manager` (`"manager"` in JSON).
 
@@ -161,4 +163,91 @@ fn a_single_namespace_keeps_its_one_manager() {
     }
     assert_eq!(serde_json::to_string(&Node::Manager).unwrap(), r#""manager""#, "saved single-namespace plans still load");
     assert_eq!(Node::Manager.to_string(), "manager");
+}
+
+/// One planned cut of the link between a host and one manager, as the world applies it: from
+/// the step until `ms` later or the heal, whichever is first.
+#[derive(Debug)]
+struct Cut {
+    host: usize,
+    namespace: usize,
+    from: u64,
+    to: u64,
+}
+
+/// The cuts of a plan that no later partition of the same link overrides while they last.
+fn clean_cuts(plan: &Plan, heal_ms: u64) -> Vec<Cut> {
+    let links: Vec<(u64, usize, u64, Option<Node>)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s.action {
+            Action::Partition { host, ms, manager } => Some((s.at_ms, host, ms, manager)),
+            _ => None,
+        })
+        .collect();
+    let mut cuts = Vec::new();
+    for &(from, host, ms, manager) in &links {
+        let namespace = manager.and_then(Node::served_namespace).expect("multi-namespace partitions name one manager");
+        let to = (from + ms).min(heal_ms);
+        let overridden = links.iter().any(|&(at, h, _, m)| h == host && m == manager && from < at && at < to);
+        if !overridden {
+            cuts.push(Cut { host, namespace, from, to });
+        }
+    }
+    cuts
+}
+
+#[test]
+fn a_partition_cuts_a_host_off_from_one_manager_only() {
+    let spec = spec();
+    let host_of = |actor: &str| actor[1..].parse::<u32>().expect("actor ids are a<N>") % spec.hosts;
+    let applied = |e: &TraceEvent| e.kind == EventKind::Command && e.what.contains(" applied");
+    let (mut cuts_seen, mut others_served) = (0, 0);
+    for seed in 0..40 {
+        let report = run(seed);
+        let heal_ms = report.trace.events.iter().find(|e| e.kind == EventKind::Heal).expect("every run heals").t;
+        for cut in clean_cuts(&report.plan, heal_ms) {
+            cuts_seen += 1;
+            let manager = format!("manager-{}", cut.namespace);
+            let during = report.trace.events.iter().filter(|e| cut.from <= e.t && e.t < cut.to);
+            let from_host = |e: &&TraceEvent| e.actor.as_deref().is_some_and(|a| host_of(a) == cut.host as u32);
+            for event in during.clone().filter(from_host).filter(|e| applied(e)) {
+                assert_ne!(event.node, manager, "seed {seed}: {cut:?}, yet {manager} applied a command from host-{}: {}", cut.host, event.line());
+                others_served += 1;
+            }
+        }
+    }
+    assert!(cuts_seen >= 5, "40 seeds drew only {cuts_seen} single-manager partitions");
+    assert!(others_served > 0, "no other manager applied a command from a cut host during any of {cuts_seen} cuts: the partition cut every link");
+}
+
+#[test]
+fn partitions_name_one_manager_only_with_several_namespaces() {
+    let spec = spec();
+    let partitions = |spec: &ScenarioSpec, seeds: std::ops::Range<u64>| -> Vec<Option<Node>> {
+        seeds
+            .flat_map(|seed| Plan::generate(spec, "reference", seed).steps)
+            .filter_map(|s| match s.action {
+                Action::Partition { manager, .. } => Some(manager),
+                _ => None,
+            })
+            .collect()
+    };
+    let named: std::collections::BTreeSet<Option<Node>> = partitions(&spec, 0..50).into_iter().collect();
+    let every: std::collections::BTreeSet<Option<Node>> = (0..spec.namespaces as usize).map(|k| Some(Node::NamespaceManager(k))).collect();
+    assert_eq!(named, every, "over 50 seeds each manager's link is cut, and only one link at a time");
+    let single = alarmsim_scenarios::scenario("standard").expect("standard");
+    let old = partitions(&single, 0..20);
+    assert!(!old.is_empty() && old.iter().all(Option::is_none), "one namespace: a partition cuts the host off from its one manager, as before");
+}
+
+#[test]
+fn a_violation_names_the_actors_own_manager() {
+    let spec = spec();
+    let variant = alarmsim_scenarios::variant("notify-after-commit").expect("a bug variant");
+    let report = (0..20).map(|seed| run_seed(&spec, variant.clone(), seed)).find(|r| !r.passed()).expect("notify-after-commit fails within 20 seeds");
+    let violation = report.violation.expect("a failing run has a violation");
+    let actor = violation.actor.as_deref().expect("never-late names its actor");
+    let own = format!("manager-{}", actor_namespace(&spec, actor));
+    assert!(violation.message.starts_with(&own), "seed {}: the message names {own}, the manager of {actor}: {}", report.seed, violation.message);
 }

@@ -21,6 +21,16 @@ pub fn rel(t: AlarmTime) -> String {
     }
 }
 
+/// How a message names a manager node: "the manager" when the world has one (`manager`),
+/// else its node name (`manager-2`), so a multi-namespace failure says whose entry is wrong.
+fn the(manager: &str) -> String {
+    if manager == "manager" {
+        "the manager".to_string()
+    } else {
+        manager.to_string()
+    }
+}
+
 /// A broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -110,7 +120,8 @@ impl Checker {
     }
 
     /// I1 after a step: the manager never fires later than durable storage.
-    pub fn never_late(&mut self, index: usize, actor: &str, manager: AlarmTime, at_ms: u64) -> Option<Violation> {
+    /// `manager_node` names the actor's own manager.
+    pub fn never_late(&mut self, index: usize, actor: &str, manager_node: &str, manager: AlarmTime, at_ms: u64) -> Option<Violation> {
         let check = &mut self.actors[index];
         let late = fires_earlier(check.durable, manager);
         if check.i1_suspended {
@@ -124,7 +135,8 @@ impl Checker {
         }
         let what = if manager.is_none() { "has no alarm (lost)" } else { "would fire later" };
         let message = format!(
-            "the manager {what}: manager={} but durable storage holds {}; the alarm would fire late or never",
+            "{} {what}: manager={} but durable storage holds {}; the alarm would fire late or never",
+            the(manager_node),
             rel(manager),
             rel(check.durable)
         );
@@ -137,6 +149,7 @@ impl Checker {
         &mut self,
         index: usize,
         actor: &str,
+        manager_node: &str,
         scheduled: Millis,
         manager_fired_at: Millis,
         actor_clock: Millis,
@@ -145,8 +158,9 @@ impl Checker {
     ) -> Option<Violation> {
         if manager_fired_at < scheduled || actor_clock < scheduled {
             let message = format!(
-                "handler for {} started early: the manager fired at {} and the actor started at {} (R8)",
+                "handler for {} started early: {} fired at {} and the actor started at {} (R8)",
                 rel(Some(scheduled)),
+                the(manager_node),
                 rel(Some(manager_fired_at)),
                 rel(Some(actor_clock))
             );
@@ -215,11 +229,12 @@ impl Checker {
     }
 
     /// At quiescence: I2 and no lost alarm, and every due alarm was delivered.
-    pub fn at_quiescence(&self, index: usize, actor: &str, manager: AlarmTime, local: AlarmTime, manager_now: Millis, at_ms: u64) -> Option<Violation> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn at_quiescence(&self, index: usize, actor: &str, manager_node: &str, manager: AlarmTime, local: AlarmTime, manager_now: Millis, at_ms: u64) -> Option<Violation> {
         let check = &self.actors[index];
         let d = check.durable;
         if d.is_some() && manager.is_none() {
-            let message = format!("storage holds {} but the manager has no alarm at quiescence: it will never fire", rel(d));
+            let message = format!("storage holds {} but {} has no alarm at quiescence: it will never fire", rel(d), the(manager_node));
             return self.violation(Invariant::NoLostAlarm, actor, at_ms, message);
         }
         if let Some(t) = d.filter(|&t| t <= manager_now && check.last_served != Some(t)) {
@@ -228,7 +243,8 @@ impl Checker {
         }
         if manager != d || local != d {
             let message = format!(
-                "at quiescence manager={} local={} durable={}: they must agree (I2)",
+                "at quiescence {}={} local={} durable={}: they must agree (I2)",
+                manager_node,
                 rel(manager),
                 rel(local),
                 rel(d)

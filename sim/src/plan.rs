@@ -102,7 +102,14 @@ impl std::fmt::Display for Op {
 pub enum Action {
     Op { client: u32, actor: usize, op: Op },
     Crash { node: Node, power: bool, downtime_ms: u64 },
-    Partition { host: usize, ms: u64 },
+    /// Cuts the link between `host` and one manager (`manager`), or every manager (`None`,
+    /// the only one when the world has one namespace), for `ms`.
+    Partition {
+        host: usize,
+        ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        manager: Option<Node>,
+    },
     /// Job queue: `producer` enqueues job number `job` (its identity in the plan) for
     /// now + `delay_ms`; `script` says what each attempt of it will do.
     Enqueue { producer: usize, job: u32, delay_ms: i64, script: JobScript },
@@ -165,7 +172,8 @@ impl std::fmt::Display for Step {
                 let kind = if *power { "power loss" } else { "crash" };
                 write!(f, "t={}ms {kind} of {node} for {downtime_ms}ms", self.at_ms)
             }
-            Action::Partition { host, ms } => write!(f, "t={}ms partition host-{host} <-> manager for {ms}ms", self.at_ms),
+            Action::Partition { host, ms, manager: None } => write!(f, "t={}ms partition host-{host} <-> manager for {ms}ms", self.at_ms),
+            Action::Partition { host, ms, manager: Some(m) } => write!(f, "t={}ms partition host-{host} <-> {m} for {ms}ms", self.at_ms),
             Action::Enqueue { producer, job, delay_ms, script } => {
                 write!(f, "t={}ms producer-{producer} enqueue job-{job} for now{delay_ms:+}ms ({script})", self.at_ms)
             }
@@ -207,7 +215,7 @@ impl Plan {
         let mut steps = client_ops(spec, &mut rng);
         for host in 0..spec.hosts as usize {
             node_faults(&mut steps, &profile, Node::Host(host), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
-            partitions(&mut steps, &profile, host, spec.chaos_ms, &mut rng);
+            partitions(&mut steps, &profile, host, spec, &mut rng);
         }
         // Each namespace's manager crashes on its own, at the profile's rate. Namespace 0's
         // draws come first, where the single manager's always were.
@@ -290,11 +298,17 @@ pub(crate) fn node_faults(steps: &mut Vec<Step>, profile: &FaultProfile, node: N
     }
 }
 
-fn partitions(steps: &mut Vec<Step>, profile: &FaultProfile, host: usize, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+/// A host's partitions. With several namespaces each cuts the host off from one manager, drawn
+/// uniformly (managers sit on different machines, so one link fails while the others work;
+/// overlapping draws cut several). With one namespace nothing more is drawn, so those plans are
+/// what they always were.
+fn partitions(steps: &mut Vec<Step>, profile: &FaultProfile, host: usize, spec: &ScenarioSpec, rng: &mut ChaCha8Rng) {
+    let chaos_ms = spec.chaos_ms;
     for _ in 0..count(rng, profile.partitions_per_hour, chaos_ms) {
         let at_ms = rng.random_range(0..chaos_ms);
         let ms = rng.random_range(profile.partition_ms.0..=profile.partition_ms.1);
-        steps.push(Step { at_ms, action: Action::Partition { host, ms } });
+        let manager = (spec.namespaces > 1).then(|| Node::NamespaceManager(rng.random_range(0..spec.namespaces as usize)));
+        steps.push(Step { at_ms, action: Action::Partition { host, ms, manager } });
     }
 }
 

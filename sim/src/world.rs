@@ -130,7 +130,9 @@ struct RunningHandler {
 
 struct Host {
     up: bool,
-    partitioned_until: u64,
+    /// Per namespace: the link between this host and that namespace's manager is cut until
+    /// this simulated time (ms since the start).
+    cut_until: Vec<u64>,
     actors: Vec<usize>,
 }
 
@@ -258,7 +260,7 @@ impl World {
         let seed = plan.seed;
         let profile: FaultProfile = plan.profile;
         let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, u64::MAX));
-        let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, partitioned_until: 0, actors: Vec::new() }).collect();
+        let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, cut_until: vec![0; spec.namespaces as usize], actors: Vec::new() }).collect();
         let mut actors = Vec::new();
         let sync_phases: Vec<u64> = (0..spec.hosts).map(|_| rng.random_range(0..profile.sync_interval_ms)).collect();
         for index in 0..spec.actors() as usize {
@@ -485,8 +487,11 @@ impl World {
         self.chaos() && p > 0.0 && self.actor_rngs[actor].random_bool(p.min(1.0))
     }
 
-    fn partitioned(&self, host: usize) -> bool {
-        self.now_ms() < self.hosts[host].partitioned_until
+    /// Whether a partition cuts `actor`'s host off from the actor's own manager: every message
+    /// between them (commands, fires, results, abandons) is lost while it lasts.
+    fn cut_off(&self, actor: usize) -> bool {
+        let slot = &self.actors[actor];
+        self.now_ms() < self.hosts[slot.host].cut_until[self.home(actor)]
     }
 
     // ----- the event handler ---------------------------------------------------------------
@@ -519,9 +524,19 @@ impl World {
         match self.steps[index].action.clone() {
             Action::Op { client, actor, op } => self.client_op(client, actor, op),
             Action::Crash { node, power, downtime_ms } => self.crash(node, power, downtime_ms),
-            Action::Partition { host, ms } => {
-                self.hosts[host].partitioned_until = self.now_ms() + ms;
-                let peer = if self.managers.len() == 1 { "manager" } else { "every manager" };
+            Action::Partition { host, ms, manager } => {
+                let until = self.now_ms() + ms;
+                let namespace = manager.map(|m| m.served_namespace().expect("a partition names a manager node"));
+                for (ns, cut) in self.hosts[host].cut_until.iter_mut().enumerate() {
+                    if namespace.is_none_or(|k| k == ns) {
+                        *cut = until;
+                    }
+                }
+                let peer = match manager {
+                    Some(m) => m.to_string(),
+                    None if self.managers.len() == 1 => "manager".to_string(),
+                    None => "every manager".to_string(),
+                };
                 self.note(EventKind::Fault, "world", None, |_| format!("partition host-{host} <-> {peer} for {ms}ms"));
             }
             Action::Enqueue { .. } => unreachable!("job-queue steps run in the queue world"),
@@ -722,8 +737,7 @@ impl World {
     }
 
     fn command_send(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
-        let host = self.actors[actor].host;
-        let lost = self.partitioned(host) || self.chance(actor, self.profile.link_drop_request);
+        let lost = self.cut_off(actor) || self.chance(actor, self.profile.link_drop_request);
         if !lost {
             let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: false });
@@ -737,7 +751,7 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     fn command_arrive(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool) {
         let ns = self.home(actor);
-        if !self.managers[ns].up || self.partitioned(self.actors[actor].host) {
+        if !self.managers[ns].up || self.cut_off(actor) {
             if !zombie {
                 self.command_send_lost(actor, inc, call, time, fence, attempt);
             }
@@ -760,7 +774,7 @@ impl World {
             let delay = self.draw(actor, self.profile.zombie_delay_ms);
             self.after(delay, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: true });
         }
-        let lost = self.partitioned(self.actors[actor].host) || self.chance(actor, self.profile.link_drop_response);
+        let lost = self.cut_off(actor) || self.chance(actor, self.profile.link_drop_response);
         if lost {
             self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
         } else {
@@ -793,7 +807,7 @@ impl World {
         let ctx = FireCtx { epoch, scheduled: fire.scheduled };
         let host = self.actors[actor].host;
         let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
-        if !self.hosts[host].up || self.actors[actor].core.is_none() || self.partitioned(host) || busy {
+        if !self.hosts[host].up || self.actors[actor].core.is_none() || self.cut_off(actor) || busy {
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
             self.note(if busy { EventKind::Fire } else { EventKind::Fault }, &format!("host-{host}"), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
@@ -835,7 +849,8 @@ impl World {
         let host = self.actors[actor].host;
         let now = self.clock(Node::Host(host));
         let at = self.now_ms();
-        let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, run.ctx.scheduled, run.fired_at, now, run.serving, at);
+        let manager = &self.managers[self.home(actor)].name;
+        let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, manager, run.ctx.scheduled, run.fired_at, now, run.serving, at);
         self.fail(violation);
         let behavior = self.draw_behavior(actor);
         let duration = match behavior {
@@ -920,7 +935,7 @@ impl World {
 
     fn send_fire_result(&mut self, actor: usize, ctx: FireCtx, result: FireResult) {
         let latency = self.draw(actor, self.profile.link_latency_ms);
-        let partitioned = self.partitioned(self.actors[actor].host);
+        let partitioned = self.cut_off(actor);
         let (delay, result) = if partitioned {
             (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None })
         } else {
@@ -1026,7 +1041,7 @@ impl World {
 
     fn abandon_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis) {
         let host = self.actors[actor].host;
-        let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.partitioned(host);
+        let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.cut_off(actor);
         if !reachable {
             self.note(EventKind::Fault, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
@@ -1180,7 +1195,7 @@ impl World {
         };
         for actor in range {
             let manager = self.manager_time(actor);
-            let violation = self.checker.never_late(actor, &self.actors[actor].id.0, manager, at);
+            let violation = self.checker.never_late(actor, &self.actors[actor].id.0, &self.managers[self.home(actor)].name, manager, at);
             if violation.is_some() {
                 self.fail(violation);
                 return;
@@ -1258,7 +1273,7 @@ impl TwoPhases for World {
         self.phase = Phase::Quiesce;
         self.note(EventKind::Heal, "world", None, |_| "heal: faults off, clients stopped, restarting every node".to_string());
         for host in &mut self.hosts {
-            host.partitioned_until = 0;
+            host.cut_until.fill(0);
         }
         for ns in 0..self.managers.len() {
             self.restart(self.managers[ns].node);
@@ -1305,7 +1320,8 @@ impl TwoPhases for World {
             let now = self.manager_clock(self.home(actor));
             let manager = self.manager_time(actor);
             let local = self.actors[actor].core.as_ref().and_then(|c| c.stored_alarm());
-            let violation = self.checker.at_quiescence(actor, &self.actors[actor].id.0, manager, local, now, at);
+            let name = &self.managers[self.home(actor)].name;
+            let violation = self.checker.at_quiescence(actor, &self.actors[actor].id.0, name, manager, local, now, at);
             self.fail(violation);
             self.check_no_foreign_entries(actor);
             if self.violation.is_some() {
