@@ -106,7 +106,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             Some(shard) => shard.seeds(args.start_seed, end),
             None => (args.start_seed..end).collect(),
         };
-        let outcomes = run_parallel(spec, &factory, &seeds, jobs as usize, args.check_determinism, &bar);
+        let outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &bar);
         let mut summary = ScenarioSummary {
             scenario: spec.name.to_string(),
             variant: factory.name().to_string(),

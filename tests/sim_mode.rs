@@ -4,6 +4,7 @@
 //! would stop being deterministic. This test is deliberately not cfg-gated.
 
 #[test]
+#[allow(clippy::assertions_on_constants)] // The constant is the build configuration under test.
 fn madsim_cfg_is_on() {
     assert!(
         cfg!(madsim),

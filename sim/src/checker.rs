@@ -145,6 +145,7 @@ impl Checker {
 
     /// A handler starts. `manager_clock`/`actor_clock` are the two nodes' clocks; `serving` is
     /// the actor's stored alarm when it decided to run.
+    #[allow(clippy::too_many_arguments)]
     pub fn handler_start(
         &mut self,
         index: usize,
@@ -298,6 +299,6 @@ impl Checker {
     }
 
     pub fn convergence_timeout(&self, at_ms: u64, detail: String) -> Option<Violation> {
-        self.on(Invariant::Convergence).then(|| Violation { invariant: Invariant::Convergence, actor: None, at_ms, message: detail })
+        self.on(Invariant::Convergence).then_some(Violation { invariant: Invariant::Convergence, actor: None, at_ms, message: detail })
     }
 }

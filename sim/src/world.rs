@@ -620,8 +620,7 @@ impl World {
 
     /// Drains the actor's effects into messages.
     fn pump(&mut self, actor: usize) {
-        loop {
-            let Some(effect) = self.actors[actor].core.as_mut().and_then(|c| c.poll_effect()) else { break };
+        while let Some(effect) = self.actors[actor].core.as_mut().and_then(|c| c.poll_effect()) {
             let inc = self.actors[actor].incarnation;
             let host = self.host_name(actor);
             match effect {
@@ -956,8 +955,7 @@ impl World {
     /// Writes the rows the manager asked to persist (R18) and forwards abandon requests.
     fn flush_manager(&mut self, ns: usize) {
         let persists = self.factory.manager_persists_rows();
-        loop {
-            let Some(effect) = self.managers[ns].core.as_mut().and_then(|c| c.poll_effect()) else { break };
+        while let Some(effect) = self.managers[ns].core.as_mut().and_then(|c| c.poll_effect()) {
             match effect {
                 ManagerEffect::Persist(row) => {
                     let manager = &mut self.managers[ns];

@@ -79,12 +79,15 @@ pub fn run_plan<Q: JobQueue + 'static>(spec: &ScenarioSpec, variant: &str, plan:
     on_seed_thread(plan.seed, move || run_on_fresh_thread::<Q>(spec, variant, plan, keep_trace))
 }
 
+type SharedWorld<Q> = Rc<RefCell<QueueWorld<Q>>>;
+
 fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: String, plan: Plan, keep_trace: bool) -> RunReport {
     let seed = plan.seed;
     let kept_plan = plan.clone();
     let scenario = spec.name.to_string();
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    let slot: Rc<RefCell<Option<Rc<RefCell<QueueWorld<Q>>>>>> = Rc::new(RefCell::new(None));
+    // Where the world is left for the report after block_on returns (or panics).
+    let slot: Rc<RefCell<Option<SharedWorld<Q>>>> = Rc::new(RefCell::new(None));
     let inner = slot.clone();
     let name = variant.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

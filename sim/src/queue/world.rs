@@ -541,14 +541,14 @@ async fn halt() -> ! {
     unreachable!("a pending future never completes")
 }
 
-impl<Q: JobQueue + 'static> Db for SimDb<Q> {
-    async fn statement(&mut self, label: &'static str) -> u64 {
-        let (delay, crash) = self.world.borrow_mut().draw_statement(self.process);
-        madsim::time::sleep(Duration::from_millis(delay)).await;
+impl<Q: JobQueue + 'static> SimDb<Q> {
+    /// What happens as a statement is about to run: the event is counted, a due sync is
+    /// taken, and a planned crash takes the process down. `None` when the process is (now)
+    /// down and must halt; else the simulated time the statement runs at.
+    fn before_statement(&self, label: &'static str, crash: bool) -> Option<u64> {
         let mut w = self.world.borrow_mut();
         if !w.live() || !w.procs[self.process].up {
-            drop(w);
-            halt().await
+            return None;
         }
         w.events_handled += 1;
         let now = w.now_ms();
@@ -560,10 +560,21 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
             let range = w.profile.downtime_ms;
             let downtime = w.draw(self.process, range);
             w.crash(self.process, format!("crash before the statement `{label}`"), downtime);
-            drop(w);
-            halt().await
+            return None;
         }
-        now
+        Some(now)
+    }
+}
+
+impl<Q: JobQueue + 'static> Db for SimDb<Q> {
+    async fn statement(&mut self, label: &'static str) -> u64 {
+        let (delay, crash) = self.world.borrow_mut().draw_statement(self.process);
+        madsim::time::sleep(Duration::from_millis(delay)).await;
+        // The borrow ends before any await: another process's task borrows the world next.
+        match self.before_statement(label, crash) {
+            Some(now) => now,
+            None => halt().await,
+        }
     }
 
     async fn busy(&mut self, attempt: u32) -> bool {
@@ -727,12 +738,13 @@ async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
         // The job takes its own process down half way through ("even when the job itself
         // crashed the process"); its supervisor restarts it.
         madsim::time::sleep(Duration::from_millis(work_ms / 2)).await;
-        let mut w = world.borrow_mut();
-        if w.live() {
-            let name = w.jobs.get(&job.id.to_string()).map_or_else(String::new, |j| j.name.clone());
-            w.crash(process, format!("{name} crashed its process"), SUPERVISOR_RESTART_MS);
+        {
+            let mut w = world.borrow_mut();
+            if w.live() {
+                let name = w.jobs.get(&job.id.to_string()).map_or_else(String::new, |j| j.name.clone());
+                w.crash(process, format!("{name} crashed its process"), SUPERVISOR_RESTART_MS);
+            }
         }
-        drop(w);
         halt().await
     }
     madsim::time::sleep(Duration::from_millis(work_ms)).await;
