@@ -128,6 +128,49 @@ struct RunningHandler {
     serving: AlarmTime,
 }
 
+/// What a client operation did, rendered into its trace line only when a trace is kept.
+enum OpShown {
+    SetAlarm(Millis),
+    DeleteAlarm,
+    GetAlarm,
+    GotAlarm(AlarmTime),
+    Put(String),
+    SetAndPut(Millis, String),
+    SetTwice(Millis, Millis),
+    DeleteAll(bool),
+    ScheduleNext(i64),
+    ScheduleNextSet(i64, Millis),
+    ScheduleNextKeep(i64, AlarmTime),
+}
+
+impl std::fmt::Display for OpShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpShown::SetAlarm(t) => write!(f, "setAlarm({})", rel(Some(*t))),
+            OpShown::DeleteAlarm => f.write_str("deleteAlarm()"),
+            OpShown::GetAlarm => f.write_str("getAlarm()"),
+            OpShown::GotAlarm(t) => write!(f, "getAlarm() = {}", rel(*t)),
+            OpShown::Put(key) => write!(f, "put({key})"),
+            OpShown::SetAndPut(t, key) => write!(f, "setAlarm({}) + put({key})", rel(Some(*t))),
+            OpShown::SetTwice(t1, t2) => write!(f, "setAlarm({}); setAlarm({}) in one turn", rel(Some(*t1)), rel(Some(*t2))),
+            OpShown::DeleteAll(delete_alarm) => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
+            OpShown::ScheduleNext(delay_ms) => write!(f, "scheduleNextAlarm({delay_ms})"),
+            OpShown::ScheduleNextSet(delay_ms, t) => write!(f, "scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(*t))),
+            OpShown::ScheduleNextKeep(delay_ms, existing) => write!(f, "scheduleNextAlarm({delay_ms}) -> keep {}", rel(*existing)),
+        }
+    }
+}
+
+/// A client task as a trace node (`client-<n>`).
+#[derive(Clone, Copy)]
+struct Client(u32);
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "client-{}", self.0)
+    }
+}
+
 struct Host {
     up: bool,
     /// Per namespace: the link between this host and that namespace's manager is cut until
@@ -410,14 +453,17 @@ impl World {
 
     /// Records an event. The text is built only when the run keeps a trace (sweeps run
     /// untraced and replay failing seeds with the trace on; the run is the same either way).
-    fn note(&mut self, kind: EventKind, node: &str, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
+    /// Records an event. `node` and `what` are rendered only when a trace is kept or a live
+    /// log listens: sweeps run untraced, and most events would otherwise format strings
+    /// nobody reads.
+    fn note(&mut self, kind: EventKind, node: impl std::fmt::Display, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
         self.trace_count += 1;
         // Live logs (`RUST_LOG=alarmsim=debug`) cost nothing unless switched on.
         let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
         if !self.keep_trace && !live {
             return;
         }
-        let event = TraceEvent::new(self.now_ms(), node, actor.map(|a| self.actors[a].id.0.clone()), kind, what(self));
+        let event = TraceEvent::new(self.now_ms(), node.to_string(), actor.map(|a| self.actors[a].id.0.clone()), kind, what(self));
         if live {
             let actor = event.actor.as_deref().unwrap_or("-");
             tracing::debug!(target: "alarmsim::trace", seed = self.seed, t_ms = event.t, node = %event.node, actor, kind = %event.kind, "{}", event.what);
@@ -464,8 +510,9 @@ impl World {
         }
     }
 
-    fn host_name(&self, actor: usize) -> String {
-        format!("host-{}", self.actors[actor].host)
+    /// The host node of `actor` (`host-<h>` in the trace).
+    fn host_node(&self, actor: usize) -> Node {
+        Node::Host(self.actors[actor].host)
     }
 
     fn fail(&mut self, violation: Option<Violation>) {
@@ -545,10 +592,10 @@ impl World {
 
     fn client_op(&mut self, client: u32, actor: usize, op: Op) {
         self.touched = Some(actor);
-        let node = format!("client-{client}");
+        let node = Client(client);
         let host = self.actors[actor].host;
         if !self.hosts[host].up || self.actors[actor].core.is_none() {
-            self.note(EventKind::Op, &node, Some(actor), |_| "op rejected: host down".to_string());
+            self.note(EventKind::Op, node, Some(actor), |_| "op rejected: host down".to_string());
             return;
         }
         let now = self.clock(Node::Host(host));
@@ -556,42 +603,44 @@ impl World {
         let factory = self.factory.clone();
         let opts = WriteOptions::default();
         let core = self.actors[actor].core.as_mut().expect("checked above");
-        let (what, result) = match op {
+        let (shown, result) = match op {
             Op::SetAlarm { delay_ms } => {
                 let t = now.saturating_add_ms(delay_ms);
-                (format!("setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts))
+                (OpShown::SetAlarm(t), core.set_alarm(t, now, opts))
             }
-            Op::DeleteAlarm => ("deleteAlarm()".to_string(), core.delete_alarm(opts)),
+            Op::DeleteAlarm => (OpShown::DeleteAlarm, core.delete_alarm(opts)),
             Op::GetAlarm => match core.get_alarm() {
-                Ok(t) => (format!("getAlarm() = {}", rel(t)), Ok(())),
-                Err(e) => ("getAlarm()".to_string(), Err(e)),
+                Ok(t) => (OpShown::GotAlarm(t), Ok(())),
+                Err(e) => (OpShown::GetAlarm, Err(e)),
             },
-            Op::Put { key } => (format!("put({key})"), core.put(&key, value, opts)),
+            Op::Put { key } => {
+                let r = core.put(&key, value, opts);
+                (OpShown::Put(key), r)
+            }
             Op::SetAndPut { delay_ms, key } => {
                 let t = now.saturating_add_ms(delay_ms);
                 let r = core.set_alarm(t, now, opts).and_then(|()| core.put(&key, value, opts));
-                (format!("setAlarm({}) + put({key})", rel(Some(t))), r)
+                (OpShown::SetAndPut(t, key), r)
             }
             Op::SetTwice { first_ms, second_ms } => {
                 let (t1, t2) = (now.saturating_add_ms(first_ms), now.saturating_add_ms(second_ms));
                 let r = core.set_alarm(t1, now, opts).and_then(|()| core.set_alarm(t2, now, opts));
-                (format!("setAlarm({}); setAlarm({}) in one turn", rel(Some(t1)), rel(Some(t2))), r)
+                (OpShown::SetTwice(t1, t2), r)
             }
-            Op::DeleteAll { delete_alarm } => (format!("deleteAll(deleteAlarm={delete_alarm})"), core.delete_all(delete_alarm, opts)),
+            Op::DeleteAll { delete_alarm } => (OpShown::DeleteAll(delete_alarm), core.delete_all(delete_alarm, opts)),
             Op::ScheduleNext { delay_ms } => match core.get_alarm() {
                 Ok(existing) => match factory.schedule_next(existing, now, delay_ms) {
-                    Some(t) => (format!("scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(t))), core.set_alarm(t, now, opts)),
-                    None => (format!("scheduleNextAlarm({delay_ms}) -> keep {}", rel(existing)), Ok(())),
+                    Some(t) => (OpShown::ScheduleNextSet(delay_ms, t), core.set_alarm(t, now, opts)),
+                    None => (OpShown::ScheduleNextKeep(delay_ms, existing), Ok(())),
                 },
-                Err(e) => (format!("scheduleNextAlarm({delay_ms})"), Err(e)),
+                Err(e) => (OpShown::ScheduleNext(delay_ms), Err(e)),
             },
         };
         core.end_turn();
-        let outcome = match result {
-            Ok(()) => String::new(),
-            Err(e) => format!(" -> error: {e}"),
-        };
-        self.note(EventKind::Op, &node, Some(actor), |_| format!("{what}{outcome}"));
+        self.note(EventKind::Op, node, Some(actor), |_| match result {
+            Ok(()) => shown.to_string(),
+            Err(e) => format!("{shown} -> error: {e}"),
+        });
         self.pump(actor);
     }
 
@@ -613,8 +662,8 @@ impl World {
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
         self.checker.actor_loaded(actor);
-        let host = self.host_name(actor);
-        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
+        let host = self.host_node(actor);
+        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);
     }
 
@@ -622,10 +671,10 @@ impl World {
     fn pump(&mut self, actor: usize) {
         while let Some(effect) = self.actors[actor].core.as_mut().and_then(|c| c.poll_effect()) {
             let inc = self.actors[actor].incarnation;
-            let host = self.host_name(actor);
+            let host = self.host_node(actor);
             match effect {
                 ActorEffect::Commit { id, batch } => {
-                    self.note(EventKind::Commit, &host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
+                    self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
                     let latency = self.draw(actor, self.profile.commit_latency_ms);
                     let fail_before = self.chance(actor, self.profile.commit_fail_before);
                     let fail_after = self.chance(actor, self.profile.commit_fail_after);
@@ -639,13 +688,13 @@ impl World {
                 }
                 ActorEffect::Schedule { call, time, fence } => {
                     self.actors[actor].calls_in_flight += 1;
-                    self.note(EventKind::Command, &host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
+                    self.note(EventKind::Command, host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
                     self.command_send(actor, inc, call, time, fence, 0);
                 }
                 ActorEffect::ArmResolved { arm, ok } => {
                     if let Some(ctx) = self.actors[actor].arm_waiters.remove(&arm) {
                         let outcome = if ok { Outcome::Canceled } else { Outcome::Failed { counted: false } };
-                        self.note(EventKind::Fire, &host, Some(actor), |_| format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
+                        self.note(EventKind::Fire, host, Some(actor), |_| format!("arm {} resolved: {outcome:?}", rel(Some(ctx.scheduled))));
                         self.send_fire_result(actor, ctx, FireResult { outcome, report: None });
                     }
                 }
@@ -677,8 +726,8 @@ impl World {
 
     /// The actor broke (a failed commit or a rejected move-earlier): reset it from its disk.
     fn reset_actor(&mut self, actor: usize, why: &str) {
-        let host = self.host_name(actor);
-        self.note(EventKind::Fault, &host, Some(actor), |_| format!("reset: {why}"));
+        let host = self.host_node(actor);
+        self.note(EventKind::Fault, host, Some(actor), |_| format!("reset: {why}"));
         self.abort_attempts(actor, 0);
         self.actors[actor].core = None;
         self.load_actor(actor);
@@ -708,12 +757,12 @@ impl World {
         if !self.live(actor, inc) {
             return; // The process died before the write reached the disk.
         }
-        let host = self.host_name(actor);
+        let host = self.host_node(actor);
         let ack_delay = self.draw(actor, self.profile.commit_latency_ms);
         let already_failed = self.actors[actor].failed_from.is_some_and(|f| f <= id);
         if already_failed || fail_before {
             self.actors[actor].failed_from.get_or_insert(id);
-            self.note(EventKind::Fault, &host, Some(actor), |_| format!("C#{} failed before applying", id.0));
+            self.note(EventKind::Fault, host, Some(actor), |_| format!("C#{} failed before applying", id.0));
             self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false });
             return;
         }
@@ -721,7 +770,7 @@ impl World {
         self.actors[actor].disk.apply(&batch, now).expect("apply a commit to the actor store");
         self.checker.durable_changed(actor, batch.alarm, false);
         let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
-        self.note(EventKind::Commit, &host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
+        self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
         self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
     }
 
@@ -729,8 +778,8 @@ impl World {
         if !self.live(actor, inc) {
             return;
         }
-        let host = self.host_name(actor);
-        self.note(if ok { EventKind::Commit } else { EventKind::Fault }, &host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
+        let host = self.host_node(actor);
+        self.note(if ok { EventKind::Commit } else { EventKind::Fault }, host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
         self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }
@@ -760,8 +809,8 @@ impl World {
         let applied = self.managers[ns].core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
         let verdict = if applied { "applied" } else { "ignored (stale fence)" };
-        let name = self.managers[ns].name.clone();
-        self.note(EventKind::Command, &name, Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
+        let name = self.managers[ns].node;
+        self.note(EventKind::Command, name, Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
         if applied {
             self.checker.retries_reset(actor);
         }
@@ -794,8 +843,8 @@ impl World {
         if !self.live(actor, inc) {
             return;
         }
-        let host = self.host_name(actor);
-        self.note(if ok { EventKind::Command } else { EventKind::Fault }, &host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
+        let host = self.host_node(actor);
+        self.note(if ok { EventKind::Command } else { EventKind::Fault }, host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);
         slot.core.as_mut().expect("live").on_schedule_result(call, ok);
@@ -808,7 +857,7 @@ impl World {
         let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
         if !self.hosts[host].up || self.actors[actor].core.is_none() || self.cut_off(actor) || busy {
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
-            self.note(if busy { EventKind::Fire } else { EventKind::Fault }, &format!("host-{host}"), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
+            self.note(if busy { EventKind::Fire } else { EventKind::Fault }, Node::Host(host), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
             self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result });
             return;
@@ -817,10 +866,10 @@ impl World {
         let core = self.actors[actor].core.as_mut().expect("checked above");
         let serving = core.stored_alarm();
         let decision = core.arm_alarm_handler(fire.scheduled, now);
-        let name = format!("host-{host}");
+        let name = Node::Host(host);
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
-                self.note(EventKind::Fire, &name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
+                self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
                 self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
@@ -828,11 +877,11 @@ impl World {
                 self.after(wait, Event::HandlerStart { actor, inc });
             }
             Ok(ArmDecision::Cancel { arm }) => {
-                self.note(EventKind::Fire, &name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
+                self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
                 self.actors[actor].arm_waiters.insert(arm, ctx);
             }
             Err(e) => {
-                self.note(EventKind::Fault, &name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
+                self.note(EventKind::Fault, name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
                 let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
                 self.send_fire_result(actor, ctx, result);
             }
@@ -856,7 +905,7 @@ impl World {
             Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
             _ => self.actor_rngs[actor].random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
         };
-        self.note(EventKind::HandlerStart, &format!("host-{host}"), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
+        self.note(EventKind::HandlerStart, Node::Host(host), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
         self.after(duration, Event::HandlerEnd { actor, inc, behavior });
     }
 
@@ -923,7 +972,7 @@ impl World {
             let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
             self.fail(violation);
         }
-        self.note(EventKind::HandlerEnd, &format!("host-{host}"), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
+        self.note(EventKind::HandlerEnd, Node::Host(host), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
         if succeeded {
             self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
         } else {
@@ -969,8 +1018,8 @@ impl World {
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
-                    let name = self.managers[ns].name.clone();
-                    self.note(EventKind::Fire, &name, Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
+                    let name = self.managers[ns].node;
+                    self.note(EventKind::Fire, name, Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
                     let latency = self.draw(index, self.profile.link_latency_ms);
                     let epoch = self.managers[ns].epoch;
                     self.after(latency, Event::AbandonArrive { epoch, actor: index, scheduled });
@@ -1004,12 +1053,12 @@ impl World {
         // R8: re-read the clock before firing.
         let now = self.manager_clock(ns);
         let fires = self.managers[ns].core.as_mut().expect("manager up").take_due(now);
-        let name = self.managers[ns].name.clone();
+        let name = self.managers[ns].node;
         for fire in fires {
             let actor = self.actor_index(&fire.actor);
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
-            self.note(EventKind::Fire, &name, Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
+            self.note(EventKind::Fire, name, Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));
             let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::FireArrive { epoch, actor, fire, fired_at: now });
         }
@@ -1028,8 +1077,8 @@ impl World {
         };
         self.checker.fire_result(actor, scheduled, failed, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
-        let name = self.managers[ns].name.clone();
-        self.note(EventKind::Fire, &name, Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
+        let name = self.managers[ns].node;
+        self.note(EventKind::Fire, name, Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
         let id = self.actors[actor].id.clone();
         let manager = &mut self.managers[ns];
         let core = manager.core.as_mut().expect("manager up");
@@ -1041,18 +1090,18 @@ impl World {
         let host = self.actors[actor].host;
         let reachable = self.hosts[host].up && self.actors[actor].core.is_some() && !self.cut_off(actor);
         if !reachable {
-            self.note(EventKind::Fault, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
+            self.note(EventKind::Fault, Node::Host(host), Some(actor), |_| format!("abandonAlarm({}) unreachable", rel(Some(scheduled))));
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             return;
         }
         let core = self.actors[actor].core.as_mut().expect("checked");
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {
-                self.note(EventKind::Fire, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
+                self.note(EventKind::Fire, Node::Host(host), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
                 self.actors[actor].pending_abandons.push((epoch, scheduled));
             }
             Err(e) => {
-                self.note(EventKind::Fault, &format!("host-{host}"), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
+                self.note(EventKind::Fault, Node::Host(host), Some(actor), |_| format!("abandonAlarm({}) -> error: {e}", rel(Some(scheduled))));
                 self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             }
         }
