@@ -13,7 +13,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// At most this many events pending at once: a world that exceeds it has a runaway loop
@@ -21,44 +21,18 @@ use std::collections::BinaryHeap;
 /// before this; the limit turns a memory blow-up into a clear failure.
 pub const MAX_PENDING: usize = 1 << 20;
 
-struct Entry<E> {
-    at_ms: u64,
-    /// The seeded tie-break among entries due at the same millisecond.
-    key: u64,
-    /// Schedule order: makes the order total even if two keys collide.
-    seq: u64,
-    event: E,
-}
-
-impl<E> Entry<E> {
-    fn rank(&self) -> (u64, u64, u64) {
-        (self.at_ms, self.key, self.seq)
-    }
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.rank() == other.rank()
-    }
-}
-
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.rank().cmp(&other.rank())
-    }
-}
+/// A pending event's place in the order: (due ms, seeded tie-break, schedule order, slot).
+/// The schedule order makes the order total even if two keys collide; the slot says where
+/// the event waits. The heap moves only these 28 bytes, never the events themselves.
+type Rank = (u64, u64, u64, u32);
 
 /// Pending events in the order they will run.
 pub struct Agenda<E> {
-    heap: BinaryHeap<Reverse<Entry<E>>>,
+    heap: BinaryHeap<Reverse<Rank>>,
+    /// The events, by slot; `None` for a free slot.
+    slots: Vec<Option<E>>,
+    /// Free slots, reused before the slab grows.
+    free: Vec<u32>,
     order: ChaCha8Rng,
     scheduled: u64,
 }
@@ -66,7 +40,7 @@ pub struct Agenda<E> {
 impl<E> Agenda<E> {
     /// An empty agenda whose same-instant order comes from `order_seed`.
     pub fn new(order_seed: u64) -> Agenda<E> {
-        Agenda { heap: BinaryHeap::new(), order: ChaCha8Rng::seed_from_u64(order_seed), scheduled: 0 }
+        Agenda { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), order: ChaCha8Rng::seed_from_u64(order_seed), scheduled: 0 }
     }
 
     /// Schedules `event` at simulated `at_ms`.
@@ -74,12 +48,23 @@ impl<E> Agenda<E> {
         assert!(self.heap.len() < MAX_PENDING, "more than {MAX_PENDING} events pending: a runaway loop");
         let key = self.order.random::<u64>();
         self.scheduled += 1;
-        self.heap.push(Reverse(Entry { at_ms, key, seq: self.scheduled, event }));
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                debug_assert!(self.slots[slot as usize].is_none(), "a free slot holds no event");
+                self.slots[slot as usize] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                u32::try_from(self.slots.len() - 1).expect("MAX_PENDING fits in u32")
+            }
+        };
+        self.heap.push(Reverse((at_ms, key, self.scheduled, slot)));
     }
 
     /// When the next event is due, if any is pending.
     pub fn next_at(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(entry)| entry.at_ms)
+        self.heap.peek().map(|Reverse(rank)| rank.0)
     }
 
     /// The next event due at or before `now_ms`, if there is one.
@@ -87,7 +72,9 @@ impl<E> Agenda<E> {
         if self.next_at()? > now_ms {
             return None;
         }
-        self.heap.pop().map(|Reverse(entry)| entry.event)
+        let Reverse((_, _, _, slot)) = self.heap.pop().expect("peeked above");
+        self.free.push(slot);
+        Some(self.slots[slot as usize].take().expect("a ranked slot holds its event"))
     }
 }
 
