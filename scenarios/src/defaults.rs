@@ -70,6 +70,7 @@ pub const MIXED_HANDLERS: HandlerWeights = HandlerWeights {
     delete_inside: 8,
     container_heartbeat: 6,
     abort: 3,
+    cpu_limit: 0,
 };
 
 /// Every invariant.
@@ -120,7 +121,7 @@ pub fn queue_spec(
     chaos_ms: u64,
 ) -> ScenarioSpec {
     const NO_OPS: OpWeights = OpWeights { set_alarm: 0, delete_alarm: 0, get_alarm: 0, put: 0, set_and_put: 0, set_twice: 0, delete_all: 0, schedule_next: 0 };
-    const NO_HANDLERS: HandlerWeights = HandlerWeights { succeed: 0, throw: 0, exceed_wall_time: 0, rearm: 0, delete_inside: 0, container_heartbeat: 0, abort: 0 };
+    const NO_HANDLERS: HandlerWeights = HandlerWeights { succeed: 0, throw: 0, exceed_wall_time: 0, rearm: 0, delete_inside: 0, container_heartbeat: 0, abort: 0, cpu_limit: 0 };
     ScenarioSpec {
         name,
         description,

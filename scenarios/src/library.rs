@@ -26,6 +26,7 @@ pub const CASES: &[Case] = &[
     Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
     Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
     Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
+    Case { variant: "b15-uncounted-cpu-limit", scenario: "cpu-limit-retries", caught_by: &[Invariant::RetrySchedule], budget: 10 },
     Case { variant: "b16-container-spin", scenario: "concurrent-rearm", caught_by: &[Invariant::NoSpin], budget: 10 },
     Case { variant: "in-memory-manager", scenario: "restart-persistence", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 20 },
     Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },

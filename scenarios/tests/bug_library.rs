@@ -115,6 +115,11 @@ fn b13_delete_erases_running() {
 }
 
 #[test]
+fn b15_uncounted_cpu_limit() {
+    found("b15-uncounted-cpu-limit");
+}
+
+#[test]
 fn b16_container_spin() {
     found("b16-container-spin");
 }

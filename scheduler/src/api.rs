@@ -9,11 +9,11 @@
 //! `docs/TEST_YOUR_SCHEDULER.md` for a walkthrough.
 
 use crate::actor::{ActorAlarms, ActorEffect, ArmDecision, DurableState, Gate, WriteOptions};
-use crate::backoff::{RetryPolicy, RetryState};
+use crate::backoff::{FailureFacts, RetryPolicy, RetryState};
 use crate::error::AlarmError;
 use crate::fence::Fence;
 use crate::ids::{ActorId, CallId, CommitId};
-use crate::manager::{AlarmRow, Fire, FireResult, ManagerCore, ManagerEffect};
+use crate::manager::{AlarmRow, Applied, Fire, FireResult, ManagerCore, ManagerEffect};
 use crate::time::{AlarmTime, Millis};
 use rand::RngCore;
 
@@ -45,9 +45,10 @@ pub trait ActorScheduler {
 
 /// The manager side of a scheduler (one instance per manager process lifetime).
 pub trait ManagerScheduler {
-    /// Applies a schedule command; returns whether it changed what the manager will fire
-    /// (false for a stale fence or a value it already had).
-    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool;
+    /// Applies a schedule command and says what it did: `Applied` if it changed what the
+    /// manager will fire, `Unchanged` if the fence advanced over a value it already had,
+    /// `Stale` if the fence was not newer (a late or duplicated command, workerd #5431).
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied;
     fn take_due(&mut self, now: Millis) -> Vec<Fire>;
     fn next_wakeup(&self) -> Option<Millis>;
     fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn RngCore);
@@ -79,6 +80,13 @@ pub trait SchedulerFactory: Send + Sync {
     /// The handler's exit re-arm of a container-style application (containers #191).
     fn exit_rearm(&self, now: Millis, next_due: AlarmTime, sleep_after: AlarmTime) -> Millis {
         crate::rearm::exit_rearm(now, next_due, sleep_after)
+    }
+    /// Whether a failed attempt's retry counts against the limit (R14, workerd
+    /// `alarmRetryCountsAgainstLimit`), from what the runtime knows about the failure. The
+    /// simulator asks this for every handler failure and hands the answer to the manager as
+    /// `Outcome::Failed { counted }`.
+    fn retry_counts(&self, facts: FailureFacts) -> bool {
+        facts.counts_against_limit()
     }
 }
 
@@ -159,8 +167,8 @@ impl ActorScheduler for ActorAlarms {
 }
 
 impl ManagerScheduler for ManagerCore {
-    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool {
-        ManagerCore::schedule(self, actor, time, fence, name) == crate::manager::Applied::Applied
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
+        ManagerCore::schedule(self, actor, time, fence, name)
     }
     fn take_due(&mut self, now: Millis) -> Vec<Fire> {
         ManagerCore::take_due(self, now)

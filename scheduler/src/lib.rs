@@ -38,6 +38,6 @@ pub use batch::CommitBatch;
 pub use error::{AlarmError, StoreError};
 pub use fence::Fence;
 pub use ids::{ActorId, ArmId, CallId, CommitId};
-pub use manager::{AlarmRow, Fire, FireResult, ManagerCore, ManagerEffect, Outcome};
+pub use manager::{AlarmRow, Applied, Fire, FireResult, ManagerCore, ManagerEffect, Outcome};
 pub use sqlite_file::{Durability, Location};
 pub use time::{AlarmTime, Millis};

@@ -4,7 +4,7 @@
 //! rules are in one place and do not depend on the scheduler under test.
 
 use crate::scenario::{Invariant, ScenarioSpec};
-use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::time::{fires_earlier, show};
 use alarmsim_scheduler::{AlarmTime, Millis};
 use serde::Serialize;
@@ -12,6 +12,16 @@ use std::collections::VecDeque;
 
 /// The origin of every node clock: simulated wall time starts here.
 pub const EPOCH_MS: i64 = 1_700_000_000_000;
+
+/// R14, as the checker reads it from workerd's `alarmRetryCountsAgainstLimit`
+/// (`api/global-scope.h`): a failure counts against the retry limit unless it broke the
+/// output gate without being the user's error or a resource-limit breach. Kept apart from
+/// the scheduler crate's copy on purpose: the scheduler under test decides
+/// (`SchedulerFactory::retry_counts`), the checker judges by the rule (B15, STOR-5337).
+pub fn counts_against_limit(facts: FailureFacts) -> bool {
+    let FailureFacts { output_gate_broken, is_user_error, resource_limit_exceeded } = facts;
+    !output_gate_broken || is_user_error || resource_limit_exceeded
+}
 
 /// Renders an alarm time relative to the start of the run.
 pub fn rel(t: AlarmTime) -> String {

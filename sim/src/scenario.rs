@@ -46,6 +46,10 @@ pub struct HandlerWeights {
     pub container_heartbeat: u32,
     /// `ctx.abort(…, {retryAlarm: false})`: abandoned at once.
     pub abort: u32,
+    /// Hits its CPU-time limit inside a storage write: SQLite is interrupted, the write never
+    /// commits and the output gate breaks. Counted all the same (R14's
+    /// `resourceLimitExceeded` term; B15, STOR-5337).
+    pub cpu_limit: u32,
 }
 
 /// Bounds of the per-seed fault profile (swarm testing: each fault is on or off per seed,

@@ -13,7 +13,7 @@
 //! from that namespace's manager (`World::home`). Faults come from the seed's [`FaultProfile`].
 
 use crate::agenda::Agenda;
-use crate::checker::{rel, Checker, Violation, EPOCH_MS};
+use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
 use crate::run::TwoPhases;
 use crate::plan::{pick, Action, Node, Op, Plan, Step};
@@ -23,12 +23,12 @@ use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
-use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::manager::AlarmRow;
 use alarmsim_scheduler::metadata_store::MetadataStore;
 use alarmsim_scheduler::time::fires_earlier;
 use alarmsim_scheduler::{
-    ActorEffect, ActorId, AlarmError, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, Durability, Fence, Fire,
+    ActorEffect, ActorId, AlarmError, Applied, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, Durability, Fence, Fire,
     FireResult, Gate, Location, ManagerEffect, Millis, Outcome, WriteOptions,
 };
 use rand::{Rng, SeedableRng};
@@ -46,6 +46,14 @@ const LINK_RETRIES: u32 = 2;
 const DEATH_DETECTION_MS: u64 = 2_000;
 /// R12: an alarm handler is aborted after 15 minutes of wall time.
 const WALL_TIME_LIMIT_MS: u64 = 15 * 60 * 1000;
+
+/// R14's facts of a handler that threw: the user's error, the gate intact.
+const USER_ERROR: FailureFacts = FailureFacts { output_gate_broken: false, is_user_error: true, resource_limit_exceeded: false };
+/// R14's facts of a handler past its wall-clock limit (R12): the gate intact.
+const WALL_TIME_EXCEEDED: FailureFacts = FailureFacts { output_gate_broken: false, is_user_error: false, resource_limit_exceeded: false };
+/// R14's facts of a handler interrupted at its CPU limit inside a write (B15, STOR-5337):
+/// the gate broke, not by the user's error, but a resource limit was exceeded.
+const CPU_LIMIT_INTERRUPT: FailureFacts = FailureFacts { output_gate_broken: true, is_user_error: false, resource_limit_exceeded: true };
 
 /// The phases of a run: TigerBeetle's safety phase, then its liveness phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +75,8 @@ pub enum Behavior {
     DeleteInside,
     ContainerHeartbeat,
     Abort,
+    /// Interrupted at its CPU-time limit inside a write (B15, STOR-5337).
+    CpuLimit,
 }
 
 /// One thing that happens at one instant.
@@ -83,7 +93,9 @@ pub enum Event {
     FireArrive { epoch: u64, actor: usize, fire: Fire, fired_at: Millis },
     HandlerStart { actor: usize, inc: u64 },
     HandlerEnd { actor: usize, inc: u64, behavior: Behavior },
-    FireResultArrive { epoch: u64, actor: usize, scheduled: Millis, result: FireResult },
+    /// An attempt's outcome reaches the manager. `counts` is R14's verdict on a failure as the
+    /// checker sees it, which the scheduler's own `counted` must match (B15).
+    FireResultArrive { epoch: u64, actor: usize, scheduled: Millis, result: FireResult, counts: Option<bool> },
     AbandonArrive { epoch: u64, actor: usize, scheduled: Millis },
     AbandonResult { epoch: u64, actor: usize, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()> },
     Restart { node: Node },
@@ -191,6 +203,8 @@ struct ActorSlot {
     last_apply_ms: u64,
     /// The backend failed this commit; later ones of the incarnation fail too.
     failed_from: Option<CommitId>,
+    /// A handler hit its CPU limit inside a write (B15): the next commit shipped fails.
+    interrupt_next_commit: bool,
     calls_in_flight: u32,
     handler: Option<RunningHandler>,
     arm_waiters: BTreeMap<ArmId, FireCtx>,
@@ -318,6 +332,7 @@ impl World {
                 disk: ActorDisk::new(profile.durability, profile.sync_interval_ms, sync_phases[host]).expect("an in-memory actor store opens"),
                 last_apply_ms: 0,
                 failed_from: None,
+                interrupt_next_commit: false,
                 calls_in_flight: 0,
                 handler: None,
                 arm_waiters: BTreeMap::new(),
@@ -555,7 +570,7 @@ impl World {
             Event::FireArrive { epoch, actor, fire, fired_at } => self.fire_arrive(epoch, actor, fire, fired_at),
             Event::HandlerStart { actor, inc } => self.handler_start(actor, inc),
             Event::HandlerEnd { actor, inc, behavior } => self.handler_end(actor, inc, behavior),
-            Event::FireResultArrive { epoch, actor, scheduled, result } => self.fire_result_arrive(epoch, actor, scheduled, result),
+            Event::FireResultArrive { epoch, actor, scheduled, result, counts } => self.fire_result_arrive(epoch, actor, scheduled, result, counts),
             Event::AbandonArrive { epoch, actor, scheduled } => self.abandon_arrive(epoch, actor, scheduled),
             Event::AbandonResult { epoch, actor, scheduled, answer } => self.abandon_result(epoch, actor, scheduled, answer),
             Event::Restart { node } => self.restart(node),
@@ -654,6 +669,7 @@ impl World {
         let expected = slot.disk.shadow().clone();
         slot.incarnation = incarnation;
         slot.failed_from = None;
+        slot.interrupt_next_commit = false;
         slot.calls_in_flight = 0;
         let now = self.now_ms();
         let durable = loaded.alarm;
@@ -676,7 +692,8 @@ impl World {
                 ActorEffect::Commit { id, batch } => {
                     self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
                     let latency = self.draw(actor, self.profile.commit_latency_ms);
-                    let fail_before = self.chance(actor, self.profile.commit_fail_before);
+                    // An interrupted write (B15) fails like a commit the backend refused.
+                    let fail_before = self.chance(actor, self.profile.commit_fail_before) | std::mem::take(&mut self.actors[actor].interrupt_next_commit);
                     let fail_after = self.chance(actor, self.profile.commit_fail_after);
                     // Commits apply in order: strictly after the previous one, since events at the
                     // same instant run in a seeded random order (two commits landing in the same
@@ -744,7 +761,7 @@ impl World {
         }
         for ctx in ctxs {
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
-            self.after(delay_ms, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result });
+            self.after(delay_ms, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result, counts: Some(false) });
         }
     }
 
@@ -808,10 +825,14 @@ impl World {
         let id = self.actors[actor].id.clone();
         let applied = self.managers[ns].core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
-        let verdict = if applied { "applied" } else { "ignored (stale fence)" };
+        let verdict = match applied {
+            Applied::Applied => "applied",
+            Applied::Unchanged => "unchanged (the alarm it already has)",
+            Applied::Stale => "ignored (stale fence)",
+        };
         let name = self.managers[ns].node;
         self.note(EventKind::Command, name, Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
-        if applied {
+        if applied == Applied::Applied {
             self.checker.retries_reset(actor);
         }
         self.flush_manager(ns);
@@ -859,7 +880,7 @@ impl World {
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
             self.note(if busy { EventKind::Fire } else { EventKind::Fault }, Node::Host(host), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
-            self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result });
+            self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result, counts: Some(false) });
             return;
         }
         let now = self.clock(Node::Host(host));
@@ -914,7 +935,7 @@ impl World {
             return Behavior::Succeed; // Quiesce: handlers stop re-arming so the world can settle.
         }
         let w = self.spec.handler_weights;
-        let weights = [w.succeed, w.throw, w.exceed_wall_time, w.rearm, w.delete_inside, w.container_heartbeat, w.abort];
+        let weights = [w.succeed, w.throw, w.exceed_wall_time, w.rearm, w.delete_inside, w.container_heartbeat, w.abort, w.cpu_limit];
         let rng = &mut self.actor_rngs[actor];
         match pick(rng, &weights) {
             0 => Behavior::Succeed,
@@ -923,7 +944,8 @@ impl World {
             3 => Behavior::Rearm(rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi)),
             4 => Behavior::DeleteInside,
             5 => Behavior::ContainerHeartbeat,
-            _ => Behavior::Abort,
+            6 => Behavior::Abort,
+            _ => Behavior::CpuLimit,
         }
     }
 
@@ -936,27 +958,42 @@ impl World {
         let now = self.clock(Node::Host(host));
         let factory = self.factory.clone();
         let opts = WriteOptions::default();
+        let value = self.events_handled.to_le_bytes().to_vec();
+        let mut interrupted = false;
         let core = self.actors[actor].core.as_mut().expect("live");
-        let (outcome, what) = match behavior {
-            Behavior::Succeed => (Outcome::Succeeded, "succeeded".to_string()),
-            Behavior::Throw => (Outcome::Failed { counted: true }, "threw".to_string()),
-            Behavior::ExceedWallTime => (Outcome::Failed { counted: true }, "exceeded the wall-time limit (R12)".to_string()),
-            Behavior::Abort => (Outcome::Aborted, "ctx.abort(retryAlarm: false)".to_string()),
+        // What the runtime knows about a failure (R14): the scheduler decides whether its
+        // retry counts, and the checker judges that decision by the rule itself.
+        let failed = |facts: FailureFacts| (Outcome::Failed { counted: factory.retry_counts(facts) }, Some(checker::counts_against_limit(facts)));
+        let done = |outcome: Outcome| (outcome, None);
+        let ((outcome, counts), what) = match behavior {
+            Behavior::Succeed => (done(Outcome::Succeeded), "succeeded".to_string()),
+            Behavior::Throw => (failed(USER_ERROR), "threw".to_string()),
+            Behavior::ExceedWallTime => (failed(WALL_TIME_EXCEEDED), "exceeded the wall-time limit (R12)".to_string()),
+            Behavior::CpuLimit => {
+                // The interrupt lands inside this write: it never commits, and its failed
+                // commit breaks the output gate (pump fails the next commit it ships).
+                interrupted = core.put("cpu-limit", value, opts).is_ok();
+                (failed(CPU_LIMIT_INTERRUPT), "exceeded its CPU limit in a write: SQLITE_INTERRUPT, output gate broken (B15)".to_string())
+            }
+            Behavior::Abort => (done(Outcome::Aborted), "ctx.abort(retryAlarm: false)".to_string()),
             Behavior::Rearm(delay) => {
                 let t = now.saturating_add_ms(delay);
                 let r = core.set_alarm(t, now, opts);
-                (Outcome::Succeeded, format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+                (done(Outcome::Succeeded), format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r)))
             }
             Behavior::DeleteInside => {
                 let r = core.delete_alarm(opts);
-                (Outcome::Succeeded, format!("deleted its alarm {}", result_text(&r)))
+                (done(Outcome::Succeeded), format!("deleted its alarm {}", result_text(&r)))
             }
             Behavior::ContainerHeartbeat => {
                 let t = factory.exit_rearm(now, None, None);
                 let r = core.set_alarm(t, now, opts);
-                (Outcome::Succeeded, format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+                (done(Outcome::Succeeded), format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r)))
             }
         };
+        // Set before the turn ends, which ships the interrupted write's commit.
+        self.actors[actor].interrupt_next_commit = interrupted;
+        let core = self.actors[actor].core.as_mut().expect("live");
         core.end_turn();
         let succeeded = outcome == Outcome::Succeeded;
         core.handler_finished(succeeded);
@@ -976,20 +1013,32 @@ impl World {
         if succeeded {
             self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
         } else {
-            self.send_fire_result(actor, run.ctx, FireResult { outcome, report: None });
+            self.send_fire_result_judged(actor, run.ctx, FireResult { outcome, report: None }, counts);
         }
         self.pump(actor);
     }
 
+    /// Sends an attempt's outcome to the manager; the checker's verdict on a failure is the
+    /// scheduler's own (every failure the runtime itself makes up is uncounted).
     fn send_fire_result(&mut self, actor: usize, ctx: FireCtx, result: FireResult) {
+        let counts = match result.outcome {
+            Outcome::Failed { counted } => Some(counted),
+            _ => None,
+        };
+        self.send_fire_result_judged(actor, ctx, result, counts);
+    }
+
+    /// Sends an attempt's outcome with `counts`, R14's verdict on it as the checker sees it.
+    fn send_fire_result_judged(&mut self, actor: usize, ctx: FireCtx, result: FireResult, counts: Option<bool>) {
         let latency = self.draw(actor, self.profile.link_latency_ms);
         let partitioned = self.cut_off(actor);
-        let (delay, result) = if partitioned {
-            (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None })
+        let (delay, result, counts) = if partitioned {
+            // The runAlarm RPC itself fails: uncounted (R14).
+            (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None }, Some(false))
         } else {
-            (latency, result)
+            (latency, result, counts)
         };
-        self.after(delay, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result });
+        self.after(delay, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result, counts });
     }
 
     // ----- the manager -----------------------------------------------------------------------
@@ -1065,17 +1114,13 @@ impl World {
         self.flush_manager(ns);
     }
 
-    fn fire_result_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis, result: FireResult) {
+    fn fire_result_arrive(&mut self, epoch: u64, actor: usize, scheduled: Millis, result: FireResult, counts: Option<bool>) {
         let ns = self.home(actor);
         if epoch != self.managers[ns].epoch || !self.managers[ns].up {
             return; // The manager process that asked is gone.
         }
         let now = self.manager_clock(ns);
-        let failed = match result.outcome {
-            Outcome::Failed { counted } => Some(counted),
-            _ => None,
-        };
-        self.checker.fire_result(actor, scheduled, failed, now);
+        self.checker.fire_result(actor, scheduled, counts, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
         let name = self.managers[ns].node;
         self.note(EventKind::Fire, name, Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));

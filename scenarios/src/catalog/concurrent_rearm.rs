@@ -38,6 +38,7 @@ pub fn spec() -> ScenarioSpec {
             delete_inside: 0,
             container_heartbeat: 85,
             abort: 0,
+            cpu_limit: 0,
         },
         alarm_delay_ms: range(0, 5_000),
         handler_ms: range(1, 50),

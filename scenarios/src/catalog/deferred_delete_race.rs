@@ -39,6 +39,7 @@ pub fn spec() -> ScenarioSpec {
             delete_inside: 10,
             container_heartbeat: 0,
             abort: 0,
+            cpu_limit: 0,
         },
         alarm_delay_ms: range(-1_000, 20_000),
         handler_ms: range(1, 8_000),

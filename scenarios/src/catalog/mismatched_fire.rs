@@ -35,6 +35,7 @@ pub fn spec() -> ScenarioSpec {
             delete_inside: 0,
             container_heartbeat: 0,
             abort: 0,
+            cpu_limit: 0,
         },
         alarm_delay_ms: range(500, 30_000),
         handler_ms: range(1, 1_000),

@@ -36,6 +36,7 @@ pub fn spec() -> ScenarioSpec {
             delete_inside: 5,
             container_heartbeat: 0,
             abort: 0,
+            cpu_limit: 0,
         },
         alarm_delay_ms: range(1_000, 600_000),
         handler_ms: range(1, 2_000),

@@ -35,6 +35,7 @@ pub fn spec() -> ScenarioSpec {
             delete_inside: 5,
             container_heartbeat: 0,
             abort: 5,
+            cpu_limit: 0,
         },
         alarm_delay_ms: range(0, 120_000),
         handler_ms: range(1, 2_000),

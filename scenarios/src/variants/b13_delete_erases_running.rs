@@ -34,10 +34,10 @@ impl ManagerHooks for Hooks {
         fires
     }
 
-    fn schedule(&mut self, inner: &mut ManagerCore, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool {
+    fn schedule(&mut self, inner: &mut ManagerCore, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
         let running = self.running.get(actor).copied().filter(|_| inner.status(actor) == Some(Status::Started));
-        let applied = inner.schedule(actor, time, fence, name) == Applied::Applied;
-        if let (None, Some(scheduled), true) = (time, running, applied) {
+        let applied = inner.schedule(actor, time, fence, name);
+        if let (None, Some(scheduled), Applied::Applied) = (time, running, applied) {
             // The delete erases the running entry: end the attempt now, as if it were over.
             let result = FireResult { outcome: Outcome::Canceled, report: None };
             inner.on_fire_result(actor, scheduled, result, Millis(0), &mut NoRng);

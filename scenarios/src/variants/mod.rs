@@ -11,6 +11,7 @@ pub mod support;
 pub mod b10_cancel_without_reschedule;
 pub mod b12_deferred_delete_clobbers;
 pub mod b13_delete_erases_running;
+pub mod b15_uncounted_cpu_limit;
 pub mod b16_container_spin;
 pub mod b1_deferred_delete_retry;
 pub mod b2_stale_move_later;

@@ -325,8 +325,8 @@ impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
 
 /// The hooks of a manager-side variant. Every default is the reference behaviour.
 pub trait ManagerHooks: 'static {
-    fn schedule(&mut self, inner: &mut ManagerCore, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool {
-        inner.schedule(actor, time, fence, name) == Applied::Applied
+    fn schedule(&mut self, inner: &mut ManagerCore, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
+        inner.schedule(actor, time, fence, name)
     }
     fn take_due(&mut self, inner: &mut ManagerCore, now: Millis) -> Vec<Fire> {
         inner.take_due(now)
@@ -362,7 +362,7 @@ impl<H: ManagerHooks> WrappedManager<H> {
 }
 
 impl<H: ManagerHooks> ManagerScheduler for WrappedManager<H> {
-    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> bool {
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
         self.hooks.schedule(&mut self.inner, actor, time, fence, name)
     }
     fn take_due(&mut self, now: Millis) -> Vec<Fire> {
