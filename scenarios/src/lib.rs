@@ -64,6 +64,7 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(b7_abandon_unconditional::B7AbandonUnconditional),
         Arc::new(b8_abandon_drops_replacement::B8AbandonDropsReplacement),
         Arc::new(b10_cancel_without_reschedule::B10CancelWithoutReschedule),
+        Arc::new(b11_move_later_failure_degrades::B11MoveLaterFailureDegrades),
         Arc::new(b12_deferred_delete_clobbers::B12DeferredDeleteClobbers),
         Arc::new(b13_delete_erases_running::B13DeleteErasesRunning),
         Arc::new(b15_uncounted_cpu_limit::B15UncountedCpuLimit),

@@ -24,6 +24,7 @@ pub const CASES: &[Case] = &[
     Case { variant: "b7-abandon-unconditional", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 25 },
     Case { variant: "b8-abandon-drops-replacement", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate], budget: 100 },
     Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
+    Case { variant: "b11-move-later-failure-degrades", scenario: "mismatched-fire", caught_by: &[Invariant::NoDegradedActor], budget: 16 },
     Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
     Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
     Case { variant: "b15-uncounted-cpu-limit", scenario: "cpu-limit-retries", caught_by: &[Invariant::RetrySchedule], budget: 10 },

@@ -105,6 +105,11 @@ fn b10_cancel_without_reschedule() {
 }
 
 #[test]
+fn b11_move_later_failure_degrades() {
+    found("b11-move-later-failure-degrades");
+}
+
+#[test]
 fn b12_deferred_delete_clobbers() {
     found("b12-deferred-delete-clobbers");
 }

@@ -6,7 +6,7 @@
 use crate::scenario::{Invariant, ScenarioSpec};
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::time::{fires_earlier, show};
-use alarmsim_scheduler::{AlarmTime, Millis};
+use alarmsim_scheduler::{AlarmError, AlarmTime, Gate, Millis};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -282,6 +282,17 @@ impl Checker {
             rel(kept)
         );
         self.violation(Invariant::NoLostAlarm, actor, at_ms, message)
+    }
+
+    /// A storage call of the actor's code failed with `error`: if that is "broken", the
+    /// output gate must be broken too, or nothing ever resets the actor (B11: workerd
+    /// `b4a5ed8cd`, "rejected move-later alarm scheduling request does not break gate").
+    pub fn storage_error(&self, actor: &str, call: &str, error: &AlarmError, gate: Gate, at_ms: u64) -> Option<Violation> {
+        if *error != AlarmError::Broken || gate == Gate::Broken {
+            return None;
+        }
+        let message = format!("{call} threw \"{error}\" but the output gate is {gate:?}, not broken: nothing resets the actor, so it stays degraded (B11)");
+        self.violation(Invariant::NoDegradedActor, actor, at_ms, message)
     }
 
     /// A bound the actor must respect (I3, PR #6383).

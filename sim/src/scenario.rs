@@ -118,6 +118,9 @@ pub enum Invariant {
     BoundedCommands,
     /// The scheduler under test must not panic (its own assertions count).
     NoPanic,
+    /// An actor whose storage calls throw "broken" has broken its output gate, so the runtime
+    /// resets it; it never stays half-broken, throwing forever (B11, workerd `b4a5ed8cd`).
+    NoDegradedActor,
     /// Queue: every durably enqueued job reaches exactly one terminal state (done or dead).
     ExactlyOneTerminal,
     /// Queue: no two live claims of a job unless the lease expired, and then the stale
@@ -133,7 +136,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// The alarm scheduler's invariants.
-    pub const ALL: [Invariant; 10] = [
+    pub const ALL: [Invariant; 11] = [
         Invariant::NeverLate,
         Invariant::Convergence,
         Invariant::NoLostAlarm,
@@ -144,6 +147,7 @@ impl Invariant {
         Invariant::Durability,
         Invariant::BoundedCommands,
         Invariant::NoPanic,
+        Invariant::NoDegradedActor,
     ];
 
     /// The job queue's invariants (`Durability`: an acknowledged enqueue survives what the
@@ -173,6 +177,7 @@ impl Invariant {
             Invariant::Durability => "durability",
             Invariant::BoundedCommands => "bounded-commands",
             Invariant::NoPanic => "no-panic",
+            Invariant::NoDegradedActor => "no-degraded-actor",
             Invariant::ExactlyOneTerminal => "exactly-one-terminal",
             Invariant::ExclusiveClaims => "exclusive-claims",
             Invariant::RetryCounts => "retry-counts",

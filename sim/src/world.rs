@@ -652,6 +652,11 @@ impl World {
             },
         };
         core.end_turn();
+        let gate = core.gate();
+        if let Err(error) = &result {
+            let violation = self.checker.storage_error(&self.actors[actor].id.0, &shown.to_string(), error, gate, self.now_ms());
+            self.fail(violation);
+        }
         self.note(EventKind::Op, node, Some(actor), |_| match result {
             Ok(()) => shown.to_string(),
             Err(e) => format!("{shown} -> error: {e}"),
@@ -960,6 +965,10 @@ impl World {
         let opts = WriteOptions::default();
         let value = self.events_handled.to_le_bytes().to_vec();
         let mut interrupted = false;
+        // The handler's own storage call, if it made one: (what it called, the result).
+        let mut call: Option<(String, Result<(), AlarmError>)> = None;
+        // The alarm the handler set, if its setAlarm succeeded.
+        let mut wrote: Option<Millis> = None;
         let core = self.actors[actor].core.as_mut().expect("live");
         // What the runtime knows about a failure (R14): the scheduler decides whether its
         // retry counts, and the checker judges that decision by the rule itself.
@@ -979,16 +988,24 @@ impl World {
             Behavior::Rearm(delay) => {
                 let t = now.saturating_add_ms(delay);
                 let r = core.set_alarm(t, now, opts);
-                (done(Outcome::Succeeded), format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+                let what = format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r));
+                wrote = r.is_ok().then_some(t.max(now));
+                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                (done(Outcome::Succeeded), what)
             }
             Behavior::DeleteInside => {
                 let r = core.delete_alarm(opts);
-                (done(Outcome::Succeeded), format!("deleted its alarm {}", result_text(&r)))
+                let what = format!("deleted its alarm {}", result_text(&r));
+                call = Some(("deleteAlarm() in the handler".to_string(), r));
+                (done(Outcome::Succeeded), what)
             }
             Behavior::ContainerHeartbeat => {
                 let t = factory.exit_rearm(now, None, None);
                 let r = core.set_alarm(t, now, opts);
-                (done(Outcome::Succeeded), format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r)))
+                let what = format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r));
+                wrote = r.is_ok().then_some(t.max(now));
+                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                (done(Outcome::Succeeded), what)
             }
         };
         // Set before the turn ends, which ships the interrupted write's commit.
@@ -998,15 +1015,15 @@ impl World {
         let succeeded = outcome == Outcome::Succeeded;
         core.handler_finished(succeeded);
         // R11 (B12): an alarm the handler itself set survives the handler's deferred delete.
-        let wrote = match behavior {
-            Behavior::Rearm(delay) => Some(now.saturating_add_ms(delay).max(now)),
-            Behavior::ContainerHeartbeat => Some(factory.exit_rearm(now, None, None).max(now)),
-            _ => None,
-        };
         let kept = core.stored_alarm();
         let erased = wrote.filter(|&t| succeeded && core.gate() != Gate::Broken && kept != Some(t));
         if let Some(t) = erased {
             let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
+            self.fail(violation);
+        }
+        if let Some((called, Err(error))) = &call {
+            let gate = self.actors[actor].core.as_ref().expect("live").gate();
+            let violation = self.checker.storage_error(&self.actors[actor].id.0, called, error, gate, self.now_ms());
             self.fail(violation);
         }
         self.note(EventKind::HandlerEnd, Node::Host(host), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));

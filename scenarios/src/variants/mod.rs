@@ -9,6 +9,7 @@
 pub mod support;
 
 pub mod b10_cancel_without_reschedule;
+pub mod b11_move_later_failure_degrades;
 pub mod b12_deferred_delete_clobbers;
 pub mod b13_delete_erases_running;
 pub mod b15_uncounted_cpu_limit;

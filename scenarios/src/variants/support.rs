@@ -171,6 +171,12 @@ impl Parts {
 
 /// The hooks of an actor-side variant. Every default is the reference behaviour.
 pub trait ActorHooks: 'static {
+    /// Runs before every storage call of the actor's code (get/set/delete alarm, get, put,
+    /// deleteAll); an error is returned instead of calling the inner actor.
+    fn storage_check(&self, x: &Parts) -> Result<(), AlarmError> {
+        let _ = x;
+        Ok(())
+    }
     /// An effect the inner actor produced while handling `ctx`.
     fn effect(&mut self, x: &mut Parts, ctx: Ctx, effect: ActorEffect) {
         let _ = ctx;
@@ -254,27 +260,33 @@ impl<H: ActorHooks> Wrapped<H> {
 
 impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
     fn get_alarm(&self) -> Result<AlarmTime, AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         self.parts.inner.get_alarm()
     }
     fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.set_alarm(time, now, options);
         self.drain(Ctx::Api);
         r
     }
     fn delete_alarm(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.delete_alarm(options);
         self.drain(Ctx::Api);
         r
     }
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         self.parts.inner.get(key)
     }
     fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.put(key, value, options);
         self.drain(Ctx::Api);
         r
     }
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.delete_all(delete_alarm, options);
         self.drain(Ctx::Api);
         r
