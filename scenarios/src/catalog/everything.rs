@@ -1,8 +1,10 @@
 //! Everything at once: every fault, every client operation, every handler behaviour, on a
-//! smaller world than `standard` (6 actors, 20 simulated minutes) so seeds are short.
+//! smaller world than `standard` (6 actors, 20 simulated minutes) so seeds are short. The
+//! mixed handlers plus a few interrupted at their CPU limit inside a write (B15), which
+//! `standard` leaves out.
 
 use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, DurabilityChoice, HandlerWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -16,7 +18,7 @@ pub fn spec() -> ScenarioSpec {
         chaos_ms: 1_200_000,
         quiesce_limit_ms: 3_600_000,
         op_weights: MIXED_OPS,
-        handler_weights: MIXED_HANDLERS,
+        handler_weights: HandlerWeights { cpu_limit: 3, ..MIXED_HANDLERS },
         alarm_delay_ms: range(-2_000, 300_000),
         handler_ms: range(1, 2_000),
         faults: ALL_FAULTS,
