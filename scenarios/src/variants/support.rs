@@ -432,6 +432,7 @@ macro_rules! variant_factory {
         manager: |$m:ident| $manager:expr
         $(, persists_rows: $persists:expr)?
         $(, policy: |$p:ident| $policy:expr)?
+        $(, retry_counts: |$f:ident| $counts:expr)?
         $(,)?
     ) => {
         $(#[$meta])*
@@ -466,6 +467,11 @@ macro_rules! variant_factory {
             $(
                 fn manager_persists_rows(&self) -> bool {
                     $persists
+                }
+            )?
+            $(
+                fn retry_counts(&self, $f: alarmsim_scheduler::backoff::FailureFacts) -> bool {
+                    $counts
                 }
             )?
         }
