@@ -1,0 +1,95 @@
+//! Crashes, power loss and restarts of hosts and managers.
+
+use super::*;
+
+impl World {
+    pub(super) fn crash(&mut self, node: Node, power: bool, downtime_ms: u64) {
+        if !self.chaos() {
+            return;
+        }
+        let kind = if power { "power loss" } else { "crash" };
+        match node {
+            Node::Host(host) => {
+                if !self.hosts[host].up {
+                    return;
+                }
+                self.hosts[host].up = false;
+                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: host-{host}"));
+                let now = self.now_ms();
+                for actor in self.hosts[host].actors.clone() {
+                    self.abort_attempts(actor, DEATH_DETECTION_MS);
+                    let slot = &mut self.actors[actor];
+                    slot.core = None;
+                    if power && slot.disk.power_loss(now) {
+                        let d = slot.disk.shadow().alarm;
+                        self.checker.durable_changed(actor, d, true);
+                        self.note(EventKind::PowerLoss, "world", Some(actor), |_| format!("unsynced commits lost: D={}", rel(d)));
+                    }
+                }
+            }
+            Node::Manager | Node::NamespaceManager(_) => {
+                // Only this namespace's manager goes down; the others keep serving theirs.
+                let ns = self.namespace_served(node);
+                let manager = &mut self.managers[ns];
+                if !manager.up {
+                    return;
+                }
+                manager.up = false;
+                manager.epoch += 1;
+                manager.core = None;
+                manager.ticks.clear();
+                // The metadata store is FULL, so a power loss loses no row.
+                self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: {node}"));
+            }
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
+        }
+        self.after(downtime_ms, Event::Restart { node });
+    }
+
+    pub(super) fn restart(&mut self, node: Node) {
+        match node {
+            Node::Host(host) => {
+                if self.hosts[host].up {
+                    return;
+                }
+                self.hosts[host].up = true;
+                self.note(EventKind::Restart, "world", None, |_| format!("restart: host-{host}"));
+                for actor in self.hosts[host].actors.clone() {
+                    self.load_actor(actor);
+                }
+            }
+            Node::Manager | Node::NamespaceManager(_) => self.restart_manager(self.namespace_served(node)),
+            Node::Producer(_) | Node::Worker(_) => unreachable!("the alarm world has no job-queue processes"),
+        }
+    }
+
+    /// The namespace of a manager node of this world.
+    pub(super) fn namespace_served(&self, node: Node) -> usize {
+        let ns = node.served_namespace().expect("a manager node");
+        assert!(ns < self.managers.len(), "{node} is not a manager of this world ({} namespaces)", self.managers.len());
+        ns
+    }
+
+    /// Restarts namespace `ns`'s manager from its own `metadata.sqlite` (R18).
+    pub(super) fn restart_manager(&mut self, ns: usize) {
+        if self.managers[ns].up {
+            return;
+        }
+        self.managers[ns].up = true;
+        let rows = if self.factory.manager_persists_rows() {
+            self.manager_work.row_loads += 1;
+            self.managers[ns].store.load().expect("load metadata rows")
+        } else {
+            Vec::new()
+        };
+        let node = self.managers[ns].node;
+        self.note(EventKind::Restart, "world", None, |_| format!("restart: {node} ({} rows)", rows.len()));
+        self.managers[ns].core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
+        for actor in 0..self.actors.len() {
+            if self.home(actor) == ns {
+                self.checker.retries_reset(actor); // R18: retry state lives in memory.
+            }
+        }
+        self.schedule_tick(ns);
+    }
+}

@@ -1,0 +1,202 @@
+//! Alarm handlers: a fire reaching its actor, `armAlarmHandler`, the handler's behaviour
+//! (drawn per attempt), and its outcome on its way back, judged by R14 (B15).
+
+use super::*;
+
+/// R14's facts of a handler that threw: the user's error, the gate intact.
+const USER_ERROR: FailureFacts = FailureFacts { output_gate_broken: false, is_user_error: true, resource_limit_exceeded: false };
+/// R14's facts of a handler past its wall-clock limit (R12): the gate intact.
+const WALL_TIME_EXCEEDED: FailureFacts = FailureFacts { output_gate_broken: false, is_user_error: false, resource_limit_exceeded: false };
+/// R14's facts of a handler interrupted at its CPU limit inside a write (B15, STOR-5337):
+/// the gate broke, not by the user's error, but a resource limit was exceeded.
+const CPU_LIMIT_INTERRUPT: FailureFacts = FailureFacts { output_gate_broken: true, is_user_error: false, resource_limit_exceeded: true };
+
+impl World {
+    pub(super) fn fire_arrive(&mut self, epoch: u64, actor: usize, fire: Fire, fired_at: Millis) {
+        let ctx = FireCtx { epoch, scheduled: fire.scheduled };
+        let host = self.actors[actor].host;
+        let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
+        if !self.hosts[host].up || self.actors[actor].core.is_none() || self.cut_off(actor) || busy {
+            let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
+            self.note(if busy { EventKind::Fire } else { EventKind::Fault }, Node::Host(host), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
+            let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
+            self.after(LINK_TIMEOUT_MS, Event::FireResultArrive { epoch, actor, scheduled: fire.scheduled, result, counts: Some(false) });
+            return;
+        }
+        let now = self.clock(Node::Host(host));
+        let core = self.actors[actor].core.as_mut().expect("checked above");
+        let serving = core.stored_alarm();
+        let decision = core.arm_alarm_handler(fire.scheduled, now);
+        let name = Node::Host(host);
+        match decision {
+            Ok(ArmDecision::Run { deferred_delete }) => {
+                self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
+                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
+                // R8: the actor also waits for its own clock to reach the alarm time.
+                let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
+                let inc = self.actors[actor].incarnation;
+                self.after(wait, Event::HandlerStart { actor, inc });
+            }
+            Ok(ArmDecision::Cancel { arm }) => {
+                self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> cancel after rescheduling to S={}", rel(Some(fire.scheduled)), rel(serving)));
+                self.actors[actor].arm_waiters.insert(arm, ctx);
+            }
+            Err(e) => {
+                self.note(EventKind::Fault, name, Some(actor), |_| format!("arm {} -> error: {e}", rel(Some(fire.scheduled))));
+                let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
+                self.send_fire_result(actor, ctx, result);
+            }
+        }
+        self.pump(actor);
+    }
+
+    pub(super) fn handler_start(&mut self, actor: usize, inc: u64) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let Some(run) = self.actors[actor].handler else { return };
+        let host = self.actors[actor].host;
+        let now = self.clock(Node::Host(host));
+        let at = self.now_ms();
+        let manager = &self.managers[self.home(actor)].name;
+        let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, manager, run.ctx.scheduled, run.fired_at, now, run.serving, at);
+        self.fail(violation);
+        let behavior = self.draw_behavior(actor);
+        let duration = match behavior {
+            Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
+            _ => self.actor_rngs[actor].random_range(self.spec.handler_ms.lo..=self.spec.handler_ms.hi),
+        };
+        self.note(EventKind::HandlerStart, Node::Host(host), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
+        self.after(duration, Event::HandlerEnd { actor, inc, behavior });
+    }
+
+    pub(super) fn draw_behavior(&mut self, actor: usize) -> Behavior {
+        if !self.chaos() {
+            return Behavior::Succeed; // Quiesce: handlers stop re-arming so the world can settle.
+        }
+        let w = self.spec.handler_weights;
+        let weights = [w.succeed, w.throw, w.exceed_wall_time, w.rearm, w.delete_inside, w.container_heartbeat, w.abort, w.cpu_limit];
+        let rng = &mut self.actor_rngs[actor];
+        match pick(rng, &weights) {
+            0 => Behavior::Succeed,
+            1 => Behavior::Throw,
+            2 => Behavior::ExceedWallTime,
+            3 => Behavior::Rearm(rng.random_range(self.spec.alarm_delay_ms.lo..=self.spec.alarm_delay_ms.hi)),
+            4 => Behavior::DeleteInside,
+            5 => Behavior::ContainerHeartbeat,
+            6 => Behavior::Abort,
+            _ => Behavior::CpuLimit,
+        }
+    }
+
+    pub(super) fn handler_end(&mut self, actor: usize, inc: u64, behavior: Behavior) {
+        if !self.live(actor, inc) {
+            return;
+        }
+        let Some(run) = self.actors[actor].handler.take() else { return };
+        let host = self.actors[actor].host;
+        let now = self.clock(Node::Host(host));
+        let factory = self.factory.clone();
+        let opts = WriteOptions::default();
+        let value = self.events_handled.to_le_bytes().to_vec();
+        let mut interrupted = false;
+        // The handler's own storage call, if it made one: (what it called, the result).
+        let mut call: Option<(String, Result<(), AlarmError>)> = None;
+        // The alarm the handler set, if its setAlarm succeeded.
+        let mut wrote: Option<Millis> = None;
+        let core = self.actors[actor].core.as_mut().expect("live");
+        // What the runtime knows about a failure (R14): the scheduler decides whether its
+        // retry counts, and the checker judges that decision by the rule itself.
+        let failed = |facts: FailureFacts| (Outcome::Failed { counted: factory.retry_counts(facts) }, Some(checker::counts_against_limit(facts)));
+        let done = |outcome: Outcome| (outcome, None);
+        let ((outcome, counts), what) = match behavior {
+            Behavior::Succeed => (done(Outcome::Succeeded), "succeeded".to_string()),
+            Behavior::Throw => (failed(USER_ERROR), "threw".to_string()),
+            Behavior::ExceedWallTime => (failed(WALL_TIME_EXCEEDED), "exceeded the wall-time limit (R12)".to_string()),
+            Behavior::CpuLimit => {
+                // The interrupt lands inside this write: it never commits, and its failed
+                // commit breaks the output gate (pump fails the next commit it ships).
+                interrupted = core.put("cpu-limit", value, opts).is_ok();
+                (failed(CPU_LIMIT_INTERRUPT), "exceeded its CPU limit in a write: SQLITE_INTERRUPT, output gate broken (B15)".to_string())
+            }
+            Behavior::Abort => (done(Outcome::Aborted), "ctx.abort(retryAlarm: false)".to_string()),
+            Behavior::Rearm(delay) => {
+                let t = now.saturating_add_ms(delay);
+                let r = core.set_alarm(t, now, opts);
+                let what = format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r));
+                wrote = r.is_ok().then_some(t.max(now));
+                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                (done(Outcome::Succeeded), what)
+            }
+            Behavior::DeleteInside => {
+                let r = core.delete_alarm(opts);
+                let what = format!("deleted its alarm {}", result_text(&r));
+                call = Some(("deleteAlarm() in the handler".to_string(), r));
+                (done(Outcome::Succeeded), what)
+            }
+            Behavior::ContainerHeartbeat => {
+                let t = factory.exit_rearm(now, None, None);
+                let r = core.set_alarm(t, now, opts);
+                let what = format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r));
+                wrote = r.is_ok().then_some(t.max(now));
+                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                (done(Outcome::Succeeded), what)
+            }
+        };
+        // Set before the turn ends, which ships the interrupted write's commit.
+        self.actors[actor].interrupt_next_commit = interrupted;
+        let core = self.actors[actor].core.as_mut().expect("live");
+        core.end_turn();
+        let succeeded = outcome == Outcome::Succeeded;
+        core.handler_finished(succeeded);
+        // R11 (B12): an alarm the handler itself set survives the handler's deferred delete.
+        let kept = core.stored_alarm();
+        let erased = wrote.filter(|&t| succeeded && core.gate() != Gate::Broken && kept != Some(t));
+        if let Some(t) = erased {
+            let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
+            self.fail(violation);
+        }
+        if let Some((called, Err(error))) = &call {
+            let gate = self.actors[actor].core.as_ref().expect("live").gate();
+            let violation = self.checker.storage_error(&self.actors[actor].id.0, called, error, gate, self.now_ms());
+            self.fail(violation);
+        }
+        self.note(EventKind::HandlerEnd, Node::Host(host), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
+        if succeeded {
+            self.actors[actor].pending_reports.push(run.ctx); // Reported once the gate opens (R11).
+        } else {
+            self.send_fire_result_judged(actor, run.ctx, FireResult { outcome, report: None }, counts);
+        }
+        self.pump(actor);
+    }
+
+    /// Sends an attempt's outcome to the manager; the checker's verdict on a failure is the
+    /// scheduler's own (every failure the runtime itself makes up is uncounted).
+    pub(super) fn send_fire_result(&mut self, actor: usize, ctx: FireCtx, result: FireResult) {
+        let counts = match result.outcome {
+            Outcome::Failed { counted } => Some(counted),
+            _ => None,
+        };
+        self.send_fire_result_judged(actor, ctx, result, counts);
+    }
+
+    /// Sends an attempt's outcome with `counts`, R14's verdict on it as the checker sees it.
+    pub(super) fn send_fire_result_judged(&mut self, actor: usize, ctx: FireCtx, result: FireResult, counts: Option<bool>) {
+        let latency = self.draw(actor, self.profile.link_latency_ms);
+        let partitioned = self.cut_off(actor);
+        let (delay, result, counts) = if partitioned {
+            // The runAlarm RPC itself fails: uncounted (R14).
+            (LINK_TIMEOUT_MS, FireResult { outcome: Outcome::Failed { counted: false }, report: None }, Some(false))
+        } else {
+            (latency, result, counts)
+        };
+        self.after(delay, Event::FireResultArrive { epoch: ctx.epoch, actor, scheduled: ctx.scheduled, result, counts });
+    }
+}
+
+fn result_text(result: &Result<(), AlarmError>) -> String {
+    match result {
+        Ok(()) => String::new(),
+        Err(e) => format!("-> error: {e}"),
+    }
+}
