@@ -20,8 +20,7 @@ mod trace_files;
 use clap::{Parser, Subcommand};
 
 /// mimalloc for Rust's allocations: every seed runs on a fresh thread, and glibc's malloc made
-/// two parallel seeds contend for its arenas. Its `override` feature (Cargo.toml) also takes
-/// over C's `malloc`, so the bundled SQLite allocates through it too (docs/PERFORMANCE.md).
+/// two parallel seeds contend for its arenas (docs/PERFORMANCE.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
