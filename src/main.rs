@@ -15,6 +15,7 @@ mod select;
 mod shard;
 mod shrink_cmd;
 mod sweep_cmd;
+mod sqlite_alloc;
 mod trace_files;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    sqlite_alloc::install();
     // Live logs: `RUST_LOG=alarmsim=debug` streams every simulated event (with its seed, time,
     // node and actor) to stderr; unset, nothing is logged.
     if std::env::var_os("RUST_LOG").is_some() {
