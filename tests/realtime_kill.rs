@@ -127,7 +127,9 @@ const RESTART: &[&str] = &["--run-for-ms", "12000", "--until-idle"];
 fn sigkill_while_alarms_pending_then_restart_fires_every_alarm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let dir = dir.path();
-    let node = Node::start(dir, &["--set", "a1=+300", "--set", "a2=+1800", "--set", "a3=+2500", "--handler-ms", "20", "--run-for-ms", "30000"]);
+    // a2 is due 3 s after a1: a loaded CI machine that starves this thread for a second still
+    // kills between the fires.
+    let node = Node::start(dir, &["--set", "a1=+300", "--set", "a2=+3300", "--set", "a3=+4000", "--handler-ms", "20", "--run-for-ms", "30000"]);
     let sets = node.wait_for_sets(3);
     // Let one alarm complete, so the kill lands between fires.
     let log = wait_for_log(dir, "a1 to complete", |log| has(log, "done", "a1"));
