@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// What a client operation did, rendered into its trace line only when a trace is kept.
-enum OpShown {
+/// What a storage call of the actor's code did (a client's operation, or a handler's own
+/// setAlarm/deleteAlarm), rendered into text only when a trace is kept or a check fails.
+pub(super) enum OpShown {
     SetAlarm(Millis),
     DeleteAlarm,
     GetAlarm,

@@ -1,6 +1,7 @@
 //! Alarm handlers: a fire reaching its actor, `armAlarmHandler`, the handler's behaviour
 //! (drawn per attempt), and its outcome on its way back, judged by R14 (B15).
 
+use super::clients::OpShown;
 use super::*;
 
 /// R14's facts of a handler that threw: the user's error, the gate intact.
@@ -101,7 +102,7 @@ impl World {
         let value = self.events_handled.to_le_bytes().to_vec();
         let mut interrupted = false;
         // The handler's own storage call, if it made one: (what it called, the result).
-        let mut call: Option<(String, Result<(), AlarmError>)> = None;
+        let mut call: Option<(OpShown, Result<(), AlarmError>)> = None;
         // The alarm the handler set, if its setAlarm succeeded.
         let mut wrote: Option<Millis> = None;
         let core = self.actors[actor].core.as_mut().expect("live");
@@ -125,13 +126,13 @@ impl World {
                 let r = core.set_alarm(t, now, opts);
                 let what = format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
-                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                call = Some((OpShown::SetAlarm(t), r));
                 (done(Outcome::Succeeded), what)
             }
             Behavior::DeleteInside => {
                 let r = core.delete_alarm(opts);
                 let what = format!("deleted its alarm {}", result_text(&r));
-                call = Some(("deleteAlarm() in the handler".to_string(), r));
+                call = Some((OpShown::DeleteAlarm, r));
                 (done(Outcome::Succeeded), what)
             }
             Behavior::ContainerHeartbeat => {
@@ -139,7 +140,7 @@ impl World {
                 let r = core.set_alarm(t, now, opts);
                 let what = format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
-                call = Some((format!("setAlarm({}) in the handler", rel(Some(t))), r));
+                call = Some((OpShown::SetAlarm(t), r));
                 (done(Outcome::Succeeded), what)
             }
         };
@@ -158,7 +159,7 @@ impl World {
         }
         if let Some((called, Err(error))) = &call {
             let gate = self.actors[actor].core.as_ref().expect("live").gate();
-            let violation = self.checker.storage_error(&self.actors[actor].id.0, called, error, gate, self.now_ms());
+            let violation = self.checker.storage_error(&self.actors[actor].id.0, &format!("{called} in the handler"), error, gate, self.now_ms());
             self.fail(violation);
         }
         self.note(EventKind::HandlerEnd, Node::Host(host), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
