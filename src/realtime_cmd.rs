@@ -36,7 +36,7 @@ pub struct RealtimeArgs {
     #[arg(long, value_enum, value_name = "MODE", default_value_t = DurabilityArg::Full)]
     durability: DurabilityArg,
     /// Seed for the retry jitter (R15).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, allow_hyphen_values = true, value_parser = crate::select::parse_seed)]
     seed: u64,
 }
 

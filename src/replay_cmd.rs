@@ -12,7 +12,7 @@ pub struct ReplayArgs {
     #[arg(long, required_unless_present = "plan")]
     scenario: Option<String>,
     /// The seed to replay.
-    #[arg(long, required_unless_present = "plan")]
+    #[arg(long, required_unless_present = "plan", allow_hyphen_values = true, value_parser = crate::select::parse_seed)]
     seed: Option<u64>,
     /// Run a saved plan instead (written by `alarmsim shrink`); it names its scenario and seed.
     #[arg(long, conflicts_with_all = ["scenario", "seed"])]

@@ -57,3 +57,9 @@ pub fn pairs(scenario: Option<&str>, variant: Option<&str>) -> Result<Vec<(Scena
 pub fn pair(scenario: &str, variant: Option<&str>) -> Result<(ScenarioSpec, Subject), UsageError> {
     Ok(pairs(Some(scenario), variant)?.remove(0))
 }
+
+/// Parses a seed flag (`--seed`, `--start-seed`): clap names the flag and the value, this
+/// says what a seed is.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
+}

@@ -14,7 +14,7 @@ pub struct ShrinkArgs {
     #[arg(long)]
     scenario: String,
     /// The failing seed.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::select::parse_seed)]
     seed: u64,
     /// The scheduler variant (default: reference).
     #[arg(long)]

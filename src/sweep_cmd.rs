@@ -23,7 +23,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = DEFAULT_SEEDS, allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..))]
     seeds: u64,
     /// The first seed.
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = crate::select::parse_seed)]
     start_seed: u64,
     /// The scheduler variant to test (default: reference).
     #[arg(long)]

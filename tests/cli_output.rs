@@ -101,3 +101,15 @@ fn replay_writes_each_format_and_rejects_bad_formats_and_directories() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains(blocked.to_str().unwrap()), "{}", text(&out.stderr));
 }
+
+/// A seed that is not a whole number exits 2, naming the flag, the value and what a seed is.
+#[test]
+fn a_malformed_seed_exits_2_and_says_what_a_seed_is() {
+    for args in [&["replay", "--scenario", "standard", "--seed", "-5"][..], &["shrink", "--scenario", "standard", "--seed", "x"], &["sweep", "--start-seed", "1.5"]] {
+        let out = alarmsim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        let (flag, value) = (args[args.len() - 2], args[args.len() - 1]);
+        assert!(stderr.contains(flag) && stderr.contains(value) && stderr.contains("a seed is a whole number from 0"), "{args:?}: {stderr}");
+    }
+}
