@@ -2,7 +2,7 @@
 //! bounds with the seed's RNG and printed with every run, so a failure says what world
 //! it happened in.
 
-use crate::plan::Node;
+use crate::node::Node;
 use crate::scenario::{DurabilityChoice, FaultBounds, Range, ScenarioSpec};
 use alarmsim_scheduler::Durability;
 use rand::Rng;

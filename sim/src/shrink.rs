@@ -12,7 +12,8 @@
 //! disappear.
 
 use crate::plan::Plan;
-use crate::run::{run_plan, RunReport};
+use crate::report::RunReport;
+use crate::run::run_plan;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::subject::Subject;
 use std::time::{Duration, Instant};

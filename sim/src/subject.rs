@@ -3,7 +3,7 @@
 
 use crate::plan::Plan;
 use crate::queue::QueueFactory;
-use crate::run::{run_alarm_plan, RunReport};
+use crate::report::RunReport;
 use crate::scenario::ScenarioSpec;
 use alarmsim_scheduler::api::SchedulerFactory;
 use std::sync::Arc;
@@ -48,7 +48,7 @@ impl Subject {
     pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport {
         assert!(self.fits(spec), "variant {} tests {} and cannot run scenario {}", self.name(), self.system(), spec.name);
         match self {
-            Subject::Alarms(f) => run_alarm_plan(spec, f.clone(), plan, keep_trace),
+            Subject::Alarms(f) => crate::world::run_plan(spec, f.clone(), plan, keep_trace),
             Subject::Queue(q) => q.run_plan(spec, plan, keep_trace),
         }
     }

@@ -1,6 +1,7 @@
 //! Many seeds: the building block of `cargo test` suites and the `sweep` command.
 
-use crate::run::{run_seed, run_seed_traced, RunReport};
+use crate::report::RunReport;
+use crate::run::{run_seed, run_seed_traced};
 use crate::scenario::ScenarioSpec;
 use crate::subject::Subject;
 use std::sync::Mutex;

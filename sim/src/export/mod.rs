@@ -10,7 +10,7 @@ pub mod timeline;
 pub mod tracks;
 
 use crate::checker::Violation;
-use crate::run::RunReport;
+use crate::report::RunReport;
 use serde::Serialize;
 
 /// What the exporters show besides the trace: a title and the violation to highlight.

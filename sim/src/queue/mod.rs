@@ -16,7 +16,9 @@ pub mod plan;
 pub mod world;
 
 use crate::plan::Plan;
-use crate::run::{drive, on_seed_thread, panic_violation, RunReport};
+use crate::driver::drive;
+use crate::report::RunReport;
+use crate::seed_thread::{on_seed_thread, panic_violation};
 use crate::scenario::ScenarioSpec;
 use alarmsim_scheduler::queue::{JobQueue, SqliteQueue};
 use std::cell::RefCell;
@@ -67,7 +69,7 @@ pub fn reference() -> Arc<dyn QueueFactory> {
 
 /// Runs one seed of a queue scenario.
 pub fn run_seed(spec: &ScenarioSpec, factory: &dyn QueueFactory, seed: u64, keep_trace: bool) -> RunReport {
-    let plan = Plan::generate(spec, factory.name(), seed);
+    let plan = plan::generate(spec, spec.queue().expect("a job-queue scenario"), factory.name(), seed);
     factory.run_plan(spec, plan, keep_trace)
 }
 

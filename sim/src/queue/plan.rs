@@ -1,7 +1,8 @@
 //! The plan of a job-queue run: enqueues (each job with its script) spread over the chaos
 //! phase, and process crashes and power losses.
 
-use crate::plan::{node_faults, pick, Action, Attempt, JobScript, Node, Plan, Step};
+use crate::draws::{node_faults, pick};
+use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{QueueWorkload, ScenarioSpec};
 use rand::{Rng, SeedableRng};

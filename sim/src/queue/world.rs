@@ -11,12 +11,11 @@
 use super::checker::QueueChecker;
 use super::disk::QueueDisk;
 use crate::checker::{Violation, EPOCH_MS};
-use crate::run::TwoPhases;
+use crate::driver::{Phase, TwoPhases};
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
-use crate::world::Phase;
 use alarmsim_scheduler::queue::inspect::{contents, Contents};
 use alarmsim_scheduler::queue::{schema, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueError, Reclaimed, Ulid};
 use madsim::task::JoinHandle;

@@ -29,8 +29,9 @@
 use crate::agenda::Agenda;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
-use crate::run::TwoPhases;
-use crate::plan::{pick, Action, Node, Op, Plan, Step};
+use crate::driver::{Phase, TwoPhases};
+use crate::draws::pick;
+use crate::plan::{Action, Node, Op, Plan, Step};
 use crate::pool::{Pooled, Reusable};
 use crate::store_work::StoreWork;
 use crate::profile::FaultProfile;
@@ -59,6 +60,9 @@ mod handlers;
 mod link;
 mod managers;
 mod phases;
+mod run;
+
+pub(crate) use run::run_plan;
 
 /// How long a caller waits before it reports a lost message as a failure.
 const LINK_TIMEOUT_MS: u64 = 1_000;
@@ -68,16 +72,6 @@ const LINK_RETRIES: u32 = 2;
 const DEATH_DETECTION_MS: u64 = 2_000;
 /// R12: an alarm handler is aborted after 15 minutes of wall time.
 const WALL_TIME_LIMIT_MS: u64 = 15 * 60 * 1000;
-
-/// The phases of a run: TigerBeetle's safety phase, then its liveness phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Faults on, clients active.
-    Chaos,
-    /// Faults off, nodes restarted, clients stopped; the world must quiesce and converge.
-    Quiesce,
-    Done,
-}
 
 /// What an alarm handler does this time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -390,7 +384,7 @@ impl World {
         // with the world's trace intact (and without madsim's own panic report).
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
         if handled.is_err() {
-            let message = crate::run::take_last_panic().unwrap_or_else(|| "panic".to_string());
+            let message = crate::seed_thread::take_last_panic().unwrap_or_else(|| "panic".to_string());
             let at_ms = self.now_ms();
             let violation = Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") };
             self.fail(Some(violation));

@@ -1,0 +1,61 @@
+//! One seed of the alarm world: a fresh OS thread, a madsim runtime seeded with the seed,
+//! the world built from the plan and driven through both phases, then the report.
+
+use super::World;
+use crate::driver::drive;
+use crate::plan::Plan;
+use crate::report::RunReport;
+use crate::scenario::ScenarioSpec;
+use crate::seed_thread::{on_seed_thread, panic_violation, take_last_panic};
+use alarmsim_scheduler::api::SchedulerFactory;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Runs a plan of an alarm scenario with `factory`.
+pub(crate) fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    assert!(spec.queue().is_none(), "{} is a job-queue scenario: run it with a queue variant", spec.name);
+    let spec = spec.clone();
+    let seed = plan.seed;
+    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, keep_trace))
+}
+
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    let seed = plan.seed;
+    let kept_plan = plan.clone();
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    let world_slot: Rc<RefCell<Option<Rc<RefCell<World>>>>> = Rc::new(RefCell::new(None));
+    let slot = world_slot.clone();
+    let variant = factory.name().to_string();
+    let scenario = spec.name.to_string();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async move {
+            let world = World::new(spec, factory, plan, keep_trace);
+            *slot.borrow_mut() = Some(world.clone());
+            drive(&world).await;
+        })
+    }));
+    let world = world_slot.borrow_mut().take();
+    let Some(world) = world else {
+        panic!("the world of seed {seed} failed to build: {:?}", take_last_panic());
+    };
+    let mut w = world.borrow_mut();
+    if result.is_err() && w.violation.is_none() {
+        w.violation = Some(panic_violation(w.last_event_ms));
+    }
+    let sim_ms = w.last_event_ms;
+    RunReport {
+        scenario,
+        variant,
+        system: "alarms",
+        seed,
+        profile: w.profile.clone(),
+        plan: kept_plan,
+        violation: w.violation.clone(),
+        trace: std::mem::take(&mut w.trace),
+        events: w.events_handled,
+        sim_ms,
+        store_work: w.store_work(),
+    }
+}
+
