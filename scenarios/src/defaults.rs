@@ -1,7 +1,7 @@
 //! Shared building blocks for scenario definitions.
 
 use alarmsim_scheduler::queue::QueueConfig;
-use alarmsim_sim::scenario::{range, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, NO_EDGES, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
 
 /// Every fault, each switched on for about two seeds in three (swarm testing).
 pub const ALL_FAULTS: FaultBounds = FaultBounds {
@@ -138,6 +138,7 @@ pub fn queue_spec(
         alarm_delay_ms: range(0, 0),
         handler_ms: range(0, 0),
         faults,
+        edges: NO_EDGES,
         durability,
         invariants: &Invariant::QUEUE,
         max_fires_per_second: 0,

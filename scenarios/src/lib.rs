@@ -49,6 +49,7 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
         catalog::power_loss::full(),
         catalog::everything::spec(),
         catalog::multi_namespace::spec(),
+        catalog::edge_values::spec(),
     ]
 }
 

@@ -154,14 +154,18 @@ impl ManagerCore {
         }
         let before = (entry.time, entry.status, entry.queued);
         match entry.status {
-            // R3/R15/R16: the time of the alarm being run, retried or abandoned (typically the
-            // actor's re-announcement after a restart, or its report after a failed attempt:
-            // it still stores T) is not a new setAlarm. It must neither cancel the backoff
-            // (B13, PR #853: retries without backoff, and a reset retry count) nor be queued
-            // as a "replacement" that beats the retries (R17) or survives the abandon. It
-            // still carries the newer fence, and it drops an older queued value, since the
-            // actor's latest word is T.
-            Status::Started | Status::Backoff { .. } | Status::Abandoning if time == entry.time => entry.queued = None,
+            // R3/R15: the time of the alarm waiting out a backoff (typically the actor's
+            // re-announcement after a restart: it still stores T) is not a new setAlarm. It
+            // must not cancel the backoff (B13, PR #853: retries without backoff, and a reset
+            // retry count). It still carries the newer fence.
+            Status::Backoff { .. } if time == entry.time => {}
+            // R19: while the alarm runs (or is being abandoned) every value is queued, the
+            // running alarm's own time T included: the actor's latest word is T, and if the
+            // attempt is cancelled or succeeds without a report, T must stay (workerd queues
+            // it too; dropping it instead lost the alarm when a client set exactly T while a
+            // premature fire of T was being cancelled: edge-values seed 5391). A failed attempt
+            // does not take a queued T as a replacement that beats its retries (R17,
+            // `on_fire_result`).
             Status::Started | Status::Abandoning => entry.queued = Some(time),
             Status::Waiting | Status::Backoff { .. } => {
                 if entry.time != time || entry.status != Status::Waiting {
@@ -227,8 +231,12 @@ impl ManagerCore {
         if entry.status != Status::Started || entry.time != Some(scheduled) {
             return; // Not the attempt we started (a stale result after a restart).
         }
-        if let Some(queued) = entry.queued.take() {
-            // R17: a value queued during the attempt beats retries.
+        let retries = matches!(result.outcome, Outcome::Failed { .. } | Outcome::Aborted);
+        // R17: a value queued during the attempt beats retries, unless it is the running
+        // alarm's own time (the actor re-announcing T after a restart, say): then a failed
+        // attempt is retried (or abandoned) as if nothing had been queued.
+        let replacement = entry.queued.take().filter(|q| !(retries && *q == Some(scheduled)));
+        if let Some(queued) = replacement {
             entry.time = queued;
             entry.status = Status::Waiting;
             entry.retry = RetryState::default();
@@ -267,7 +275,10 @@ impl ManagerCore {
         }
         entry.retry = RetryState::default();
         match answer {
-            Err(()) if entry.queued.is_none() => {
+            // Nothing queued, or only the abandoned alarm's own time (a re-announcement): keep
+            // the alarm and try again after the longest backoff.
+            Err(()) if entry.queued.is_none_or(|q| q == Some(scheduled)) => {
+                entry.queued = None;
                 entry.status = Status::Backoff { retry_at: now.saturating_add_ms(max_delay) };
             }
             Err(()) => {

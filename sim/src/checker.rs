@@ -68,6 +68,11 @@ struct RetryTrack {
     counted: u32,
     all_counted: bool,
     last_result_ms: i64,
+    /// An attempt is running (between its fire and its result).
+    running: bool,
+    /// A new value reached the manager during the running attempt: queued, it beats the
+    /// retries when the attempt ends (R17), unless the alarm's own time comes back first.
+    superseded: bool,
 }
 
 /// Per-actor observations.
@@ -80,10 +85,13 @@ pub struct ActorCheck {
     pub last_served: AlarmTime,
     /// I1 is suspended after a power loss rolled D back, until the manager catches up.
     pub i1_suspended: bool,
-    /// The rolled-back actor has not been reloaded yet: commands its dead incarnation sent
-    /// before the rollback may still land (and set the manager later than D) until the new
-    /// incarnation re-announces, so catching up before the reload does not end the suspension.
-    pub awaiting_reload: bool,
+    /// The rolled-back actor's new incarnation has not been heard by the manager yet: commands
+    /// its dead incarnation sent before the rollback may still land (and set the manager later
+    /// than D) until a command of the new incarnation (its re-announcement) reached the
+    /// manager, whose newer fence makes every older one stale. So catching up before that does
+    /// not end the suspension (edge-values seed 25603: the dead incarnation's `sR(none)` landed
+    /// after the reload, before the re-announcement).
+    pub awaiting_new_incarnation: bool,
     fire_times: VecDeque<u64>,
     retry: Option<RetryTrack>,
 }
@@ -120,13 +128,21 @@ impl Checker {
         check.durable = durable;
         if rolled_back {
             check.i1_suspended = true;
-            check.awaiting_reload = true;
+            check.awaiting_new_incarnation = true;
         }
     }
 
-    /// A new incarnation of the actor loaded from its disk.
-    pub fn actor_loaded(&mut self, index: usize) {
-        self.actors[index].awaiting_reload = false;
+    /// A new incarnation of the actor loaded from its disk. With no alarm stored it has nothing
+    /// to re-announce, and no late command can make the manager later than "none".
+    pub fn actor_loaded(&mut self, index: usize, durable: AlarmTime) {
+        if durable.is_none() {
+            self.actors[index].awaiting_new_incarnation = false;
+        }
+    }
+
+    /// A command of the actor's current incarnation reached its manager.
+    pub fn incarnation_heard(&mut self, index: usize) {
+        self.actors[index].awaiting_new_incarnation = false;
     }
 
     /// I1 after a step: the manager never fires later than durable storage.
@@ -135,7 +151,7 @@ impl Checker {
         let check = &mut self.actors[index];
         let late = fires_earlier(check.durable, manager);
         if check.i1_suspended {
-            if !late && !check.awaiting_reload {
+            if !late && !check.awaiting_new_incarnation {
                 check.i1_suspended = false;
             }
             return None;
@@ -199,9 +215,12 @@ impl Checker {
         let policy = self.policy;
         let check = &mut self.actors[index];
         let Some(track) = check.retry.filter(|t| t.scheduled == scheduled && t.failures > 0) else {
-            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0 });
+            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0, running: true, superseded: false });
             return None;
         };
+        if let Some(running) = check.retry.as_mut() {
+            running.running = true;
+        }
         let elapsed = manager_now.0 - track.last_result_ms;
         let base = policy.base_delay_ms((track.failures - 1).min(policy.backoff_max));
         let (min, max) = if track.all_counted { (base, base + policy.max_jitter_ms(base) + 50) } else { (policy.base_delay_ms(0), i64::MAX) };
@@ -221,7 +240,8 @@ impl Checker {
     pub fn fire_result(&mut self, index: usize, scheduled: Millis, failed: Option<bool>, manager_now: Millis) {
         let check = &mut self.actors[index];
         match (failed, check.retry.as_mut()) {
-            (Some(counted), Some(track)) if track.scheduled == scheduled => {
+            (Some(counted), Some(track)) if track.scheduled == scheduled && !track.superseded => {
+                track.running = false;
                 track.failures += 1;
                 if counted {
                     track.counted += 1;
@@ -234,9 +254,26 @@ impl Checker {
         }
     }
 
-    /// A new value reached the manager, or the manager restarted: retries start over (R17, R18).
+    /// The manager restarted (R18: retry state lives in memory) or answered an abandon:
+    /// retries start over.
     pub fn retries_reset(&mut self, index: usize) {
         self.actors[index].retry = None;
+    }
+
+    /// The manager applied a command setting the actor's alarm to `time`. A new value
+    /// supersedes the retries of the alarm being retried (R17); the retried alarm's own time
+    /// does not (the actor's re-announcement after a restart, or a command that drops a queued
+    /// replacement: the backoff goes on, B13, PR #853).
+    pub fn command_applied(&mut self, index: usize, time: AlarmTime) {
+        let check = &mut self.actors[index];
+        let Some(track) = check.retry.as_mut() else { return };
+        if Some(track.scheduled) == time {
+            track.superseded = false; // The actor's latest word is the alarm being retried.
+        } else if track.running {
+            track.superseded = true;
+        } else {
+            check.retry = None; // During a backoff the new value replaces the retry at once.
+        }
     }
 
     /// At quiescence: I2 and no lost alarm, and every due alarm was delivered.

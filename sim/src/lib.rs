@@ -19,11 +19,14 @@
 //! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
 
 pub mod agenda;
+pub mod call;
 pub mod checker;
 pub mod disk;
 mod draws;
 pub mod driver;
+pub mod edge_profile;
 pub mod export;
+pub mod handler_script;
 pub mod node;
 pub mod plan;
 pub mod pool;
@@ -36,6 +39,7 @@ mod seed_thread;
 pub mod shrink;
 pub mod store_work;
 pub mod subject;
+pub mod time_arg;
 pub mod sweep;
 pub mod trace;
 pub mod workload;

@@ -9,39 +9,80 @@
 //! is drawn during the run from per-actor random streams derived from the seed, so removing
 //! a step for one actor does not change what happens to the others.
 
+use crate::call::{show_calls, Call};
+use crate::draws::count;
 pub use crate::node::Node;
 use crate::profile::FaultProfile;
+use crate::time_arg::TimeArg;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// A client operation on one actor. Delays are relative to the actor's clock at the time.
+/// A client operation on one actor. Alarm times are [`TimeArg`]s: a delay relative to the
+/// actor's clock at the time, or a symbol resolved against the actor's live state then.
+/// (Plans saved before symbols existed spell a delay `delay_ms`, `first_ms`, `second_ms`; they
+/// load with their old meaning.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Op {
-    SetAlarm { delay_ms: i64 },
+    SetAlarm {
+        #[serde(alias = "delay_ms")]
+        time: TimeArg,
+    },
     DeleteAlarm,
     GetAlarm,
     Put { key: String },
     /// `setAlarm` and a put in one turn (R6).
-    SetAndPut { delay_ms: i64, key: String },
+    SetAndPut {
+        #[serde(alias = "delay_ms")]
+        time: TimeArg,
+        key: String,
+    },
     /// Two `setAlarm` calls in one turn.
-    SetTwice { first_ms: i64, second_ms: i64 },
+    SetTwice {
+        #[serde(alias = "first_ms")]
+        first: TimeArg,
+        #[serde(alias = "second_ms")]
+        second: TimeArg,
+    },
     DeleteAll { delete_alarm: bool },
     /// A container-style `scheduleNextAlarm(delay)` (containers #191).
     ScheduleNext { delay_ms: i64 },
+    /// Several storage calls in one turn (set and delete together, deleteAll beside a set, …).
+    Turn { calls: Vec<Call> },
+}
+
+impl Op {
+    /// Every alarm-time argument of the operation, for the shrinker to simplify.
+    pub fn time_args_mut(&mut self) -> Vec<&mut TimeArg> {
+        match self {
+            Op::SetAlarm { time } | Op::SetAndPut { time, .. } => vec![time],
+            Op::SetTwice { first, second } => vec![first, second],
+            Op::Turn { calls } => calls
+                .iter_mut()
+                .filter_map(|c| match c {
+                    Call::SetAlarm { time } => Some(time),
+                    _ => None,
+                })
+                .collect(),
+            Op::DeleteAlarm | Op::GetAlarm | Op::Put { .. } | Op::DeleteAll { .. } | Op::ScheduleNext { .. } => Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Display for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Op::SetAlarm { delay_ms } => write!(f, "setAlarm(now{delay_ms:+})"),
+            Op::SetAlarm { time } => write!(f, "setAlarm({time})"),
             Op::DeleteAlarm => f.write_str("deleteAlarm()"),
             Op::GetAlarm => f.write_str("getAlarm()"),
             Op::Put { key } => write!(f, "put({key})"),
-            Op::SetAndPut { delay_ms, key } => write!(f, "setAlarm(now{delay_ms:+}) + put({key})"),
-            Op::SetTwice { first_ms, second_ms } => write!(f, "setAlarm(now{first_ms:+}); setAlarm(now{second_ms:+})"),
+            Op::SetAndPut { time, key } => write!(f, "setAlarm({time}) + put({key})"),
+            Op::SetTwice { first, second } => write!(f, "setAlarm({first}); setAlarm({second})"),
             Op::DeleteAll { delete_alarm } => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
             Op::ScheduleNext { delay_ms } => write!(f, "scheduleNextAlarm({delay_ms})"),
+            Op::Turn { calls } => write!(f, "{} in one turn", show_calls(calls)),
         }
     }
 }
@@ -172,5 +213,15 @@ impl Plan {
         }
         let text = serde_json::to_string_pretty(self).expect("plans serialize");
         std::fs::write(path, text + "\n").map_err(write_err)
+    }
+}
+
+/// A node's crashes (and power losses) during the chaos phase, at `per_hour`.
+pub(crate) fn crash_steps(steps: &mut Vec<Step>, profile: &FaultProfile, node: Node, per_hour: f64, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+    for _ in 0..count(rng, per_hour, chaos_ms) {
+        let at_ms = rng.random_range(0..chaos_ms);
+        let power = rng.random_bool(profile.power_loss_fraction.clamp(0.0, 1.0));
+        let downtime_ms = rng.random_range(profile.downtime_ms.0..=profile.downtime_ms.1);
+        steps.push(Step { at_ms, action: Action::Crash { node, power, downtime_ms } });
     }
 }

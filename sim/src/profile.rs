@@ -2,6 +2,8 @@
 //! bounds with the seed's RNG and printed with every run, so a failure says what world
 //! it happened in.
 
+use crate::draws::{draw_i64, draw_u64, maybe_f64};
+use crate::edge_profile::EdgeProfile;
 use crate::node::Node;
 use crate::scenario::{DurabilityChoice, FaultBounds, Range, ScenarioSpec};
 use alarmsim_scheduler::Durability;
@@ -35,6 +37,10 @@ pub struct FaultProfile {
     /// written before it existed.
     #[serde(default)]
     pub statement_crash: f64,
+    /// The edge-seeking workload's options (symbolic times, bursts, handler scripts), drawn
+    /// from a stream of their own. Absent (all off) in plans written before it existed.
+    #[serde(default)]
+    pub edges: EdgeProfile,
 }
 
 impl FaultProfile {
@@ -89,6 +95,9 @@ impl FaultProfile {
         if self.durability == Durability::Normal {
             on.push("synchronous=NORMAL".to_string());
         }
+        if self.edges.is_on() {
+            on.push(self.edges.describe());
+        }
         if on.is_empty() {
             "none".to_string()
         } else {
@@ -128,6 +137,8 @@ impl FaultProfile {
             sync_interval_ms: draw_u64(rng, b.sync_interval_ms),
             // Last, and only drawn when its bound is on, so alarm seeds keep their worlds.
             statement_crash: maybe_f64(rng, p, b.statement_crash),
+            // Drawn by the plan generator from its own stream (`edge_profile.rs`).
+            edges: EdgeProfile::default(),
         };
         // The managers of namespaces 1.. have clocks of their own. Drawn after everything
         // else and only when there are several namespaces, so single-namespace seeds keep
@@ -168,11 +179,12 @@ impl FaultProfile {
     pub fn describe(&self) -> String {
         let clocks: Vec<String> = self.clocks.iter().map(|(o, d)| format!("{o:+}ms/{d:+}ppm")).collect();
         let statement_crash = if self.statement_crash > 0.0 { format!(" statement_crash={:.3}", self.statement_crash) } else { String::new() };
+        let edges = if self.edges.is_on() { format!(" {}", self.edges.describe()) } else { String::new() };
         format!(
             "durability={:?} host_crashes/h={:.2} manager_crashes/h={:.2} power_loss={:.2} partitions/h={:.2} \
              partition_ms={:?} downtime_ms={:?} commit_latency_ms={:?} commit_fail_before={:.3} commit_fail_after={:.3} \
              link_latency_ms={:?} link_drop_request={:.3} link_drop_response={:.3} link_duplicate={:.3} zombie_delay_ms={:?} \
-             sync_interval_ms={} clocks=[{}]{}",
+             sync_interval_ms={} clocks=[{}]{}{}",
             self.durability,
             self.host_crashes_per_hour,
             self.manager_crashes_per_hour,
@@ -190,17 +202,12 @@ impl FaultProfile {
             self.zombie_delay_ms,
             self.sync_interval_ms,
             clocks.join(" "),
-            statement_crash
+            statement_crash,
+            edges
         )
     }
 }
 
-fn maybe_f64(rng: &mut ChaCha8Rng, enable: f64, r: Range<f64>) -> f64 {
-    if r.hi <= 0.0 || !rng.random_bool(enable) {
-        return 0.0;
-    }
-    r.lo + (r.hi - r.lo) * rng.random::<f64>()
-}
 
 /// One node's clock: an offset and a drift, or a perfect clock when skew is off this seed.
 fn draw_clock(rng: &mut ChaCha8Rng, on: bool, b: &FaultBounds) -> (i64, i64) {
@@ -211,13 +218,7 @@ fn draw_clock(rng: &mut ChaCha8Rng, on: bool, b: &FaultBounds) -> (i64, i64) {
     }
 }
 
-fn draw_u64(rng: &mut ChaCha8Rng, r: Range<u64>) -> u64 {
-    rng.random_range(r.lo..=r.hi)
-}
 
-fn draw_i64(rng: &mut ChaCha8Rng, r: Range<i64>) -> i64 {
-    rng.random_range(r.lo..=r.hi)
-}
 
 /// A sub-range of `r`: latencies vary per seed in both their floor and their tail.
 fn sub_range(rng: &mut ChaCha8Rng, r: Range<u64>) -> (u64, u64) {

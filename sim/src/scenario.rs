@@ -85,6 +85,44 @@ pub struct FaultBounds {
     pub statement_crash: Range<f64>,
 }
 
+/// Bounds of the edge-seeking workload, drawn per seed like the faults (`edge_profile.rs`):
+/// symbolic alarm times (equal values, the handler's own millisecond), bursts of operations
+/// that only make sense together, and handler scripts. `NO_EDGES` switches all of it off,
+/// and then every world is exactly what it was before the edge-seeking workload existed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct EdgeBounds {
+    /// Probability that each symbolic argument kind (and each of the other options) is
+    /// switched on for a seed.
+    pub enable_probability: f64,
+    /// The plain delay's weight against the symbolic kinds.
+    pub delay_weight: Range<u32>,
+    /// The weight of a symbolic argument kind that is switched on.
+    pub arg_weight: Range<u32>,
+    /// Bursts: a few operations on one actor within a few ms, from one or several clients.
+    pub bursts_per_hour: Range<f64>,
+    /// Probability that a handler runs a script (storage calls at its first instant, middle
+    /// and end) instead of a fixed behaviour.
+    pub handler_scripts: Range<f64>,
+    /// Probability that a scripted handler takes zero ms (its end is its first instant).
+    pub zero_duration: Range<f64>,
+}
+
+impl EdgeBounds {
+    pub fn is_off(&self) -> bool {
+        self.enable_probability <= 0.0
+    }
+}
+
+/// The edge-seeking workload switched off.
+pub const NO_EDGES: EdgeBounds = EdgeBounds {
+    enable_probability: 0.0,
+    delay_weight: range(0, 0),
+    arg_weight: range(0, 0),
+    bursts_per_hour: range(0.0, 0.0),
+    handler_scripts: range(0.0, 0.0),
+    zero_duration: range(0.0, 0.0),
+};
+
 /// Which durability setting the actor stores use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum DurabilityChoice {
@@ -260,6 +298,8 @@ pub struct ScenarioSpec {
     pub alarm_delay_ms: Range<i64>,
     pub handler_ms: Range<u64>,
     pub faults: FaultBounds,
+    /// The edge-seeking workload (symbolic times, bursts, handler scripts); `NO_EDGES` for none.
+    pub edges: EdgeBounds,
     pub durability: DurabilityChoice,
     pub invariants: &'static [Invariant],
     /// At most this many handler starts per actor within any one second (no-spin).
@@ -288,5 +328,11 @@ impl ScenarioSpec {
 
     pub fn checks(&self, invariant: Invariant) -> bool {
         self.invariants.contains(&invariant)
+    }
+
+    /// The same scenario with the edge-seeking workload switched off: exactly the world the
+    /// scenario had before symbolic times, bursts and handler scripts existed (`sweep --edges off`).
+    pub fn without_edges(&self) -> ScenarioSpec {
+        ScenarioSpec { edges: NO_EDGES, ..self.clone() }
     }
 }

@@ -4,7 +4,7 @@
 //! the handler early, and must reschedule the manager to the stored time before cancelling.
 
 use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -51,6 +51,7 @@ pub fn spec() -> ScenarioSpec {
             link_drop_response: range(0.1, 0.4),
             ..NO_FAULTS
         },
+        edges: NO_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -4,6 +4,7 @@ pub mod abandon_vs_replacement;
 pub mod concurrent_rearm;
 pub mod cpu_limit_retries;
 pub mod deferred_delete_race;
+pub mod edge_values;
 pub mod everything;
 pub mod mismatched_fire;
 pub mod move_later_coalescing;

@@ -5,7 +5,7 @@
 //! afterwards must be exactly what the sync model promises.
 
 use crate::defaults::{ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, ScenarioSpec, System};
 
 const FAULTS: FaultBounds = FaultBounds {
     enable_probability: 0.9,
@@ -35,6 +35,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         alarm_delay_ms: range(-2_000, 300_000),
         handler_ms: range(1, 2_000),
         faults: FAULTS,
+        edges: NO_EDGES,
         durability,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

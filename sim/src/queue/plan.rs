@@ -1,7 +1,8 @@
 //! The plan of a job-queue run: enqueues (each job with its script) spread over the chaos
 //! phase, and process crashes and power losses.
 
-use crate::draws::{node_faults, pick};
+use crate::draws::pick;
+use crate::plan::crash_steps;
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{QueueWorkload, ScenarioSpec};
@@ -48,10 +49,10 @@ pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, se
         steps.push(Step { at_ms, action: Action::Enqueue { producer, job, delay_ms, script } });
     }
     for worker in 0..workload.workers as usize {
-        node_faults(&mut steps, &profile, Node::Worker(worker), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
+        crash_steps(&mut steps, &profile, Node::Worker(worker), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
     }
     for producer in 0..workload.producers as usize {
-        node_faults(&mut steps, &profile, Node::Producer(producer), profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+        crash_steps(&mut steps, &profile, Node::Producer(producer), profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
     }
     steps.sort_by_key(|s| s.at_ms);
     Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }

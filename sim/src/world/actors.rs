@@ -20,7 +20,7 @@ impl World {
         self.fail(violation);
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
-        self.checker.actor_loaded(actor);
+        self.checker.actor_loaded(actor, durable);
         let host = self.host_node(actor);
         self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);

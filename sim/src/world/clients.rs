@@ -2,38 +2,86 @@
 //! actors' code, each checked for a degraded actor (B11).
 
 use super::*;
+use crate::time_arg::TimeArg;
 
-/// What a storage call of the actor's code did (a client's operation, or a handler's own
-/// setAlarm/deleteAlarm), rendered into text only when a trace is kept or a check fails.
-pub(super) enum OpShown {
+/// What one storage call of the actor's code did, rendered into text only when a trace is
+/// kept or a check fails.
+pub(super) enum Shown {
     SetAlarm(Millis),
     DeleteAlarm,
     GetAlarm,
     GotAlarm(AlarmTime),
     Put(String),
-    SetAndPut(Millis, String),
-    SetTwice(Millis, Millis),
     DeleteAll(bool),
     ScheduleNext(i64),
     ScheduleNextSet(i64, Millis),
     ScheduleNextKeep(i64, AlarmTime),
+    ExitRearm(Millis),
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::SetAlarm(t) => write!(f, "setAlarm({})", rel(Some(*t))),
+            Shown::DeleteAlarm => f.write_str("deleteAlarm()"),
+            Shown::GetAlarm => f.write_str("getAlarm()"),
+            Shown::GotAlarm(t) => write!(f, "getAlarm() = {}", rel(*t)),
+            Shown::Put(key) => write!(f, "put({key})"),
+            Shown::DeleteAll(delete_alarm) => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
+            Shown::ScheduleNext(delay_ms) => write!(f, "scheduleNextAlarm({delay_ms})"),
+            Shown::ScheduleNextSet(delay_ms, t) => write!(f, "scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(*t))),
+            Shown::ScheduleNextKeep(delay_ms, existing) => write!(f, "scheduleNextAlarm({delay_ms}) -> keep {}", rel(*existing)),
+            Shown::ExitRearm(t) => write!(f, "exit re-arm setAlarm({})", rel(Some(*t))),
+        }
+    }
+}
+
+/// How a turn's calls read in the trace: one call alone, a set "+" a put (R6), or calls of
+/// one turn joined by ";".
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    Single,
+    Plus,
+    Turn,
+}
+
+/// The calls of one turn as they ran.
+pub(super) struct OpShown {
+    pub calls: Vec<Shown>,
+    pub style: Style,
 }
 
 impl std::fmt::Display for OpShown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OpShown::SetAlarm(t) => write!(f, "setAlarm({})", rel(Some(*t))),
-            OpShown::DeleteAlarm => f.write_str("deleteAlarm()"),
-            OpShown::GetAlarm => f.write_str("getAlarm()"),
-            OpShown::GotAlarm(t) => write!(f, "getAlarm() = {}", rel(*t)),
-            OpShown::Put(key) => write!(f, "put({key})"),
-            OpShown::SetAndPut(t, key) => write!(f, "setAlarm({}) + put({key})", rel(Some(*t))),
-            OpShown::SetTwice(t1, t2) => write!(f, "setAlarm({}); setAlarm({}) in one turn", rel(Some(*t1)), rel(Some(*t2))),
-            OpShown::DeleteAll(delete_alarm) => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
-            OpShown::ScheduleNext(delay_ms) => write!(f, "scheduleNextAlarm({delay_ms})"),
-            OpShown::ScheduleNextSet(delay_ms, t) => write!(f, "scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(*t))),
-            OpShown::ScheduleNextKeep(delay_ms, existing) => write!(f, "scheduleNextAlarm({delay_ms}) -> keep {}", rel(*existing)),
+        let parts: Vec<String> = self.calls.iter().map(ToString::to_string).collect();
+        match self.style {
+            Style::Single => f.write_str(&parts.join("; ")),
+            Style::Plus => f.write_str(&parts.join(" + ")),
+            Style::Turn => write!(f, "{} in one turn", parts.join("; ")),
         }
+    }
+}
+
+/// What a turn did to the alarm, for the checks that follow writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct TurnWrites {
+    /// The turn's last successful alarm write: `Some(Some(t))` a set (R2-clamped), `Some(None)`
+    /// a delete.
+    pub last_alarm: Option<AlarmTime>,
+}
+
+/// An operation as the calls of one turn, and how the trace shows them.
+fn calls_of(op: Op) -> (Vec<Call>, Style) {
+    match op {
+        Op::SetAlarm { time } => (vec![Call::SetAlarm { time }], Style::Single),
+        Op::DeleteAlarm => (vec![Call::DeleteAlarm], Style::Single),
+        Op::GetAlarm => (vec![Call::GetAlarm], Style::Single),
+        Op::Put { key } => (vec![Call::Put { key }], Style::Single),
+        Op::SetAndPut { time, key } => (vec![Call::SetAlarm { time }, Call::Put { key }], Style::Plus),
+        Op::SetTwice { first, second } => (vec![Call::SetAlarm { time: first }, Call::SetAlarm { time: second }], Style::Turn),
+        Op::DeleteAll { delete_alarm } => (vec![Call::DeleteAll { delete_alarm }], Style::Single),
+        Op::ScheduleNext { delay_ms } => (vec![Call::ScheduleNext { delay_ms }], Style::Single),
+        Op::Turn { calls } => (calls, Style::Turn),
     }
 }
 
@@ -82,46 +130,16 @@ impl World {
             self.note(EventKind::Op, node, Some(actor), |_| "op rejected: host down".to_string());
             return;
         }
-        let now = self.clock(Node::Host(host));
-        let value = self.events_handled.to_le_bytes().to_vec();
-        let factory = self.factory.clone();
-        let opts = WriteOptions::default();
-        let core = self.actors[actor].core.as_mut().expect("checked above");
-        let (shown, result) = match op {
-            Op::SetAlarm { delay_ms } => {
-                let t = now.saturating_add_ms(delay_ms);
-                (OpShown::SetAlarm(t), core.set_alarm(t, now, opts))
+        let (calls, style) = calls_of(op);
+        let (shown, result, writes) = self.run_turn(actor, &calls, style);
+        if writes.last_alarm.is_some() {
+            // A client's write during a handler replaces what the handler set (R11's check
+            // follows the handler's own writes only).
+            if let Some(run) = self.actors[actor].handler.as_mut() {
+                run.wrote = None;
             }
-            Op::DeleteAlarm => (OpShown::DeleteAlarm, core.delete_alarm(opts)),
-            Op::GetAlarm => match core.get_alarm() {
-                Ok(t) => (OpShown::GotAlarm(t), Ok(())),
-                Err(e) => (OpShown::GetAlarm, Err(e)),
-            },
-            Op::Put { key } => {
-                let r = core.put(&key, value, opts);
-                (OpShown::Put(key), r)
-            }
-            Op::SetAndPut { delay_ms, key } => {
-                let t = now.saturating_add_ms(delay_ms);
-                let r = core.set_alarm(t, now, opts).and_then(|()| core.put(&key, value, opts));
-                (OpShown::SetAndPut(t, key), r)
-            }
-            Op::SetTwice { first_ms, second_ms } => {
-                let (t1, t2) = (now.saturating_add_ms(first_ms), now.saturating_add_ms(second_ms));
-                let r = core.set_alarm(t1, now, opts).and_then(|()| core.set_alarm(t2, now, opts));
-                (OpShown::SetTwice(t1, t2), r)
-            }
-            Op::DeleteAll { delete_alarm } => (OpShown::DeleteAll(delete_alarm), core.delete_all(delete_alarm, opts)),
-            Op::ScheduleNext { delay_ms } => match core.get_alarm() {
-                Ok(existing) => match factory.schedule_next(existing, now, delay_ms) {
-                    Some(t) => (OpShown::ScheduleNextSet(delay_ms, t), core.set_alarm(t, now, opts)),
-                    None => (OpShown::ScheduleNextKeep(delay_ms, existing), Ok(())),
-                },
-                Err(e) => (OpShown::ScheduleNext(delay_ms), Err(e)),
-            },
-        };
-        core.end_turn();
-        let gate = core.gate();
+        }
+        let gate = self.actors[actor].core.as_ref().expect("a turn keeps the actor loaded").gate();
         if let Err(error) = &result {
             let violation = self.checker.storage_error(&self.actors[actor].id.0, &shown.to_string(), error, gate, self.now_ms());
             self.fail(violation);
@@ -131,5 +149,75 @@ impl World {
             Err(e) => format!("{shown} -> error: {e}"),
         });
         self.pump(actor);
+    }
+
+    /// The actor's live values a symbolic time can stand for (`time_arg.rs`).
+    pub(super) fn live_values(&self, actor: usize) -> LiveValues {
+        let slot = &self.actors[actor];
+        LiveValues {
+            stored: slot.core.as_ref().and_then(|c| c.stored_alarm()),
+            in_flight: slot.commits.last_key_value().map(|(_, alarm)| *alarm),
+            last_sent: slot.last_sent,
+            handler_time: slot.handler.map(|h| h.ctx.scheduled),
+            recent: slot.recent,
+        }
+    }
+
+    /// Runs `calls` as one turn of the actor's code on its host's clock: each call in order,
+    /// stopping at the first that throws, then the end of the turn (the implicit transaction
+    /// commits locally, R6). Every symbolic time is resolved first, against the state before
+    /// the turn. The effects are left for the caller to pump.
+    pub(super) fn run_turn(&mut self, actor: usize, calls: &[Call], style: Style) -> (OpShown, Result<(), AlarmError>, TurnWrites) {
+        let now = self.clock(self.host_node(actor));
+        let symbolic = calls.iter().any(|c| matches!(c, Call::SetAlarm { time: TimeArg::Sym(_) }));
+        let live = if symbolic { self.live_values(actor) } else { LiveValues::default() };
+        let value = self.events_handled.to_le_bytes().to_vec();
+        let factory = self.factory.clone();
+        let opts = WriteOptions::default();
+        let slot = &mut self.actors[actor];
+        let core = slot.core.as_mut().expect("a turn runs on a loaded actor");
+        let mut shown = Vec::with_capacity(calls.len());
+        let mut writes = TurnWrites::default();
+        let mut result = Ok(());
+        for call in calls {
+            let (what, r, wrote) = match call {
+                Call::SetAlarm { time } => match time.resolve(now, &live) {
+                    Resolved::At(t) => (Shown::SetAlarm(t), core.set_alarm(t, now, opts), Some(Some(t.max(now)))),
+                    Resolved::Delete => (Shown::DeleteAlarm, core.delete_alarm(opts), Some(None)),
+                },
+                Call::DeleteAlarm => (Shown::DeleteAlarm, core.delete_alarm(opts), Some(None)),
+                Call::GetAlarm => match core.get_alarm() {
+                    Ok(t) => (Shown::GotAlarm(t), Ok(()), None),
+                    Err(e) => (Shown::GetAlarm, Err(e), None),
+                },
+                Call::Put { key } => (Shown::Put(key.clone()), core.put(key, value.clone(), opts), None),
+                Call::DeleteAll { delete_alarm } => (Shown::DeleteAll(*delete_alarm), core.delete_all(*delete_alarm, opts), delete_alarm.then_some(None)),
+                Call::ScheduleNext { delay_ms } => match core.get_alarm() {
+                    Ok(existing) => match factory.schedule_next(existing, now, *delay_ms) {
+                        Some(t) => (Shown::ScheduleNextSet(*delay_ms, t), core.set_alarm(t, now, opts), Some(Some(t.max(now)))),
+                        None => (Shown::ScheduleNextKeep(*delay_ms, existing), Ok(()), None),
+                    },
+                    Err(e) => (Shown::ScheduleNext(*delay_ms), Err(e), None),
+                },
+                Call::ExitRearm => {
+                    let t = factory.exit_rearm(now, None, None);
+                    (Shown::ExitRearm(t), core.set_alarm(t, now, opts), Some(Some(t.max(now))))
+                }
+            };
+            shown.push(what);
+            if let Err(e) = r {
+                result = Err(e);
+                break;
+            }
+            if let Some(w) = wrote {
+                writes.last_alarm = Some(w);
+                if let Some(t) = w {
+                    slot.recent.rotate_right(1);
+                    slot.recent[0] = Some(t);
+                }
+            }
+        }
+        core.end_turn();
+        (OpShown { calls: shown, style }, result, writes)
     }
 }

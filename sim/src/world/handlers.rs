@@ -1,7 +1,7 @@
 //! Alarm handlers: a fire reaching its actor, `armAlarmHandler`, the handler's behaviour
 //! (drawn per attempt), and its outcome on its way back, judged by R14 (B15).
 
-use super::clients::OpShown;
+use super::clients::{OpShown, Shown, Style};
 use super::*;
 
 /// R14's facts of a handler that threw: the user's error, the gate intact.
@@ -32,7 +32,7 @@ impl World {
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
                 self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
-                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving });
+                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving, wrote: None });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
                 let inc = self.actors[actor].incarnation;
@@ -62,6 +62,9 @@ impl World {
         let manager = &self.managers[self.home(actor)].name;
         let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, manager, run.ctx.scheduled, run.fired_at, now, run.serving, at);
         self.fail(violation);
+        if self.draw_script(actor) {
+            return self.start_script(actor, inc, run.ctx.scheduled);
+        }
         let behavior = self.draw_behavior(actor);
         let duration = match behavior {
             Behavior::ExceedWallTime => WALL_TIME_LIMIT_MS,
@@ -69,6 +72,70 @@ impl World {
         };
         self.note(EventKind::HandlerStart, Node::Host(host), Some(actor), |_| format!("handler start {} ({behavior:?}, {duration}ms)", rel(Some(run.ctx.scheduled))));
         self.after(duration, Event::HandlerEnd { actor, inc, behavior });
+    }
+
+    /// Whether this handler runs a script (the seed's `handler_scripts` chance, from the
+    /// actor's edge stream; never after the heal, so the world can settle).
+    fn draw_script(&mut self, actor: usize) -> bool {
+        let p = self.profile.edges.handler_scripts;
+        self.chaos() && p > 0.0 && self.edge_rngs[actor].random_bool(p.min(1.0))
+    }
+
+    /// A scripted handler starts: its first calls run now, in the millisecond it started.
+    fn start_script(&mut self, actor: usize, inc: u64, scheduled: Millis) {
+        let script = HandlerScript::draw(&self.spec, &self.profile.edges, &mut self.edge_rngs[actor]);
+        let duration = match script.ending {
+            Ending::ExceedWallTime => WALL_TIME_LIMIT_MS,
+            _ => script.duration_ms,
+        };
+        let host = self.host_node(actor);
+        self.note(EventKind::HandlerStart, host, Some(actor), |_| format!("handler start {} ({script}, {duration}ms)", rel(Some(scheduled))));
+        let (first, middle) = (script.first.clone(), script.middle.clone());
+        self.actors[actor].script = Some(script);
+        self.handler_turn(actor, &first, "first instant");
+        if duration < 2 {
+            // No later millisecond before the end: the middle follows the first instant.
+            self.handler_turn(actor, &middle, "middle");
+        } else if !middle.is_empty() {
+            self.after(duration / 2, Event::HandlerMiddle { actor, inc });
+        }
+        self.after(duration, Event::HandlerEnd { actor, inc, behavior: Behavior::Script });
+    }
+
+    pub(super) fn handler_middle(&mut self, actor: usize, inc: u64) {
+        if !self.live(actor, inc) || self.actors[actor].handler.is_none() {
+            return;
+        }
+        let Some(middle) = self.actors[actor].script.as_ref().map(|s| s.middle.clone()) else { return };
+        self.handler_turn(actor, &middle, "middle");
+    }
+
+    /// One turn of a running handler's script (its first instant or its middle): the calls
+    /// run, B11 is checked on a failed call, and the handler's own last alarm write is kept
+    /// for R11's check at its end.
+    fn handler_turn(&mut self, actor: usize, calls: &[Call], part: &str) {
+        if calls.is_empty() {
+            return;
+        }
+        let (shown, result, writes) = self.run_turn(actor, calls, Style::Turn);
+        if let Some(last) = writes.last_alarm {
+            if let Some(run) = self.actors[actor].handler.as_mut() {
+                run.wrote = last;
+            }
+        }
+        self.check_handler_call(actor, &shown, &result);
+        let host = self.host_node(actor);
+        self.note(EventKind::Op, host, Some(actor), |_| format!("handler {part}: {shown}{}", error_suffix(&result)));
+        self.pump(actor);
+    }
+
+    /// B11 on a storage call of the handler that threw.
+    fn check_handler_call(&mut self, actor: usize, shown: &OpShown, result: &Result<(), AlarmError>) {
+        if let Err(error) = result {
+            let gate = self.actors[actor].core.as_ref().expect("live").gate();
+            let violation = self.checker.storage_error(&self.actors[actor].id.0, &format!("{shown} in the handler"), error, gate, self.now_ms());
+            self.fail(violation);
+        }
     }
 
     pub(super) fn draw_behavior(&mut self, actor: usize) -> Behavior {
@@ -95,52 +162,80 @@ impl World {
             return;
         }
         let Some(run) = self.actors[actor].handler.take() else { return };
+        let script = self.actors[actor].script.take();
         let host = self.actors[actor].host;
         let now = self.clock(Node::Host(host));
         let factory = self.factory.clone();
         let opts = WriteOptions::default();
         let value = self.events_handled.to_le_bytes().to_vec();
         let mut interrupted = false;
-        // The handler's own storage call, if it made one: (what it called, the result).
+        // The handler's own storage call at its end, if it made one: (what it called, the result).
         let mut call: Option<(OpShown, Result<(), AlarmError>)> = None;
-        // The alarm the handler set, if its setAlarm succeeded.
-        let mut wrote: Option<Millis> = None;
-        let core = self.actors[actor].core.as_mut().expect("live");
+        // The alarm the handler set, if its last alarm write was a successful setAlarm.
+        let mut wrote: Option<Millis> = run.wrote;
         // What the runtime knows about a failure (R14): the scheduler decides whether its
         // retry counts, and the checker judges that decision by the rule itself.
         let failed = |facts: FailureFacts| (Outcome::Failed { counted: factory.retry_counts(facts) }, Some(checker::counts_against_limit(facts)));
         let done = |outcome: Outcome| (outcome, None);
+        let one = |shown: Shown| OpShown { calls: vec![shown], style: Style::Single };
         let ((outcome, counts), what) = match behavior {
+            Behavior::Script => {
+                let script = script.expect("a scripted handler has its script");
+                let ending = script.ending;
+                if ending != Ending::ExceedWallTime && !script.end.is_empty() {
+                    // Its end calls, in the turn that ends it (a handler past the wall-clock
+                    // limit is aborted before it gets there, R12).
+                    let (shown, result, writes) = self.run_turn(actor, &script.end, Style::Turn);
+                    if let Some(last) = writes.last_alarm {
+                        wrote = last;
+                    }
+                    call = Some((shown, result));
+                }
+                let what = match &call {
+                    Some((shown, r)) => format!("end: {shown}{}; then {ending:?}", error_suffix(r)),
+                    None => format!("{ending:?}"),
+                };
+                let verdict = match ending {
+                    Ending::Succeed => done(Outcome::Succeeded),
+                    Ending::Throw => failed(USER_ERROR),
+                    Ending::ExceedWallTime => failed(WALL_TIME_EXCEEDED),
+                };
+                (verdict, what)
+            }
             Behavior::Succeed => (done(Outcome::Succeeded), "succeeded".to_string()),
             Behavior::Throw => (failed(USER_ERROR), "threw".to_string()),
             Behavior::ExceedWallTime => (failed(WALL_TIME_EXCEEDED), "exceeded the wall-time limit (R12)".to_string()),
             Behavior::CpuLimit => {
                 // The interrupt lands inside this write: it never commits, and its failed
                 // commit breaks the output gate (pump fails the next commit it ships).
+                let core = self.actors[actor].core.as_mut().expect("live");
                 interrupted = core.put("cpu-limit", value, opts).is_ok();
                 (failed(CPU_LIMIT_INTERRUPT), "exceeded its CPU limit in a write: SQLITE_INTERRUPT, output gate broken (B15)".to_string())
             }
             Behavior::Abort => (done(Outcome::Aborted), "ctx.abort(retryAlarm: false)".to_string()),
             Behavior::Rearm(delay) => {
                 let t = now.saturating_add_ms(delay);
-                let r = core.set_alarm(t, now, opts);
+                let r = self.actors[actor].core.as_mut().expect("live").set_alarm(t, now, opts);
                 let what = format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
-                call = Some((OpShown::SetAlarm(t), r));
+                call = Some((one(Shown::SetAlarm(t)), r));
                 (done(Outcome::Succeeded), what)
             }
             Behavior::DeleteInside => {
-                let r = core.delete_alarm(opts);
+                let r = self.actors[actor].core.as_mut().expect("live").delete_alarm(opts);
                 let what = format!("deleted its alarm {}", result_text(&r));
-                call = Some((OpShown::DeleteAlarm, r));
+                if r.is_ok() {
+                    wrote = None;
+                }
+                call = Some((one(Shown::DeleteAlarm), r));
                 (done(Outcome::Succeeded), what)
             }
             Behavior::ContainerHeartbeat => {
                 let t = factory.exit_rearm(now, None, None);
-                let r = core.set_alarm(t, now, opts);
+                let r = self.actors[actor].core.as_mut().expect("live").set_alarm(t, now, opts);
                 let what = format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
-                call = Some((OpShown::SetAlarm(t), r));
+                call = Some((one(Shown::SetAlarm(t)), r));
                 (done(Outcome::Succeeded), what)
             }
         };
@@ -157,10 +252,8 @@ impl World {
             let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
             self.fail(violation);
         }
-        if let Some((called, Err(error))) = &call {
-            let gate = self.actors[actor].core.as_ref().expect("live").gate();
-            let violation = self.checker.storage_error(&self.actors[actor].id.0, &format!("{called} in the handler"), error, gate, self.now_ms());
-            self.fail(violation);
+        if let Some((shown, result)) = &call {
+            self.check_handler_call(actor, shown, result);
         }
         self.note(EventKind::HandlerEnd, Node::Host(host), Some(actor), |_| format!("handler end {}: {what}", rel(Some(run.ctx.scheduled))));
         if succeeded {
@@ -199,5 +292,13 @@ fn result_text(result: &Result<(), AlarmError>) -> String {
     match result {
         Ok(()) => String::new(),
         Err(e) => format!("-> error: {e}"),
+    }
+}
+
+/// `" -> error: …"` after a call that threw, nothing after one that did not.
+fn error_suffix(result: &Result<(), AlarmError>) -> String {
+    match result {
+        Ok(()) => String::new(),
+        Err(e) => format!(" -> error: {e}"),
     }
 }

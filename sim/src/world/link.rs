@@ -25,6 +25,10 @@ impl World {
             }
             return;
         }
+        if self.live(actor, inc) {
+            // Not a dead incarnation's late command: the one that runs now was heard.
+            self.checker.incarnation_heard(actor);
+        }
         let id = self.actors[actor].id.clone();
         let applied = self.managers[ns].core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
         let kind = if zombie { "late copy of " } else { "" };
@@ -36,7 +40,7 @@ impl World {
         let name = self.managers[ns].node;
         self.note(EventKind::Command, name, Some(actor), |_| format!("{kind}sR#{}({}) fence={fence} {verdict}", call.0, rel(time)));
         if applied == Applied::Applied {
-            self.checker.retries_reset(actor);
+            self.checker.command_applied(actor, time);
         }
         self.flush_manager(ns);
         if zombie {

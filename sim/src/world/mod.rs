@@ -30,7 +30,10 @@ use crate::agenda::Agenda;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
 use crate::disk::ActorDisk;
 use crate::driver::{Phase, TwoPhases};
-use crate::draws::pick;
+use crate::draws::{pick, stream_seed};
+use crate::handler_script::{Ending, HandlerScript};
+use crate::time_arg::{LiveValues, Resolved, REPEAT_DEPTH};
+use crate::call::Call;
 use crate::plan::{Action, Node, Op, Plan, Step};
 use crate::pool::{Pooled, Reusable};
 use crate::store_work::StoreWork;
@@ -85,6 +88,8 @@ pub enum Behavior {
     Abort,
     /// Interrupted at its CPU-time limit inside a write (B15, STOR-5337).
     CpuLimit,
+    /// Runs the actor's `HandlerScript` (storage calls at its first instant, middle and end).
+    Script,
 }
 
 /// One thing that happens at one instant.
@@ -100,6 +105,8 @@ pub enum Event {
     ManagerTick { namespace: usize, epoch: u64, at: u64 },
     FireArrive { epoch: u64, actor: usize, fire: Fire, fired_at: Millis },
     HandlerStart { actor: usize, inc: u64 },
+    /// A scripted handler's middle: its middle calls run now.
+    HandlerMiddle { actor: usize, inc: u64 },
     HandlerEnd { actor: usize, inc: u64, behavior: Behavior },
     /// An attempt's outcome reaches the manager. `counts` is R14's verdict on a failure as the
     /// checker sees it, which the scheduler's own `counted` must match (B15).
@@ -120,6 +127,7 @@ impl Event {
             | Event::CommandResult { actor, .. }
             | Event::FireArrive { actor, .. }
             | Event::HandlerStart { actor, .. }
+            | Event::HandlerMiddle { actor, .. }
             | Event::HandlerEnd { actor, .. }
             | Event::FireResultArrive { actor, .. }
             | Event::AbandonArrive { actor, .. }
@@ -146,6 +154,10 @@ struct RunningHandler {
     ctx: FireCtx,
     fired_at: Millis,
     serving: AlarmTime,
+    /// The alarm the handler itself last set, while no later write (its own delete, or a
+    /// client's write during the handler) replaced it: it must survive the handler's deferred
+    /// delete (R11, B12).
+    wrote: Option<Millis>,
 }
 
 struct Host {
@@ -172,6 +184,14 @@ struct ActorSlot {
     interrupt_next_commit: bool,
     calls_in_flight: u32,
     handler: Option<RunningHandler>,
+    /// The running handler's script, if it runs one.
+    script: Option<HandlerScript>,
+    /// Commits shipped and not yet acknowledged, with their alarms (`Sym::InFlight`).
+    commits: BTreeMap<CommitId, AlarmTime>,
+    /// The time of the last schedule command this incarnation sent (`Sym::LastSent`).
+    last_sent: Option<AlarmTime>,
+    /// The actor's most recent alarm values written, newest first (`Sym::Repeat`).
+    recent: [Option<Millis>; REPEAT_DEPTH],
     arm_waiters: BTreeMap<ArmId, FireCtx>,
     /// Successful handlers waiting for the output gate before reporting (R11).
     pending_reports: Vec<FireCtx>,
@@ -210,6 +230,9 @@ pub struct World {
     /// One random stream per actor, for everything that happens to that actor's messages and
     /// handlers: removing a plan step for one actor leaves the others' draws unchanged.
     actor_rngs: Vec<ChaCha8Rng>,
+    /// One edge stream per actor (handler scripts), apart from `actor_rngs` so that with the
+    /// edge-seeking workload off every draw is what it always was (`edge_profile.rs`).
+    edge_rngs: Vec<ChaCha8Rng>,
     steps: Vec<Step>,
     pub phase: Phase,
     hosts: Vec<Host>,
@@ -264,6 +287,10 @@ impl World {
                 interrupt_next_commit: false,
                 calls_in_flight: 0,
                 handler: None,
+                script: None,
+                commits: BTreeMap::new(),
+                last_sent: None,
+                recent: [None; REPEAT_DEPTH],
                 arm_waiters: BTreeMap::new(),
                 pending_reports: Vec::new(),
                 pending_abandons: Vec::new(),
@@ -273,12 +300,14 @@ impl World {
         let checker = Checker::new(&spec, RetryPolicy::default());
         let spec_actors = actors.len();
         let actor_rngs = (0..actors.len()).map(|a| ChaCha8Rng::seed_from_u64(stream_seed(seed, a as u64))).collect();
+        let edge_rngs = (0..actors.len()).map(|a| crate::edge_profile::actor_rng(seed, a)).collect();
         let world = World {
             spec,
             profile,
             seed,
             factory,
             actor_rngs,
+            edge_rngs,
             steps: plan.steps,
             phase: Phase::Chaos,
             hosts,
@@ -497,6 +526,7 @@ impl World {
             Event::ManagerTick { namespace, epoch, at } => self.manager_tick(namespace, epoch, at),
             Event::FireArrive { epoch, actor, fire, fired_at } => self.fire_arrive(epoch, actor, fire, fired_at),
             Event::HandlerStart { actor, inc } => self.handler_start(actor, inc),
+            Event::HandlerMiddle { actor, inc } => self.handler_middle(actor, inc),
             Event::HandlerEnd { actor, inc, behavior } => self.handler_end(actor, inc, behavior),
             Event::FireResultArrive { epoch, actor, scheduled, result, counts } => self.fire_result_arrive(epoch, actor, scheduled, result, counts),
             Event::AbandonArrive { epoch, actor, scheduled } => self.abandon_arrive(epoch, actor, scheduled),
@@ -510,13 +540,6 @@ impl World {
 /// numbered from 0, the world's own stream is `u64::MAX`.
 const ORDER_STREAM: u64 = u64::MAX - 1;
 
-/// The seed of one random stream of a run (SplitMix64 of the seed and the stream number).
-fn stream_seed(seed: u64, stream: u64) -> u64 {
-    let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// An actor's gauges: ms since the start, `None` for an unset alarm.
 fn gauges((storage, manager): (AlarmTime, AlarmTime)) -> Gauges {

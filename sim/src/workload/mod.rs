@@ -1,11 +1,20 @@
 //! The alarm world's plan generator: the fault profile, the client operations of the chaos
 //! phase, and the node faults (crashes, power losses, partitions), all from the seed. A job-queue
 //! scenario's plan comes from `queue::plan` instead.
+//!
+//! On top of that base plan, the edge-seeking workload (`edges.rs`) turns some alarm times
+//! into symbols and adds bursts, from a random stream of its own: switched off, the plan is
+//! exactly the base plan.
 
-use crate::draws::{count, node_faults, pick};
+mod edges;
+
+use crate::draws::{count, pick};
+use crate::plan::crash_steps;
 use crate::node::Node;
 use crate::plan::{Action, Op, Plan, Step};
+use crate::edge_profile::EdgeProfile;
 use crate::profile::FaultProfile;
+use crate::time_arg::TimeArg;
 use crate::scenario::ScenarioSpec;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,22 +27,27 @@ impl Plan {
             return crate::queue::plan::generate(spec, workload, variant, seed);
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let profile = FaultProfile::draw(spec, &mut rng);
+        let mut profile = FaultProfile::draw(spec, &mut rng);
+        let mut edge_rng = crate::edge_profile::plan_rng(seed);
+        profile.edges = EdgeProfile::draw(&spec.edges, &mut edge_rng);
         let mut steps = client_ops(spec, &mut rng);
         for host in 0..spec.hosts as usize {
-            node_faults(&mut steps, &profile, Node::Host(host), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
+            crash_steps(&mut steps, &profile, Node::Host(host), profile.host_crashes_per_hour, spec.chaos_ms, &mut rng);
             partitions(&mut steps, &profile, host, spec, &mut rng);
         }
         // Each namespace's manager crashes on its own, at the profile's rate. Namespace 0's
         // draws come first, where the single manager's always were.
         for namespace in 0..spec.namespaces as usize {
             let node = Node::manager_of(namespace, spec.namespaces);
-            node_faults(&mut steps, &profile, node, profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+            crash_steps(&mut steps, &profile, node, profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+        }
+        if profile.edges.is_on() {
+            edges::symbolic_args(&mut steps, &profile.edges, &mut edge_rng);
+            steps.extend(edges::bursts(spec, &profile.edges, &mut edge_rng));
         }
         steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
         Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }
     }
-
 }
 
 fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
@@ -50,12 +64,12 @@ fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
             let delay = |rng: &mut ChaCha8Rng| rng.random_range(spec.alarm_delay_ms.lo..=spec.alarm_delay_ms.hi);
             let key = |rng: &mut ChaCha8Rng| format!("k{}", rng.random_range(0..4));
             let op = match pick(rng, &weights) {
-                0 => Op::SetAlarm { delay_ms: delay(rng) },
+                0 => Op::SetAlarm { time: TimeArg::Delay(delay(rng)) },
                 1 => Op::DeleteAlarm,
                 2 => Op::GetAlarm,
                 3 => Op::Put { key: key(rng) },
-                4 => Op::SetAndPut { delay_ms: delay(rng), key: key(rng) },
-                5 => Op::SetTwice { first_ms: delay(rng), second_ms: delay(rng) },
+                4 => Op::SetAndPut { time: TimeArg::Delay(delay(rng)), key: key(rng) },
+                5 => Op::SetTwice { first: TimeArg::Delay(delay(rng)), second: TimeArg::Delay(delay(rng)) },
                 6 => Op::DeleteAll { delete_alarm: rng.random_bool(0.5) },
                 _ => Op::ScheduleNext { delay_ms: delay(rng).max(0) },
             };
