@@ -27,6 +27,9 @@ pub struct BenchArgs {
     /// `--starts` start seeds) and the time to shrink it.
     #[arg(long)]
     bugs: bool,
+    /// `off` switches the edge-seeking workload off (symbolic times, bursts, handler scripts).
+    #[arg(long, value_enum, default_value_t = select::Edges::On)]
+    edges: select::Edges,
     /// With --bugs: how many different start seeds.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     starts: u64,
@@ -40,6 +43,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         return bugs(&args);
     }
     let (spec, factory) = select::pair(&args.scenario, None)?;
+    let spec = args.edges.apply(spec);
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let next = AtomicU64::new(0);
     let events = AtomicU64::new(0);
@@ -118,6 +122,7 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for case in alarmsim_scenarios::library::CASES {
         let (spec, factory) = select::pair(case.scenario, Some(case.variant))?;
+        let spec = args.edges.apply(spec);
         let mut needed: Vec<u64> = Vec::new();
         let mut first_failure = None;
         for k in 0..args.starts {

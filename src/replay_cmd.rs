@@ -30,6 +30,9 @@ pub struct ReplayArgs {
     /// trace.txt, trace.perfetto.json (for https://ui.perfetto.dev) and timeline.html.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// `off`: the seed as `sweep --edges off` ran it (no symbolic times, bursts or handler scripts).
+    #[arg(long, value_enum, default_value_t = select::Edges::On, conflicts_with = "plan")]
+    edges: select::Edges,
     /// Print the whole trace, not only the events before a violation.
     #[arg(long)]
     full: bool,
@@ -46,7 +49,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         None => {
             let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");
             let (spec, factory) = select::pair(scenario, args.variant.as_deref())?;
-            alarmsim_sim::run_seed(&spec, factory, args.seed.expect("clap requires --seed without --plan"))
+            let mut report = alarmsim_sim::run_seed(&args.edges.apply(spec), factory, args.seed.expect("clap requires --seed without --plan"));
+            report.replay_flags = args.edges.replay_flags().to_string();
+            report
         }
     };
     if let Some(path) = &args.trace_out {

@@ -58,6 +58,34 @@ pub fn pair(scenario: &str, variant: Option<&str>) -> Result<(ScenarioSpec, Subj
     Ok(pairs(Some(scenario), variant)?.remove(0))
 }
 
+/// `--edges on|off`: keep each scenario's edge-seeking workload (symbolic alarm times,
+/// bursts, handler scripts) or switch it off, which gives exactly the worlds the scenarios
+/// had before that workload existed (to measure what it finds that they do not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Edges {
+    #[default]
+    On,
+    Off,
+}
+
+impl Edges {
+    /// The scenario as this setting runs it.
+    pub fn apply(self, spec: ScenarioSpec) -> ScenarioSpec {
+        match self {
+            Edges::On => spec,
+            Edges::Off => spec.without_edges(),
+        }
+    }
+
+    /// What a replay line must add to rerun a seed run with this setting.
+    pub fn replay_flags(self) -> &'static str {
+        match self {
+            Edges::On => "",
+            Edges::Off => " --edges off",
+        }
+    }
+}
+
 /// Parses a seed flag (`--seed`, `--start-seed`): clap names the flag and the value, this
 /// says what a seed is.
 pub fn parse_seed(text: &str) -> Result<u64, String> {

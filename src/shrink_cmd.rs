@@ -22,6 +22,9 @@ pub struct ShrinkArgs {
     /// Where to save the minimal plan (default: target/alarmsim/plans/<scenario>-<variant>-<seed>.json).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// `off`: the seed as `sweep --edges off` ran it.
+    #[arg(long, value_enum, default_value_t = select::Edges::On)]
+    edges: select::Edges,
     /// At most this many oracle runs.
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..))]
     max_runs: u32,
@@ -37,6 +40,7 @@ pub fn default_plan_path(scenario: &str, variant: &str, seed: u64) -> PathBuf {
 
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let (spec, factory) = select::pair(&args.scenario, args.variant.as_deref())?;
+    let spec = args.edges.apply(spec);
     let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
     let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
     match shrink_and_save(&spec, factory, args.seed, limits, &out)? {

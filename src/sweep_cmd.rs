@@ -49,6 +49,10 @@ pub struct SweepArgs {
     /// Seeds run in parallel (each on its own fresh thread). Default: the number of cores.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
+    /// `off` switches each scenario's edge-seeking workload off (symbolic alarm times, bursts,
+    /// handler scripts): the worlds the scenarios had before it, to compare what each finds.
+    #[arg(long, value_enum, default_value_t = crate::select::Edges::On)]
+    edges: crate::select::Edges,
     /// Append every failing seed to this regression file (created if missing; entries
     /// already present are skipped; see tests/regressions.txt).
     #[arg(long, value_name = "FILE")]
@@ -87,7 +91,8 @@ struct Outcome {
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let scenarios = select::pairs(args.scenario.as_deref(), args.variant.as_deref())?;
+    let scenarios: Vec<(ScenarioSpec, Subject)> =
+        select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let end = args.start_seed.checked_add(args.seeds).ok_or_else(|| select::UsageError(format!("--start-seed {} plus --seeds {} overflows u64", args.start_seed, args.seeds)))?;
     if let Some(file) = &args.save_regressions {
@@ -106,7 +111,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             Some(shard) => shard.seeds(args.start_seed, end),
             None => (args.start_seed..end).collect(),
         };
-        let outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &bar);
+        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &bar);
+        for outcome in &mut outcomes {
+            outcome.report.replay_flags = args.edges.replay_flags().to_string();
+        }
         let mut summary = ScenarioSummary {
             scenario: spec.name.to_string(),
             variant: factory.name().to_string(),

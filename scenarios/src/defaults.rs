@@ -1,7 +1,7 @@
 //! Shared building blocks for scenario definitions.
 
 use alarmsim_scheduler::queue::QueueConfig;
-use alarmsim_sim::scenario::{range, NO_EDGES, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, EdgeBounds, NO_EDGES, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
 
 /// Every fault, each switched on for about two seeds in three (swarm testing).
 pub const ALL_FAULTS: FaultBounds = FaultBounds {
@@ -71,6 +71,31 @@ pub const MIXED_HANDLERS: HandlerWeights = HandlerWeights {
     container_heartbeat: 6,
     abort: 3,
     cpu_limit: 0,
+};
+
+/// The edge-seeking workload at full strength (`edge-values`, `everything`): every option
+/// on in most seeds, symbolic times on most operations, bursts every few minutes, most handlers
+/// scripted.
+pub const ALL_EDGES: EdgeBounds = EdgeBounds {
+    enable_probability: 0.6,
+    delay_weight: range(5, 40),
+    arg_weight: range(5, 30),
+    bursts_per_hour: range(60.0, 360.0),
+    handler_scripts: range(0.3, 0.9),
+    zero_duration: range(0.2, 0.7),
+};
+
+/// The edge-seeking workload at a strength that leaves a scenario's own workload in charge:
+/// on in about half the seeds per option, symbolic times on a minority of operations, a few
+/// bursts per hour, some scripted handlers. Scenarios made for equal values and same-ms races
+/// (`edge-values`, `everything`) use [`ALL_EDGES`].
+pub const SOME_EDGES: EdgeBounds = EdgeBounds {
+    enable_probability: 0.5,
+    delay_weight: range(20, 60),
+    arg_weight: range(5, 20),
+    bursts_per_hour: range(10.0, 60.0),
+    handler_scripts: range(0.1, 0.4),
+    zero_duration: range(0.1, 0.4),
 };
 
 /// Every invariant.

@@ -74,6 +74,11 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(no_clock_recheck::NoClockRecheck),
         Arc::new(retry_no_backoff::RetryNoBackoff),
         Arc::new(notify_after_commit::NotifyAfterCommit),
+        // Reachable only with the edge-seeking workload (symbolic times, bursts, scripts).
+        Arc::new(deferred_delete_by_value::DeferredDeleteByValue),
+        Arc::new(success_drops_equal_report::SuccessDropsEqualReport),
+        Arc::new(noop_keeps_deferred_delete::NoopKeepsDeferredDelete),
+        Arc::new(precommit_skips_acked_value::PrecommitSkipsAckedValue),
     ]
 }
 

@@ -33,6 +33,12 @@ pub const CASES: &[Case] = &[
     Case { variant: "no-clock-recheck", scenario: "mismatched-fire", caught_by: &[Invariant::NeverEarly, Invariant::RetrySchedule], budget: 10 },
     Case { variant: "retry-no-backoff", scenario: "retry-backoff", caught_by: &[Invariant::RetrySchedule], budget: 10 },
     Case { variant: "notify-after-commit", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate], budget: 10 },
+    // Reachable only with the edge-seeking workload (`sweep --edges off` finds none of them in
+    // 1,000 seeds of any alarm scenario; docs/PERFORMANCE.md).
+    Case { variant: "deferred-delete-by-value", scenario: "edge-values", caught_by: &[Invariant::NoLostAlarm], budget: 200 },
+    Case { variant: "noop-keeps-deferred-delete", scenario: "edge-values", caught_by: &[Invariant::NoLostAlarm], budget: 200 },
+    Case { variant: "success-drops-equal-report", scenario: "edge-values", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 184 },
+    Case { variant: "precommit-skips-acked-value", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 120 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },

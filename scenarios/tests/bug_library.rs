@@ -150,6 +150,43 @@ fn notify_after_commit() {
 }
 
 #[test]
+fn deferred_delete_by_value() {
+    found("deferred-delete-by-value");
+}
+
+#[test]
+fn noop_keeps_deferred_delete() {
+    found("noop-keeps-deferred-delete");
+}
+
+#[test]
+fn success_drops_equal_report() {
+    found("success-drops-equal-report");
+}
+
+#[test]
+fn precommit_skips_acked_value() {
+    found("precommit-skips-acked-value");
+}
+
+/// The variants only the edge-seeking workload reaches (symbolic times, bursts, handler
+/// scripts) pass their own scenario with it switched off: what finds them is that workload.
+/// (docs/PERFORMANCE.md records the full measurement: 1,000 seeds of every alarm scenario with
+/// `--edges off` find none of them.)
+#[test]
+fn edge_variants_need_the_edge_workload() {
+    for name in ["deferred-delete-by-value", "noop-keeps-deferred-delete", "success-drops-equal-report", "precommit-skips-acked-value"] {
+        let case = case(name);
+        let spec = scenario(case.scenario).expect("a catalog scenario").without_edges();
+        let buggy = subject(case.variant, &spec).expect("a registered variant");
+        if let Some(failure) = (0..100).map(|seed| run(&spec, &buggy, seed)).find(|r| !r.passed()) {
+            let traced = run_seed(&spec, &buggy, failure.seed);
+            panic!("{name} was found without the edge-seeking workload:\n{}", traced.failure_text(40).unwrap_or_default());
+        }
+    }
+}
+
+#[test]
 fn queue_non_atomic_migration() {
     found("queue-non-atomic-migration");
 }

@@ -13,6 +13,7 @@ use crate::call::{show_calls, Call};
 use crate::draws::pick;
 use crate::edge_profile::EdgeProfile;
 use crate::scenario::ScenarioSpec;
+use crate::time_arg::{ArgKind, TimeArg};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -49,9 +50,9 @@ impl HandlerScript {
     /// seed's edge weights, deleteAlarm, getAlarm, put, deleteAll, the container re-arm
     /// helpers); the ending follows the scenario's handler weights.
     pub fn draw(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng) -> HandlerScript {
-        let first = draw_calls(spec, edges, rng);
-        let middle = draw_calls(spec, edges, rng);
-        let end = draw_calls(spec, edges, rng);
+        let first = draw_calls(spec, edges, rng, Part::First);
+        let middle = draw_calls(spec, edges, rng, Part::Later);
+        let end = draw_calls(spec, edges, rng, Part::Later);
         let w = spec.handler_weights;
         let succeed = w.succeed + w.rearm + w.delete_inside + w.container_heartbeat;
         let ending = match pick(rng, &[succeed.max(1), w.throw, w.exceed_wall_time]) {
@@ -72,24 +73,44 @@ impl std::fmt::Display for HandlerScript {
     }
 }
 
-fn draw_calls(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng) -> Vec<Call> {
+/// Which part of a script a call is drawn for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The first instant: when the actor's clock reads T, `now`, T and the stored alarm are
+    /// one value, the one R3 and R11 disagree about.
+    First,
+    Later,
+}
+
+/// The arguments that stand for the handler's own millisecond at its first instant.
+const OWN_MILLISECOND: [ArgKind; 3] = [ArgKind::Now, ArgKind::HandlerTime, ArgKind::Stored];
+
+fn draw_calls(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, part: Part) -> Vec<Call> {
     // Half the parts are empty, so the first instant, the middle and the end each matter alone.
     let n = match rng.random_range(0..10) {
         0..=4 => 0,
         5..=8 => 1,
         _ => MAX_CALLS_PER_PART,
     };
-    (0..n).map(|_| draw_call(spec, edges, rng)).collect()
+    (0..n).map(|_| draw_call(spec, edges, rng, part)).collect()
 }
 
-fn draw_call(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng) -> Call {
+fn draw_call(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, part: Part) -> Call {
     // The container helpers only where the scenario's clients use them too.
     let containers = if spec.op_weights.schedule_next > 0 || spec.handler_weights.container_heartbeat > 0 { 7 } else { 0 };
     let delay = |rng: &mut ChaCha8Rng| rng.random_range(spec.alarm_delay_ms.lo..=spec.alarm_delay_ms.hi);
     match pick(rng, &[45, 10, 12, 13, 6, containers, containers]) {
         0 => {
             let d = delay(rng);
-            Call::SetAlarm { time: edges.time_arg(d, rng) }
+            // At the first instant, half the writes name the handler's own millisecond, among
+            // the kinds this seed has on (a kind the shrinker switched off stays off).
+            let own: Vec<ArgKind> = OWN_MILLISECOND.into_iter().filter(|k| edges.args.get(k).is_some_and(|w| *w > 0)).collect();
+            let time = if part == Part::First && !own.is_empty() && rng.random_bool(0.5) {
+                TimeArg::of_kind(own[rng.random_range(0..own.len())], d, 1)
+            } else {
+                edges.time_arg(d, rng)
+            };
+            Call::SetAlarm { time }
         }
         1 => Call::DeleteAlarm,
         2 => Call::GetAlarm,

@@ -13,7 +13,7 @@ use crate::call::{show_calls, Call};
 use crate::draws::count;
 pub use crate::node::Node;
 use crate::profile::FaultProfile;
-use crate::time_arg::TimeArg;
+use crate::time_arg::{ArgKind, TimeArg};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,40 @@ impl Op {
                 })
                 .collect(),
             Op::DeleteAlarm | Op::GetAlarm | Op::Put { .. } | Op::DeleteAll { .. } | Op::ScheduleNext { .. } => Vec::new(),
+        }
+    }
+}
+
+impl Op {
+    /// Turns every `setAlarm(none)` of the operation into a plain `deleteAlarm()` (what it
+    /// means); true if there was one.
+    fn deletes_instead(&mut self) -> bool {
+        let none = |t: &TimeArg| t.kind() == ArgKind::Delete;
+        match self {
+            Op::SetAlarm { time } if none(time) => {
+                *self = Op::DeleteAlarm;
+                true
+            }
+            Op::SetAndPut { time, key } if none(time) => {
+                *self = Op::Turn { calls: vec![Call::DeleteAlarm, Call::Put { key: std::mem::take(key) }] };
+                true
+            }
+            Op::SetTwice { first, second } if none(first) || none(second) => {
+                let call = |t: TimeArg| if none(&t) { Call::DeleteAlarm } else { Call::SetAlarm { time: t } };
+                *self = Op::Turn { calls: vec![call(*first), call(*second)] };
+                true
+            }
+            Op::Turn { calls } => {
+                let mut changed = false;
+                for c in calls.iter_mut() {
+                    if matches!(c, Call::SetAlarm { time } if none(time)) {
+                        *c = Call::DeleteAlarm;
+                        changed = true;
+                    }
+                }
+                changed
+            }
+            _ => false,
         }
     }
 }
@@ -188,13 +222,42 @@ pub struct Plan {
 pub enum PlanError {
     #[error("cannot read the plan file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a valid alarmsim plan ({source}); write one with `alarmsim shrink --out <file>`")]
-    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("{path} is not a valid alarmsim plan: at {field}: {source}; write one with `alarmsim shrink --out <file>`")]
+    Parse {
+        path: PathBuf,
+        /// The JSON path of the field that failed (`steps[3].action`), `.` for the top.
+        field: String,
+        source: serde_json::Error,
+    },
     #[error("cannot write the plan file {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 
 impl Plan {
+    /// Switches off edge-seeking knob `knob` (`EdgeProfile::switch_off`), for the shrinker: the
+    /// handler scripts, or one symbolic argument kind, whose arguments in the steps become
+    /// their fallback delays (a `none` argument becomes a plain delete). False if it was off.
+    pub fn switch_off_edge(&mut self, knob: usize) -> bool {
+        let mut changed = self.profile.edges.switch_off(knob);
+        if knob == 0 {
+            return changed;
+        }
+        let kind = crate::edge_profile::EdgeProfile::knob_kind(knob);
+        for step in &mut self.steps {
+            let Action::Op { op, .. } = &mut step.action else { continue };
+            if kind == ArgKind::Delete {
+                changed |= op.deletes_instead();
+            }
+            for arg in op.time_args_mut() {
+                if arg.kind() == kind {
+                    *arg = TimeArg::Delay(arg.fallback_ms().expect("only `none` has no fallback, handled above"));
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
     /// The steps as a short numbered list.
     pub fn numbered(&self) -> String {
         self.steps.iter().enumerate().map(|(i, s)| format!("  {:>2}. {s}\n", i + 1)).collect()
@@ -202,7 +265,13 @@ impl Plan {
 
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_path_buf(), source })?;
-        serde_json::from_str(&text).map_err(|source| PlanError::Parse { path: path.to_path_buf(), source })
+        Plan::from_json(&text).map_err(|(field, source)| PlanError::Parse { path: path.to_path_buf(), field, source })
+    }
+
+    /// Parses a plan, naming the JSON path of the first field that does not fit on error.
+    pub fn from_json(text: &str) -> Result<Plan, (String, serde_json::Error)> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| (e.path().to_string(), e.into_inner()))
     }
 
     /// Writes the plan as pretty JSON, creating missing directories.
@@ -223,5 +292,76 @@ pub(crate) fn crash_steps(steps: &mut Vec<Step>, profile: &FaultProfile, node: N
         let power = rng.random_bool(profile.power_loss_fraction.clamp(0.0, 1.0));
         let downtime_ms = rng.random_range(profile.downtime_ms.0..=profile.downtime_ms.1);
         steps.push(Step { at_ms, action: Action::Crash { node, power, downtime_ms } });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time_arg::Sym;
+
+    /// A plan as a version before symbolic times wrote it (fields `delay_ms`, `first_ms`,
+    /// `second_ms`, no `edges` in the profile).
+    const OLD_PLAN: &str = r#"{
+      "scenario": "standard", "variant": "reference", "seed": 4,
+      "profile": {"durability": "Full", "host_crashes_per_hour": 0.0, "manager_crashes_per_hour": 0.0,
+        "power_loss_fraction": 0.0, "partitions_per_hour": 0.0, "partition_ms": [1, 2], "downtime_ms": [1, 2],
+        "commit_latency_ms": [1, 2], "commit_fail_before": 0.0, "commit_fail_after": 0.0, "link_latency_ms": [1, 2],
+        "link_drop_request": 0.0, "link_drop_response": 0.0, "link_duplicate": 0.0, "zombie_delay_ms": [1, 2],
+        "clocks": [[0, 0]], "sync_interval_ms": 1000},
+      "steps": [
+        {"at_ms": 10, "action": {"kind": "op", "client": 0, "actor": 1, "op": {"op": "set-alarm", "delay_ms": 1500}}},
+        {"at_ms": 20, "action": {"kind": "op", "client": 0, "actor": 1, "op": {"op": "set-twice", "first_ms": -5, "second_ms": 7}}},
+        {"at_ms": 30, "action": {"kind": "op", "client": 1, "actor": 0, "op": {"op": "set-and-put", "delay_ms": 3, "key": "k1"}}}
+      ]
+    }"#;
+
+    #[test]
+    fn a_plan_saved_before_symbolic_times_loads_with_its_old_meaning() {
+        let plan = Plan::from_json(OLD_PLAN).expect("an old plan loads");
+        let ops: Vec<&Op> = plan.steps.iter().map(|s| match &s.action {
+            Action::Op { op, .. } => op,
+            other => panic!("not an op: {other:?}"),
+        }).collect();
+        assert_eq!(ops[0], &Op::SetAlarm { time: TimeArg::Delay(1500) });
+        assert_eq!(ops[1], &Op::SetTwice { first: TimeArg::Delay(-5), second: TimeArg::Delay(7) });
+        assert_eq!(ops[2], &Op::SetAndPut { time: TimeArg::Delay(3), key: "k1".to_string() });
+        assert!(!plan.profile.edges.is_on(), "no edge options in an old plan: they are off");
+        // Saved again, it uses today's spelling and reads back the same.
+        let again = Plan::from_json(&serde_json::to_string(&plan).unwrap()).unwrap();
+        assert_eq!(again, plan);
+    }
+
+    #[test]
+    fn an_unknown_symbol_is_an_error_naming_the_field() {
+        let bad = OLD_PLAN.replace(r#""delay_ms": 1500"#, r#""time": {"sym": "yesterday"}"#);
+        let (field, error) = Plan::from_json(&bad).expect_err("an unknown symbol is refused");
+        // serde reads a tagged enum's tag first, so the path stops at the action; the message
+        // says what was wrong inside it.
+        assert_eq!(field, "steps[0].action");
+        assert!(error.to_string().contains("alarm time: unknown variant `yesterday`, expected one of `now`"), "{error}");
+        let path = std::path::Path::new("/nonexistent/plan.json");
+        let message = PlanError::Parse { path: path.to_path_buf(), field, source: error }.to_string();
+        assert!(message.contains("/nonexistent/plan.json") && message.contains("at steps[0].action: alarm time"), "{message}");
+    }
+
+    #[test]
+    fn switching_an_argument_kind_off_turns_its_arguments_into_their_delays() {
+        let mut plan = Plan::from_json(OLD_PLAN).unwrap();
+        plan.profile.edges.args.insert(ArgKind::Stored, 5);
+        plan.profile.edges.args.insert(ArgKind::Delete, 5);
+        let Action::Op { op, .. } = &mut plan.steps[0].action else { unreachable!() };
+        *op = Op::SetAlarm { time: TimeArg::Sym(Sym::Stored { else_ms: 900 }) };
+        let Action::Op { op, .. } = &mut plan.steps[2].action else { unreachable!() };
+        *op = Op::SetAndPut { time: TimeArg::Sym(Sym::Delete), key: "k1".to_string() };
+        let stored = 1 + ArgKind::symbolic().position(|k| k == ArgKind::Stored).unwrap();
+        let delete = 1 + ArgKind::symbolic().position(|k| k == ArgKind::Delete).unwrap();
+        assert!(plan.switch_off_edge(stored));
+        assert!(plan.switch_off_edge(delete));
+        assert!(!plan.switch_off_edge(stored), "already off");
+        let Action::Op { op, .. } = &plan.steps[0].action else { unreachable!() };
+        assert_eq!(op, &Op::SetAlarm { time: TimeArg::Delay(900) });
+        let Action::Op { op, .. } = &plan.steps[2].action else { unreachable!() };
+        assert_eq!(op, &Op::Turn { calls: vec![Call::DeleteAlarm, Call::Put { key: "k1".to_string() }] });
     }
 }

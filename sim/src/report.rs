@@ -28,6 +28,9 @@ pub struct RunReport {
     /// The SQLite operations the alarm world did (zero for the queue world, whose SQL runs
     /// inside the queue under test).
     pub store_work: StoreWork,
+    /// Flags the replay line needs besides scenario, variant and seed, set by the tool that
+    /// ran the seed (` --edges off` when a sweep switched the edge-seeking workload off).
+    pub replay_flags: String,
 }
 
 impl RunReport {
@@ -45,7 +48,7 @@ impl RunReport {
 
     /// The one line that replays this run.
     pub fn replay_command(&self) -> String {
-        format!("cargo run --release -- replay --scenario {} --variant {} --seed {}", self.scenario, self.variant, self.seed)
+        format!("cargo run --release -- replay --scenario {} --variant {} --seed {}{}", self.scenario, self.variant, self.seed, self.replay_flags)
     }
 
     /// The failure report: seed, profile, invariant, the events just before, and the replay line.

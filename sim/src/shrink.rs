@@ -4,7 +4,8 @@
 //! 1. drop every step after the violation (it cannot have caused it);
 //! 2. `ddmin` over the steps (Zeller's algorithm: remove chunks, halving their size);
 //! 3. switch off each probabilistic fault (loss, duplication, commit failures, clock skew)
-//!    that the failure does not need;
+//!    that the failure does not need, then each edge-seeking option (handler scripts, each
+//!    kind of symbolic alarm time, whose arguments become plain delays);
 //! 4. `ddmin` again (fewer faults often make more steps removable).
 //!
 //! The oracle reruns the plan untraced; determinism makes every answer reproducible. The
@@ -95,6 +96,14 @@ pub fn shrink(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, limi
     for knob in 0..crate::profile::FaultProfile::KNOBS {
         let mut candidate = best.clone();
         if candidate.profile.switch_off(knob) && oracle.fails(&candidate) {
+            best = candidate;
+        }
+    }
+    // The edge-seeking knobs: handler scripts, then each symbolic argument kind (its
+    // arguments become plain delays, which read more simply in a minimal plan).
+    for knob in 0..crate::edge_profile::EdgeProfile::KNOBS {
+        let mut candidate = best.clone();
+        if candidate.switch_off_edge(knob) && oracle.fails(&candidate) {
             best = candidate;
         }
     }

@@ -198,7 +198,11 @@ impl<'de> Deserialize<'de> for TimeArg {
                 i64::try_from(v).map(TimeArg::Delay).map_err(|_| E::custom(format!("delay {v} ms is out of range (at most {})", i64::MAX)))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<TimeArg, A::Error> {
-                Sym::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(TimeArg::Sym)
+                // Inside an operation the path of a bad field stops at the step's action (its
+                // tag is read first), so the message itself says it is about an alarm time.
+                Sym::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(TimeArg::Sym)
+                    .map_err(|e| serde::de::Error::custom(format!("alarm time: {e}")))
             }
         }
         deserializer.deserialize_any(Visitor)

@@ -3,8 +3,8 @@
 //! clears only the alarm it abandons (S == T and clean), and a replacement queued while the
 //! abandon was pending survives it, in memory and in the manager's rows (so also a restart).
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -47,7 +47,7 @@ pub fn spec() -> ScenarioSpec {
             link_latency_ms: range(200, 3_000),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -6,8 +6,8 @@
 //! must converge on the earliest request (floored at 100 ms), the heartbeat re-arms minutes
 //! ahead, and no actor fires more than a few times a second.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -48,7 +48,7 @@ pub fn spec() -> ScenarioSpec {
             link_latency_ms: range(1, 50),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 4,

@@ -7,8 +7,8 @@
 //! nothing. Two actors on two hosts, short alarms that fire often, handlers that mostly succeed
 //! (or re-arm), and a manager link that drops, duplicates and delays calls.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -55,7 +55,7 @@ pub fn spec() -> ScenarioSpec {
             zombie_delay_ms: range(100, 5_000),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -10,18 +10,9 @@
 //! commits may take zero ms, and clocks are skewed, so a fire reaches the actor in the very
 //! millisecond T and a handler writes `setAlarm(now)` = T.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, EdgeBounds, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_EDGES, ALL_INVARIANTS, NO_FAULTS};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
-/// The edge-seeking workload at full strength.
-pub const EDGES: EdgeBounds = EdgeBounds {
-    enable_probability: 0.6,
-    delay_weight: range(5, 40),
-    arg_weight: range(5, 30),
-    bursts_per_hour: range(60.0, 360.0),
-    handler_scripts: range(0.3, 0.9),
-    zero_duration: range(0.2, 0.7),
-};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -67,17 +58,17 @@ pub fn spec() -> ScenarioSpec {
             commit_latency_ms: range(0, 800),
             commit_fail_before: range(0.005, 0.03),
             commit_fail_after: range(0.005, 0.03),
-            link_latency_ms: range(0, 1_500),
+            link_latency_ms: range(0, 600),
             link_drop_request: range(0.02, 0.2),
             link_drop_response: range(0.02, 0.2),
             link_duplicate: range(0.02, 0.2),
             zombie_delay_ms: range(0, 5_000),
-            clock_offset_ms: range(-300, 300),
+            clock_offset_ms: range(-2_000, 2_000),
             clock_drift_ppm: range(-200, 200),
             sync_interval_ms: range(200, 5_000),
             ..NO_FAULTS
         },
-        edges: EDGES,
+        edges: ALL_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -1,10 +1,11 @@
-//! Everything at once: every fault, every client operation, every handler behaviour, on a
+//! Everything at once: every fault, every client operation, every handler behaviour, the
+//! edge-seeking workload at full strength (symbolic times, bursts, handler scripts), on a
 //! smaller world than `standard` (6 actors, 20 simulated minutes) so seeds are short. The
 //! mixed handlers plus a few interrupted at their CPU limit inside a write (B15), which
 //! `standard` leaves out.
 
-use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, HandlerWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_EDGES, ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
+use alarmsim_sim::scenario::{range, DurabilityChoice, HandlerWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -22,7 +23,7 @@ pub fn spec() -> ScenarioSpec {
         alarm_delay_ms: range(-2_000, 300_000),
         handler_ms: range(1, 2_000),
         faults: ALL_FAULTS,
-        edges: NO_EDGES,
+        edges: ALL_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

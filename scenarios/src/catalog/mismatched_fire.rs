@@ -3,8 +3,8 @@
 //! commit and the call), so the manager fires the stale, earlier time. The actor must not run
 //! the handler early, and must reschedule the manager to the stored time before cancelling.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, EdgeBounds, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -51,7 +51,10 @@ pub fn spec() -> ScenarioSpec {
             link_drop_response: range(0.1, 0.4),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        // The edge-seeking workload in fewer seeds: its no-op and delete arguments replace some
+        // of the move-later writes whose lost commands this scenario is about (B10 was found
+        // in 12 % of seeds with `SOME_EDGES`, 20 % without).
+        edges: EdgeBounds { enable_probability: 0.25, ..SOME_EDGES },
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -6,8 +6,8 @@
 //! drops the parked value and is the only call to go out next; the manager must end up with
 //! the stored time.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -50,7 +50,7 @@ pub fn spec() -> ScenarioSpec {
             zombie_delay_ms: range(100, 10_000),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

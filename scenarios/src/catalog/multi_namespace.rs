@@ -7,8 +7,8 @@
 //! serving their actors; each actor's storage converges with its own manager's row, and no
 //! other manager holds an alarm for it.
 
-use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, ScenarioSpec, System};
+use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -28,7 +28,7 @@ pub fn spec() -> ScenarioSpec {
         // Manager crashes are what sets the namespaces apart: each manager draws its own, at
         // 4–12 per hour, so a seed usually has one manager down while another fires.
         faults: FaultBounds { manager_crashes_per_hour: range(4.0, 12.0), ..ALL_FAULTS },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -4,8 +4,8 @@
 //! hold a time storage no longer has; the actor reconciles on restart, and what storage holds
 //! afterwards must be exactly what the sync model promises.
 
-use crate::defaults::{ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, ScenarioSpec, System};
 
 const FAULTS: FaultBounds = FaultBounds {
     enable_probability: 0.9,
@@ -35,7 +35,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         alarm_delay_ms: range(-2_000, 300_000),
         handler_ms: range(1, 2_000),
         faults: FAULTS,
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -3,8 +3,8 @@
 //! failures (R10, R14), it is abandoned after 6 counted retries (R16), and a new alarm set
 //! meanwhile beats the retries (R17). Every due alarm is delivered at least once.
 
-use crate::defaults::{ALL_INVARIANTS, NO_FAULTS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
+use crate::defaults::{ALL_INVARIANTS, NO_FAULTS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, FaultBounds, HandlerWeights, OpWeights, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -49,7 +49,7 @@ pub fn spec() -> ScenarioSpec {
             link_drop_response: range(0.0, 0.05),
             ..NO_FAULTS
         },
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

@@ -2,8 +2,8 @@
 //! hour, every fault available. The benchmark's yardstick (many short seeds find more than a
 //! few long ones).
 
-use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, NO_EDGES, DurabilityChoice, ScenarioSpec, System};
+use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS, SOME_EDGES};
+use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec, System};
 
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
@@ -21,7 +21,7 @@ pub fn spec() -> ScenarioSpec {
         alarm_delay_ms: range(-2_000, 600_000),
         handler_ms: range(1, 2_000),
         faults: ALL_FAULTS,
-        edges: NO_EDGES,
+        edges: SOME_EDGES,
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,

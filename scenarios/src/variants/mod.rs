@@ -20,10 +20,14 @@ pub mod b4_unbounded_chain;
 pub mod b5_parked_races_earlier;
 pub mod b7_abandon_unconditional;
 pub mod b8_abandon_drops_replacement;
+pub mod deferred_delete_by_value;
 pub mod in_memory_manager;
+pub mod noop_keeps_deferred_delete;
+pub mod precommit_skips_acked_value;
 pub mod no_clock_recheck;
 pub mod notify_after_commit;
 pub mod retry_no_backoff;
+pub mod success_drops_equal_report;
 
 // Job-queue variants (seed 004).
 pub mod queue_ack_before_durable;

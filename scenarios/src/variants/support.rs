@@ -177,6 +177,10 @@ pub trait ActorHooks: 'static {
         let _ = x;
         Ok(())
     }
+    /// `setAlarm(time)` of the actor's code, after `storage_check`.
+    fn set_alarm(&mut self, x: &mut Parts, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
+        x.inner.set_alarm(time, now, options)
+    }
     /// An effect the inner actor produced while handling `ctx`.
     fn effect(&mut self, x: &mut Parts, ctx: Ctx, effect: ActorEffect) {
         let _ = ctx;
@@ -265,7 +269,7 @@ impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
     }
     fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
         self.hooks.storage_check(&self.parts)?;
-        let r = self.parts.inner.set_alarm(time, now, options);
+        let r = self.hooks.set_alarm(&mut self.parts, time, now, options);
         self.drain(Ctx::Api);
         r
     }

@@ -116,5 +116,6 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
         events: w.events_handled,
         sim_ms: w.last_event_ms,
         store_work: Default::default(),
+        replay_flags: String::new(),
     }
 }

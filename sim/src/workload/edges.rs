@@ -4,6 +4,8 @@
 //! - the same value twice (R3: the second is a no-op);
 //! - set(x) → delete → set(x) within a few ms, while a commit or manager command is slow;
 //! - set(a), set(b), set(c) with c between a and b (earlier and later than what is in flight);
+//! - set(x) later, set(y) earlier, set(x) again: back to a value a commit still in flight
+//!   carries (§2 transition 2 compares versions, not values: #5589);
 //! - set and delete in the same turn;
 //! - `deleteAll` with and without `deleteAlarm`, beside a set (R7, §2 transition 5);
 //! - several clients in the same millisecond (the agenda orders them from the seed).
@@ -25,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 pub const BURST_GAP_MS: u64 = 40;
 
 /// The burst templates, drawn uniformly.
-const TEMPLATES: u32 = 6;
+const TEMPLATES: u32 = 7;
 
 /// Replaces plain delays of the base plan's operations by symbols, by the seed's weights.
 pub fn symbolic_args(steps: &mut [Step], edges: &EdgeProfile, rng: &mut ChaCha8Rng) {
@@ -58,6 +60,7 @@ pub fn bursts(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng) ->
             2 => one_between_two(spec, &mut burst, rng),
             3 => set_and_delete_in_one_turn(spec, edges, &mut burst, rng),
             4 => delete_all_beside_a_set(spec, edges, &mut burst, rng),
+            5 => earlier_and_back(spec, &mut burst, rng),
             _ => clients_in_one_millisecond(spec, edges, &mut burst, rng),
         }
     }
@@ -156,6 +159,20 @@ fn delete_all_beside_a_set(spec: &ScenarioSpec, edges: &EdgeProfile, b: &mut Bur
         let again = repeat(spec, rng, 1);
         b.then(spec, gap(rng), Op::SetAlarm { time: again }, rng);
     }
+}
+
+/// set(x), set(y) with y earlier than x, set(x) again (as a repeat of the value two writes
+/// back), each a few ms after the last: the first commit is usually still in flight when
+/// the actor returns to its value.
+fn earlier_and_back(spec: &ScenarioSpec, b: &mut Burst, rng: &mut ChaCha8Rng) {
+    let x = delay(spec, rng);
+    let g = gap(rng);
+    let lo = spec.alarm_delay_ms.lo.min(x - 2);
+    let y = rng.random_range(lo..=x - 2) - g as i64; // Earlier than x, in absolute time.
+    b.then(spec, 0, Op::SetAlarm { time: TimeArg::Delay(x) }, rng);
+    b.then(spec, g, Op::SetAlarm { time: TimeArg::Delay(y) }, rng);
+    let again = repeat(spec, rng, 2);
+    b.then(spec, gap(rng), Op::SetAlarm { time: again }, rng);
 }
 
 /// Two to four clients act on the actor in the same millisecond.

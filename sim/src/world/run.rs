@@ -56,6 +56,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         events: w.events_handled,
         sim_ms,
         store_work: w.store_work(),
+        replay_flags: String::new(),
     }
 }
 
