@@ -96,10 +96,17 @@ fn draw_calls(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, pa
 }
 
 fn draw_call(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, part: Part) -> Call {
-    // The container helpers only where the scenario's clients use them too.
-    let containers = if spec.op_weights.schedule_next > 0 || spec.handler_weights.container_heartbeat > 0 { 7 } else { 0 };
+    // A script writes the alarm only the ways the scenario's own handlers do: raw setAlarm
+    // where they re-arm, deletes where they delete, the container helpers where its clients or
+    // heartbeats use them. (A container scenario's handlers re-arm only through the helpers,
+    // which floor at 100 ms: a raw setAlarm(now) there is the application spinning on purpose,
+    // not the scheduler — concurrent-rearm checks no more than 4 fires a second.)
+    let w = spec.handler_weights;
+    let set = if w.rearm > 0 { 45 } else { 0 };
+    let delete = if w.delete_inside > 0 { 10 } else { 0 };
+    let containers = if spec.op_weights.schedule_next > 0 || w.container_heartbeat > 0 { 7 } else { 0 };
     let delay = |rng: &mut ChaCha8Rng| rng.random_range(spec.alarm_delay_ms.lo..=spec.alarm_delay_ms.hi);
-    match pick(rng, &[45, 10, 12, 13, 6, containers, containers]) {
+    match pick(rng, &[set, delete, 12, 13, 6, containers, containers]) {
         0 => {
             let d = delay(rng);
             // At the first instant, half the writes name the handler's own millisecond, among
@@ -115,7 +122,7 @@ fn draw_call(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, par
         1 => Call::DeleteAlarm,
         2 => Call::GetAlarm,
         3 => Call::Put { key: format!("k{}", rng.random_range(0..4)) },
-        4 => Call::DeleteAll { delete_alarm: rng.random_bool(0.5) },
+        4 => Call::DeleteAll { delete_alarm: delete > 0 && rng.random_bool(0.5) },
         5 => Call::ScheduleNext { delay_ms: delay(rng).max(0) },
         _ => Call::ExitRearm,
     }
