@@ -19,6 +19,7 @@
 //! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
 
 pub mod agenda;
+mod blame;
 pub mod checker;
 pub mod disk;
 mod draws;
@@ -26,6 +27,7 @@ pub mod driver;
 pub mod export;
 pub mod node;
 pub mod plan;
+pub mod plan_check;
 pub mod pool;
 pub mod profile;
 pub mod queue;

@@ -147,8 +147,12 @@ pub struct Plan {
 pub enum PlanError {
     #[error("cannot read the plan file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a valid alarmsim plan ({source}); write one with `alarmsim shrink --out <file>`")]
-    Parse { path: PathBuf, source: serde_json::Error },
+    /// `field` is the JSON path of the field that failed to parse (`.` for the whole file).
+    #[error("{path} is not a valid alarmsim plan (at {field}: {source}); write one with `alarmsim shrink --out <file>`")]
+    Parse { path: PathBuf, field: String, source: serde_json::Error },
+    /// The plan parsed but does not fit its scenario ([`crate::plan_check::validate`]).
+    #[error("{path} cannot run on scenario {scenario}: {source}")]
+    Invalid { path: PathBuf, scenario: String, source: crate::plan_check::PlanInvalid },
     #[error("cannot write the plan file {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -161,7 +165,14 @@ impl Plan {
 
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_path_buf(), source })?;
-        serde_json::from_str(&text).map_err(|source| PlanError::Parse { path: path.to_path_buf(), source })
+        let mut json = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut json).map_err(|e| PlanError::Parse { path: path.to_path_buf(), field: e.path().to_string(), source: e.into_inner() })
+    }
+
+    /// Checks the plan against the scenario it runs on (see [`crate::plan_check`]); `path`
+    /// is the file it came from, for the message.
+    pub fn check_for(&self, spec: &crate::scenario::ScenarioSpec, path: &Path) -> Result<(), PlanError> {
+        crate::plan_check::validate(self, spec).map_err(|source| PlanError::Invalid { path: path.to_path_buf(), scenario: spec.name.to_string(), source })
     }
 
     /// Writes the plan as pretty JSON, creating missing directories.
