@@ -5,6 +5,7 @@
 
 mod bench_cmd;
 mod failure_dir;
+mod limits;
 mod list_cmd;
 mod realtime_cmd;
 mod regressions;
