@@ -281,3 +281,39 @@ fn a_panic_of_the_simulator_is_a_harness_error_with_its_message_not_the_schedule
     assert!(message.contains("not a finding about the system under test"), "{message}");
     assert!(message.contains("actor ids are a<N>") && message.contains("sim/src/world/"), "the original message and location survive: {message}");
 }
+
+#[test]
+fn every_duration_flag_past_its_maximum_is_a_usage_error_naming_the_flag() {
+    // Finding 2: `--delay-ms 2^64-1` wrapped into the past (due at once) and `--lease-ms
+    // 2^64-1` wrapped the lease into the past (live jobs reclaimed, their workers fenced).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.sqlite");
+    let (db, d) = (db.to_str().unwrap(), dir.path().to_str().unwrap());
+    let max = u64::MAX.to_string();
+    let past = (100 * 365 * 86_400_000u64 + 1).to_string();
+    let too_many = format!("{max}0");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["queue", "enqueue", "--db", db, "--count", "1", "--delay-ms", &max], "--delay-ms"),
+        (vec!["queue", "enqueue", "--db", db, "--count", "1", "--delay-ms", &past], "--delay-ms"),
+        (vec!["queue", "work", "--db", db, "--lease-ms", &max], "--lease-ms"),
+        (vec!["queue", "work", "--db", db, "--lease-ms", "0"], "--lease-ms"),
+        (vec!["queue", "work", "--db", db, "--backoff-ms", &max], "--backoff-ms"),
+        (vec!["queue", "work", "--db", db, "--job-ms", &past], "--job-ms"),
+        (vec!["queue", "enqueue", "--db", db, "--count", &too_many], "--count"),
+        (vec!["queue", "work", "--db", db, "--max-attempts", "0"], "--max-attempts"),
+        (vec!["realtime", "--dir", d, "--handler-ms", &max], "--handler-ms"),
+        (vec!["realtime", "--dir", d, "--run-for-ms", &past], "--run-for-ms"),
+        (vec!["realtime", "--dir", d, "--set", "a1=+99999999999"], "--set"),
+        (vec!["sweep", "--start-seed", &max, "--seeds", "2"], "--start-seed"),
+    ];
+    for (args, flag) in cases {
+        let out = alarmsim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: the message names {flag}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let durations = alarmsim(&["queue", "enqueue", "--db", db, "--count", "1", "--delay-ms", &max]);
+    assert!(String::from_utf8_lossy(&durations.stderr).contains("from 0 to 3153600000000 (100 years)"), "the maximum is stated");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing was created by a refused command");
+}

@@ -59,11 +59,17 @@ fn read_metadata(conn: &Connection, path: &Path, key: &str) -> Result<Option<i64
         .prepare_cached("SELECT value, checksum FROM _cf_METADATA WHERE key = ?1")
         .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?))))
         .optional()
-        .map_err(|e| classify(path, e))?;
+        .map_err(|e| match e {
+            rusqlite::Error::InvalidColumnType(_, column, kind) => {
+                let detail = format!("its {column} is {kind}, not an integer");
+                StoreError::Corrupted { path: path.to_path_buf(), table: "_cf_METADATA", row: format!("key={key}"), detail }
+            }
+            e => classify(path, e),
+        })?;
     let Some((value, stored)) = row else { return Ok(None) };
     let computed = metadata_checksum(key, value);
     if computed != stored {
-        let detail = format!("stored {stored}, computed {computed} from value {value}");
+        let detail = format!("checksum mismatch: stored {stored}, computed {computed} from value {value}");
         return Err(StoreError::Corrupted { path: path.to_path_buf(), table: "_cf_METADATA", row: format!("key={key}"), detail });
     }
     Ok(Some(value))

@@ -67,9 +67,9 @@ pub enum StoreError {
     /// ([`crate::sqlite_file::LOCK_WAIT_MS`] per attempt, [`crate::sqlite_file::LOCK_ATTEMPTS`] attempts).
     #[error("{path} is locked by another process (waited {waited_ms} ms); stop that process or try again later")]
     Locked { path: PathBuf, waited_ms: u64 },
-    /// A row whose checksum does not match its contents: the value changed on disk without
-    /// alarmsim writing it (a flipped bit, an edit by another tool).
-    #[error("{path}: row {row} of table {table} is corrupted (its checksum does not match its contents: {detail}); the value is not used")]
+    /// A row whose checksum does not match its contents, or whose value has the wrong type:
+    /// it changed on disk without alarmsim writing it (a flipped bit, an edit by another tool).
+    #[error("{path}: row {row} of table {table} is corrupted ({detail}); the value is not used")]
     Corrupted { path: PathBuf, table: &'static str, row: String, detail: String },
 }
 

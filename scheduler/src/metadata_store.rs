@@ -106,7 +106,7 @@ fn load_rows(conn: &Connection, path: &Path) -> Result<Vec<AlarmRow>, StoreError
         .map(|(row, stored)| {
             let computed = row_checksum(&row);
             if computed != stored {
-                let detail = format!("stored {stored}, computed {computed} from scheduled_time={:?} fence={}", row.time.map(|t| t.0), row.fence);
+                let detail = format!("checksum mismatch: stored {stored}, computed {computed} from scheduled_time={:?} fence={}", row.time.map(|t| t.0), row.fence);
                 return Err(StoreError::Corrupted { path: path.to_path_buf(), table: "_cf_ALARM", row: format!("actor_id={}", row.actor.0), detail });
             }
             Ok(row)

@@ -86,8 +86,9 @@ impl RealtimeNode {
     /// re-announcement is a no-op for rows that survived. Done later, during an attempt, it
     /// would be queued (R17) and would cancel that attempt's backoff.
     pub fn open(dir: &Path, durability: Durability, seed: u64) -> Result<RealtimeNode, RealtimeError> {
-        let backend = SqliteBackend::new(dir, durability)?;
+        // The manager's file first: a refused `metadata.sqlite` leaves the directory as it was.
         let store = MetadataStore::open_dir(dir, durability)?;
+        let backend = SqliteBackend::new(dir, durability)?;
         let core = ManagerCore::load(store.load()?, RetryPolicy::default());
         let link = InProcessLink { manager: Rc::new(RefCell::new(LocalManager { core, store })), outbox: Rc::default() };
         let mut node = RealtimeNode {

@@ -165,6 +165,13 @@ fn check_header(path: &Path, size: u64) -> Result<bool, StoreError> {
     Ok(wal)
 }
 
+/// Whether the header, however damaged, has SQLite's magic and says WAL mode (so that a check
+/// connection reads it without creating `-wal`/`-shm` files beside it).
+fn wal_bit(path: &Path) -> bool {
+    let mut header = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && &header[..16] == MAGIC && (header[18] == 2 || header[19] == 2)
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -250,7 +257,7 @@ pub fn open_for_checks(path: &Path, size: u64) -> Result<Connection, StoreError>
     match check_header(path, size) {
         Ok(wal) => check_connection(path, wal),
         Err(header_error) => {
-            let confirmed = check_connection(path, false).and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map(|_| c).map_err(|e| classify(path, e)));
+            let confirmed = check_connection(path, wal_bit(path)).and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map(|_| c).map_err(|e| classify(path, e)));
             match confirmed {
                 Ok(conn) if check_header(path, std::fs::metadata(path).map_or(size, |m| m.len())).is_ok() => Ok(conn),
                 _ => Err(header_error),

@@ -70,7 +70,7 @@ fn job_fields(ctx: &rusqlite::functions::Context<'_>, first: usize) -> rusqlite:
 }
 
 fn mismatch(path: &Path, fields: &JobFields, stored: i64, computed: i64) -> StoreError {
-    let detail = format!("stored {stored}, computed {computed} from scheduled_for={} status={} failed_attempts={}", fields.2, fields.4, fields.3);
+    let detail = format!("checksum mismatch: stored {stored}, computed {computed} from scheduled_for={} status={} failed_attempts={}", fields.2, fields.4, fields.3);
     StoreError::Corrupted { path: path.to_path_buf(), table: "job_queue", row: format!("id={}", fields.0), detail }
 }
 
