@@ -142,6 +142,18 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
+/// Why a plan cannot run on its scenario (`plan_check.rs`): the JSON path of the field, its
+/// value, and what would be valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path} = {value}: {expected}")]
+pub struct PlanInvalid {
+    /// The field's JSON path, e.g. `steps[3].action.actor`.
+    pub path: String,
+    pub value: String,
+    /// What would be valid there.
+    pub expected: String,
+}
+
 /// Why a plan file could not be used. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -150,9 +162,9 @@ pub enum PlanError {
     /// `field` is the JSON path of the field that failed to parse (`.` for the whole file).
     #[error("{path} is not a valid alarmsim plan (at {field}: {source}); write one with `alarmsim shrink --out <file>`")]
     Parse { path: PathBuf, field: String, source: serde_json::Error },
-    /// The plan parsed but does not fit its scenario ([`crate::plan_check::validate`]).
+    /// The plan parsed but does not fit its scenario (`plan_check.rs`).
     #[error("{path} cannot run on scenario {scenario}: {source}")]
-    Invalid { path: PathBuf, scenario: String, source: crate::plan_check::PlanInvalid },
+    Invalid { path: PathBuf, scenario: String, source: PlanInvalid },
     #[error("cannot write the plan file {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -167,12 +179,6 @@ impl Plan {
         let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.to_path_buf(), source })?;
         let mut json = serde_json::Deserializer::from_str(&text);
         serde_path_to_error::deserialize(&mut json).map_err(|e| PlanError::Parse { path: path.to_path_buf(), field: e.path().to_string(), source: e.into_inner() })
-    }
-
-    /// Checks the plan against the scenario it runs on (see [`crate::plan_check`]); `path`
-    /// is the file it came from, for the message.
-    pub fn check_for(&self, spec: &crate::scenario::ScenarioSpec, path: &Path) -> Result<(), PlanError> {
-        crate::plan_check::validate(self, spec).map_err(|source| PlanError::Invalid { path: path.to_path_buf(), scenario: spec.name.to_string(), source })
     }
 
     /// Writes the plan as pretty JSON, creating missing directories.

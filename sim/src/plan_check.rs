@@ -11,7 +11,8 @@
 //! line in the function for its part.
 
 use crate::node::Node;
-use crate::plan::{Action, JobScript, Op, Plan, Step};
+pub use crate::plan::PlanInvalid;
+use crate::plan::{Action, JobScript, Op, Plan, PlanError, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::ScenarioSpec;
 
@@ -24,16 +25,12 @@ pub const MAX_CLOCK_OFFSET_MS: i64 = 24 * 3_600_000;
 /// is not a clock, and the world divides by `1 + drift`).
 pub const MAX_CLOCK_DRIFT_PPM: i64 = 100_000;
 
-/// Why a plan cannot run on its scenario: the JSON path of the field, its value, and what
-/// would be valid.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{path} = {value}: {expected}")]
-pub struct PlanInvalid {
-    /// The field's JSON path, e.g. `steps[3].action.actor`.
-    pub path: String,
-    pub value: String,
-    /// What would be valid there.
-    pub expected: String,
+impl Plan {
+    /// Checks the plan against the scenario it runs on ([`validate`]); `path` is the file it
+    /// came from, for the message.
+    pub fn check_for(&self, spec: &ScenarioSpec, path: &std::path::Path) -> Result<(), PlanError> {
+        validate(self, spec).map_err(|source| PlanError::Invalid { path: path.to_path_buf(), scenario: spec.name.to_string(), source })
+    }
 }
 
 /// Checks every field of `plan` against `spec`: indices of actors, clients, hosts, managers,
