@@ -1,9 +1,11 @@
 //! The `alarmsim` command line. `anyhow` lives here only (the libraries use typed errors).
 //!
-//! Exit codes: 0 ok, 1 a violation was found, 2 a usage error.
+//! Exit codes: 0 ok, 1 a violation was found, 2 a usage error (a bad flag, plan or file),
+//! 3 alarmsim itself failed (a panic of the simulator or the CLI: a bug, reported with its message).
 
 mod bench_cmd;
 mod failure_dir;
+mod limits;
 mod list_cmd;
 mod realtime_cmd;
 mod regressions;
@@ -57,6 +59,26 @@ enum Command {
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when a run found a violation.
 pub const EXIT_VIOLATION: u8 = 1;
+/// Exit code when alarmsim itself failed: a panic of the simulator or of the CLI (never the
+/// scheduler's: that is a `no-panic` violation, exit 1).
+pub const EXIT_INTERNAL: u8 = 3;
+
+/// Prints the first panic of the process as an error with its message and location (a
+/// sweep's worker thread panics first, then `thread::scope` panics again on the main thread
+/// without the message), so `main` can exit with [`EXIT_INTERNAL`] instead of 101.
+fn install_panic_report() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if REPORTED.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let payload = info.payload();
+        let message = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_default();
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("error: alarmsim itself failed: {message}\n  at {location}; this is a bug in alarmsim (exit {EXIT_INTERNAL}), please report it with the command line");
+    }));
+}
 
 fn main() -> ExitCode {
     // Like other Unix tools, end quietly when the reader of our output goes away
@@ -84,7 +106,20 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match cli.command {
+    install_panic_report();
+    let outcome = std::panic::catch_unwind(|| run(cli.command));
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(_) => ExitCode::from(EXIT_INTERNAL),
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Sweep(args) => sweep_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
         Command::Shrink(args) => shrink_cmd::run(args),
@@ -93,12 +128,5 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench_cmd::run(args),
         Command::Realtime(args) => realtime_cmd::run(args),
         Command::Queue(args) => queue_cmd::run(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_USAGE)
-        }
     }
 }

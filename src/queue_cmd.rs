@@ -11,11 +11,13 @@
 
 use crate::realtime_cmd::DurabilityArg;
 use alarmsim_scheduler::queue::inspect::{contents, Contents};
-use alarmsim_scheduler::queue::real::{block_on, unix_ms, RealDb, BUSY_TIMEOUT_MS};
-use alarmsim_scheduler::queue::schema::LATEST;
-use alarmsim_scheduler::queue::{status, FailOutcome, JobQueue, NewJob, QueueConfig, Reclaimed, SqliteQueue, Ulid};
+use alarmsim_scheduler::queue::real::{block_on, unix_ms, RealDb, QUEUE_KIND};
+use alarmsim_scheduler::queue::schema::{migrate_atomically, LATEST};
+use alarmsim_scheduler::store_file::{self, Access};
+use alarmsim_scheduler::error::{LOCK_ATTEMPTS, LOCK_WAIT_MS};
+use alarmsim_scheduler::queue::{status, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Ulid};
+use alarmsim_scheduler::StoreError;
 use anyhow::{bail, Context};
-use rusqlite::{Connection, OpenFlags};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,10 +58,11 @@ struct DbArgs {
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct ConfigArgs {
     /// How long a claim is exclusive; after it, the job may be reclaimed and its worker is fenced.
-    #[arg(long, value_name = "MS", default_value_t = QueueConfig::default().lease_ms, value_parser = clap::value_parser!(u64).range(1..))]
+    /// At most 100 years (every duration flag: `limits.rs`).
+    #[arg(long, value_name = "MS", default_value_t = QueueConfig::default().lease_ms, value_parser = crate::limits::parse_positive_ms)]
     lease_ms: u64,
-    /// First retry delay; attempt n waits MS · 2ⁿ⁻¹.
-    #[arg(long, value_name = "MS", default_value_t = QueueConfig::default().backoff_base_ms)]
+    /// First retry delay; attempt n waits MS · 2ⁿ⁻¹ (the doubling stops at 2¹⁶). At most 100 years.
+    #[arg(long, value_name = "MS", default_value_t = QueueConfig::default().backoff_base_ms, value_parser = crate::limits::parse_ms)]
     backoff_ms: u64,
     /// Attempts (claims) a job gets before it moves to the dead-letter table.
     #[arg(long, value_name = "N", default_value_t = QueueConfig::default().max_attempts, value_parser = clap::value_parser!(u32).range(1..))]
@@ -81,8 +84,8 @@ struct EnqueueArgs {
     /// How many jobs.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: u64,
-    /// Each job is due this many ms after its enqueue.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    /// Each job is due this many ms after its enqueue (at most 100 years).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = crate::limits::parse_ms)]
     delay_ms: u64,
 }
 
@@ -98,8 +101,8 @@ struct WorkArgs {
     /// Stop once no job is queued or running (dead letters aside). Without it, run until killed.
     #[arg(long)]
     until_empty: bool,
-    /// How long each job works (sleeps) between its claim and its completion.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    /// How long each job works (sleeps) between its claim and its completion (at most 100 years).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = crate::limits::parse_ms)]
     job_ms: u64,
 }
 
@@ -142,22 +145,33 @@ fn say(line: std::fmt::Arguments) -> anyhow::Result<()> {
     out.write_fmt(line).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()).context("cannot write to stdout")
 }
 
-/// Connects to `--db` (refusing a missing directory before SQLite does, with the flag's name).
+/// Connects to `--db`: the file is accepted first (read-only: nothing is written to a file
+/// that is refused), then opened with the lock policy's busy timeout.
 fn connect(db: &Path, durability: DurabilityArg) -> anyhow::Result<RealDb> {
-    let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        bail!("--db {}: the directory {} does not exist", db.display(), dir.display());
-    }
-    RealDb::open(db, durability.into()).with_context(|| format!("--db {}: cannot open the queue database", db.display()))
+    RealDb::open(db, durability.into()).with_context(|| format!("--db {}", db.display()))
 }
 
-/// Connects, migrates and reclaims expired leases (what every process does on start).
+/// Connects, migrates, switches on job checksums and reclaims expired leases (what every
+/// process does on start).
 fn open(args: &DbArgs, config: ConfigArgs) -> anyhow::Result<(SqliteQueue, RealDb)> {
+    let context = || format!("--db {}", args.db.display());
     let mut db = connect(&args.db, args.durability)?;
+    // Migrated before the checksum triggers exist (they need schema v4), and before the
+    // queue's own open, whose reclaim writes rows the triggers must see.
+    block_on(migrate_atomically(&mut db)).map_err(|e| queue_error(&db, e)).with_context(context)?;
+    db.keep_checksums().with_context(context)?;
     let mut queue = SqliteQueue::with_config(config.into());
-    let reclaimed = block_on(queue.open(&mut db)).with_context(|| format!("--db {}", args.db.display()))?;
+    let reclaimed = block_on(queue.open(&mut db)).map_err(|e| queue_error(&db, e)).with_context(context)?;
     report_reclaimed(&reclaimed)?;
     Ok((queue, db))
+}
+
+/// A queue error in the words of the lock policy when the file stayed locked.
+fn queue_error(db: &RealDb, e: QueueError) -> anyhow::Error {
+    match e {
+        QueueError::Busy { .. } => anyhow::Error::new(StoreError::Locked { path: db.path().to_path_buf(), waited_ms: LOCK_WAIT_MS * u64::from(LOCK_ATTEMPTS) }),
+        other => anyhow::Error::new(other),
+    }
 }
 
 fn report_reclaimed(reclaimed: &[Reclaimed]) -> anyhow::Result<()> {
@@ -173,9 +187,10 @@ fn report_reclaimed(reclaimed: &[Reclaimed]) -> anyhow::Result<()> {
 fn enqueue(args: EnqueueArgs) -> anyhow::Result<()> {
     let (mut queue, mut db) = open(&args.db, args.config)?;
     for seq in 0..args.count {
+        // Cannot wrap: --delay-ms is at most 100 years (`limits.rs`).
         let job = noop_job(seq, unix_ms() + args.delay_ms);
         let id = job.id;
-        block_on(queue.enqueue(&mut db, job)).with_context(|| format!("--db {}: enqueue", args.db.db.display()))?;
+        block_on(queue.enqueue(&mut db, job)).map_err(|e| queue_error(&db, e)).with_context(|| format!("--db {}: enqueue", args.db.db.display()))?;
         // Only now is the job committed: from here on it must never be lost.
         say(format_args!("acked {id}"))?;
     }
@@ -207,6 +222,7 @@ fn work(args: WorkArgs) -> anyhow::Result<()> {
 
 fn worker(args: &WorkArgs, k: u64) -> anyhow::Result<u64> {
     let mut db = connect(&args.db.db, args.db.durability)?;
+    db.keep_checksums().with_context(|| format!("--db {}", args.db.db.display()))?;
     let mut queue = SqliteQueue::with_config(args.config.into());
     let context = || format!("--db {}: worker {k}", args.db.db.display());
     let mut done = 0;
@@ -214,12 +230,13 @@ fn worker(args: &WorkArgs, k: u64) -> anyhow::Result<u64> {
     loop {
         let now = unix_ms();
         if now >= next_reclaim {
-            report_reclaimed(&block_on(queue.reclaim_expired(&mut db)).with_context(context)?)?;
+            let reclaimed = block_on(queue.reclaim_expired(&mut db)).map_err(|e| queue_error(&db, e)).with_context(context)?;
+            report_reclaimed(&reclaimed)?;
             next_reclaim = now + args.config.lease_ms.min(RECLAIM_EVERY_MS);
         }
         // A fresh owner per claim, so a stale claim of this very worker is fenced too.
         let owner = format!("{}-w{k}-{}", std::process::id(), Ulid::new());
-        if let Some(job) = block_on(queue.claim(&mut db, &owner)).with_context(context)? {
+        if let Some(job) = block_on(queue.claim(&mut db, &owner)).map_err(|e| queue_error(&db, e)).with_context(context)? {
             say(format_args!("claimed {} attempt={}", job.id, job.attempts + 1))?;
             std::thread::sleep(Duration::from_millis(args.job_ms));
             match block_on(queue.complete(&mut db, &job)) {
@@ -228,11 +245,11 @@ fn worker(args: &WorkArgs, k: u64) -> anyhow::Result<u64> {
                     say(format_args!("done {}", job.id))?;
                 }
                 Err(e) if e.is_fenced() => say(format_args!("fenced {} (the lease expired and the job was reclaimed)", job.id))?,
-                Err(e) => return Err(e).with_context(context),
+                Err(e) => return Err(queue_error(&db, e)).with_context(context),
             }
             continue;
         }
-        let wake = block_on(queue.wakeup(&mut db)).with_context(context)?;
+        let wake = block_on(queue.wakeup(&mut db)).map_err(|e| queue_error(&db, e)).with_context(context)?;
         if args.until_empty && wake.next_due_ms.is_none() && wake.next_lease_expiry_ms.is_none() {
             return Ok(done);
         }
@@ -245,13 +262,15 @@ fn worker(args: &WorkArgs, k: u64) -> anyhow::Result<u64> {
 }
 
 fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    if !args.db.is_file() {
-        bail!("--db {}: no such file", args.db.display());
+    // Read-only, and the same checks as every open: a directory, a FIFO, a device, another
+    // application's database or a damaged one is named as such, and nothing is written.
+    let context = || format!("--db {}", args.db.display());
+    let size = store_file::check_path(&args.db, Access::Read).with_context(context)?.unwrap_or(0);
+    if size == 0 {
+        bail!("--db {}: the file is empty: no job queue has been created in it yet", args.db.display());
     }
-    // Read-write without CREATE: a WAL file may need recovery to be read; nothing is written.
-    let conn = Connection::open_with_flags(&args.db, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .and_then(|c| c.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS)).map(|()| c))
-        .with_context(|| format!("--db {}: cannot open", args.db.display()))?;
+    let conn = store_file::open_for_checks(&args.db, size).with_context(context)?;
+    store_file::check_database(&conn, &args.db, &QUEUE_KIND).with_context(context)?;
     let found = contents(&conn).with_context(|| format!("--db {}: not a readable job queue", args.db.display()))?;
     let summary = Summary::of(&found, unix_ms());
     if args.json {

@@ -21,12 +21,13 @@ pub struct RealtimeArgs {
     /// Repeatable; a later value for the same actor replaces the earlier one.
     #[arg(long = "set", value_name = "ACTOR=+MS", value_parser = parse_set)]
     set: Vec<SetAlarm>,
-    /// How long each alarm handler works (sleeps) between its `start` and `done` lines.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
+    /// How long each alarm handler works (sleeps) between its `start` and `done` lines (at
+    /// most 100 years, like every duration flag).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = crate::limits::parse_ms)]
     handler_ms: u64,
-    /// Stop after this many ms. Without it the process runs until killed (or until idle
-    /// with --until-idle).
-    #[arg(long, value_name = "MS")]
+    /// Stop after this many ms (at most 100 years). Without it the process runs until killed
+    /// (or until idle with --until-idle).
+    #[arg(long, value_name = "MS", value_parser = crate::limits::parse_ms)]
     run_for_ms: Option<u64>,
     /// Stop as soon as no alarm is pending or waiting for a retry.
     #[arg(long)]

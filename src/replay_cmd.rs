@@ -44,6 +44,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let plan = alarmsim_sim::Plan::load(path).map_err(|e| select::UsageError(e.to_string()))?;
             let (spec, factory) = select::pair(&plan.scenario, Some(args.variant.as_deref().unwrap_or(&plan.variant)))
                 .map_err(|e| select::UsageError(format!("{}: {e}", path.display())))?;
+            // Before anything runs: a plan that does not fit its scenario is the user's
+            // error (exit 2), never a finding about the scheduler.
+            plan.check_for(&spec, path).map_err(|e| select::UsageError(e.to_string()))?;
             alarmsim_sim::run_plan(&spec, factory, plan, true)
         }
         None => {

@@ -56,6 +56,8 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
 pub fn shrink_and_save(spec: &ScenarioSpec, factory: Subject, seed: u64, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
     let plan = Plan::generate(spec, factory.name(), seed);
     let Some(shrunk) = shrink(spec, factory, plan, limits) else { return Ok(None) };
+    // A saved plan must replay: it is checked as `replay --plan` will check it.
+    shrunk.plan.check_for(spec, out)?;
     shrunk.plan.save(out)?;
     print!("{}  saved: {}\n  replay: cargo run --release -- replay --plan {}\n", shrunk.summary(), out.display(), out.display());
     Ok(Some(shrunk))

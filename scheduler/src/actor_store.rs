@@ -5,8 +5,10 @@
 
 use crate::actor::DurableState;
 use crate::batch::CommitBatch;
-use crate::error::StoreError;
+use crate::checksum::RowSum;
+use crate::error::{retry_when_locked, StoreError};
 use crate::sqlite_file::{self, classify, Durability, Location};
+use crate::store_file::StoreKind;
 use crate::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
@@ -14,14 +16,64 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-         CREATE TABLE _cf_METADATA (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
-    )])
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+             CREATE TABLE _cf_METADATA (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
+        ),
+        // v2: a checksum per metadata row (the alarm, the incarnation; `checksum.rs`), checked
+        // on every read. Rows already there get theirs in the same transaction.
+        M::up_with_hook("ALTER TABLE _cf_METADATA ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;", |tx: &rusqlite::Transaction| {
+            let rows: Vec<(String, i64)> = tx.prepare("SELECT key, value FROM _cf_METADATA")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            let mut update = tx.prepare("UPDATE _cf_METADATA SET checksum = ?1 WHERE key = ?2")?;
+            for (key, value) in rows {
+                update.execute(params![metadata_checksum(&key, value), key])?;
+            }
+            Ok(())
+        }),
+    ])
 });
 
 /// The schema version of a fully migrated actor store.
-const MIGRATIONS_LEN: i64 = 1;
+const MIGRATIONS_LEN: i64 = 2;
+
+/// What `store_file.rs` checks before an actor database is opened for writing.
+static KIND: StoreKind = StoreKind {
+    name: "actor",
+    latest: MIGRATIONS_LEN,
+    install: |conn, version| sqlite_file::install_version(&MIGRATIONS, conn, version),
+    check_rows: |conn, path, version| match version {
+        MIGRATIONS_LEN => [ALARM_KEY, INCARNATION_KEY].into_iter().try_for_each(|key| read_metadata(conn, path, key).map(drop)),
+        _ => Ok(()), // Older rows are read (strictly) by the migration that checksums them.
+    },
+};
+
+/// The checksum of a `_cf_METADATA` row (`checksum.rs`).
+fn metadata_checksum(key: &str, value: i64) -> i64 {
+    RowSum::new("_cf_METADATA").text(Some(key)).int(Some(value)).finish()
+}
+
+/// One `_cf_METADATA` value, checked against its checksum.
+fn read_metadata(conn: &Connection, path: &Path, key: &str) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT value, checksum FROM _cf_METADATA WHERE key = ?1")
+        .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?))))
+        .optional()
+        .map_err(|e| match e {
+            rusqlite::Error::InvalidColumnType(_, column, kind) => {
+                let detail = format!("its {column} is {kind}, not an integer");
+                StoreError::Corrupted { path: path.to_path_buf(), table: "_cf_METADATA", row: format!("key={key}"), detail }
+            }
+            e => classify(path, e),
+        })?;
+    let Some((value, stored)) = row else { return Ok(None) };
+    let computed = metadata_checksum(key, value);
+    if computed != stored {
+        let detail = format!("checksum mismatch: stored {stored}, computed {computed} from value {value}");
+        return Err(StoreError::Corrupted { path: path.to_path_buf(), table: "_cf_METADATA", row: format!("key={key}"), detail });
+    }
+    Ok(Some(value))
+}
 
 const ALARM_KEY: &str = "alarm";
 const INCARNATION_KEY: &str = "incarnation";
@@ -40,7 +92,7 @@ impl std::fmt::Debug for ActorStore {
 
 impl ActorStore {
     pub fn open(location: &Location, durability: Durability) -> Result<ActorStore, StoreError> {
-        let conn = sqlite_file::open(location, &MIGRATIONS, durability)?;
+        let conn = sqlite_file::open(location, &KIND, &MIGRATIONS, durability)?;
         Ok(ActorStore { conn, path: location.display_path() })
     }
 
@@ -69,8 +121,12 @@ impl ActorStore {
         Ok(data.to_vec())
     }
 
-    /// Reads everything durable.
+    /// Reads everything durable (the alarm checked against its checksum).
     pub fn load(&self) -> Result<DurableState, StoreError> {
+        retry_when_locked(|| self.load_once())
+    }
+
+    fn load_once(&self) -> Result<DurableState, StoreError> {
         let err = |e| classify(&self.path, e);
         let mut stmt = self.conn.prepare_cached("SELECT key, value FROM kv ORDER BY key").map_err(err)?;
         let kv = stmt
@@ -84,12 +140,11 @@ impl ActorStore {
 
     /// Durably bumps and returns the actor's incarnation (see `Fence`).
     pub fn next_incarnation(&mut self) -> Result<u64, StoreError> {
-        let next = self.metadata(INCARNATION_KEY)?.unwrap_or(0) + 1;
-        self.cached(
-            "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![INCARNATION_KEY, next],
-        )?;
-        Ok(next as u64)
+        retry_when_locked(|| {
+            let next = self.metadata(INCARNATION_KEY)?.unwrap_or(0) + 1;
+            self.put_metadata(INCARNATION_KEY, next)?;
+            Ok(next as u64)
+        })
     }
 
     /// Applies one commit atomically.
@@ -98,6 +153,10 @@ impl ActorStore {
     /// simulator applies hundreds of commits per seed, and parsing them each time was a
     /// tenth of its run time (docs/PERFORMANCE.md).
     pub fn apply(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
+        retry_when_locked(|| self.apply_once(batch))
+    }
+
+    fn apply_once(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
         self.cached("BEGIN", [])?;
         match self.apply_in_transaction(batch) {
             Ok(()) => self.cached("COMMIT", []),
@@ -123,12 +182,18 @@ impl ActorStore {
             }
         }
         match batch.alarm {
-            Some(t) => self.cached(
-                "INSERT INTO _cf_METADATA (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![ALARM_KEY, t.0],
-            ),
+            Some(t) => self.put_metadata(ALARM_KEY, t.0),
             None => self.cached("DELETE FROM _cf_METADATA WHERE key = ?1", params![ALARM_KEY]),
         }
+    }
+
+    /// Upserts one `_cf_METADATA` value with its checksum.
+    fn put_metadata(&self, key: &str, value: i64) -> Result<(), StoreError> {
+        self.cached(
+            "INSERT INTO _cf_METADATA (key, value, checksum) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value, checksum = excluded.checksum",
+            params![key, value, metadata_checksum(key, value)],
+        )
     }
 
     /// Empties the store back to a freshly migrated one (no rows, incarnation 0), so one
@@ -156,10 +221,6 @@ impl ActorStore {
     }
 
     fn metadata(&self, key: &str) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .prepare_cached("SELECT value FROM _cf_METADATA WHERE key = ?1")
-            .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
-            .optional()
-            .map_err(|e| classify(&self.path, e))
+        read_metadata(&self.conn, &self.path, key)
     }
 }

@@ -20,6 +20,7 @@ pub mod actor_store;
 pub mod backoff;
 pub mod batch;
 pub mod channel;
+pub mod checksum;
 pub mod error;
 pub mod fence;
 pub mod ids;
@@ -30,6 +31,7 @@ pub mod queue;
 pub mod realtime;
 pub mod rearm;
 pub mod sqlite_file;
+pub mod store_file;
 pub mod testkit;
 pub mod time;
 

@@ -20,7 +20,7 @@ use crate::actor::{ActorAlarms, ActorEffect, ArmDecision, Gate, WriteOptions};
 use crate::backoff::RetryPolicy;
 use crate::error::{AlarmError, StoreError};
 use crate::ids::{ActorId, ArmId};
-use crate::io::{now_or_never, BackendError, Clock, InProcessLink, LocalManager, ManagerLink, SqliteBackend, StorageBackend, SystemClock};
+use crate::io::{now_or_never, BackendError, Clock, InProcessLink, LinkError, LocalManager, ManagerLink, SqliteBackend, StorageBackend, SystemClock};
 use crate::manager::{Fire, FireResult, ManagerCore, ManagerEffect, Outcome};
 use crate::metadata_store::MetadataStore;
 use crate::sqlite_file::Durability;
@@ -86,8 +86,9 @@ impl RealtimeNode {
     /// re-announcement is a no-op for rows that survived. Done later, during an attempt, it
     /// would be queued (R17) and would cancel that attempt's backoff.
     pub fn open(dir: &Path, durability: Durability, seed: u64) -> Result<RealtimeNode, RealtimeError> {
-        let backend = SqliteBackend::new(dir, durability)?;
+        // The manager's file first: a refused `metadata.sqlite` leaves the directory as it was.
         let store = MetadataStore::open_dir(dir, durability)?;
+        let backend = SqliteBackend::new(dir, durability)?;
         let core = ManagerCore::load(store.load()?, RetryPolicy::default());
         let link = InProcessLink { manager: Rc::new(RefCell::new(LocalManager { core, store })), outbox: Rc::default() };
         let mut node = RealtimeNode {
@@ -119,7 +120,7 @@ impl RealtimeNode {
         let alarms = self.actors.get_mut(actor).expect("loaded above");
         alarms.set_alarm(at, now, WriteOptions::default()).map_err(|source| RealtimeError::Alarm { actor: actor.clone(), source })?;
         alarms.end_turn();
-        self.pump(actor);
+        self.pump(actor)?;
         self.settle_manager()?;
         match self.actors[actor].gate() {
             Gate::Open => Ok(()),
@@ -194,13 +195,13 @@ impl RealtimeNode {
                 // success deletes the alarm unless the handler wrote it, failure keeps it.
                 alarms.end_turn();
                 alarms.handler_finished(ok);
-                self.pump(&id);
+                self.pump(&id)?;
                 self.run_result(&id, ok)
             }
             Ok(ArmDecision::Cancel { arm }) => {
                 // §2 transition 3: the actor reschedules the manager to its stored value and
                 // cancels only once that command completed (B10).
-                let resolved = self.pump(&id);
+                let resolved = self.pump(&id)?;
                 let ok = resolved.get(&arm).copied().expect("a real link resolves a Cancel at once");
                 if ok {
                     let alarms = self.actors.get_mut(&id).expect("loaded");
@@ -241,7 +242,7 @@ impl RealtimeNode {
     fn abandon(&mut self, actor: &ActorId, scheduled: Millis) -> Result<(), RealtimeError> {
         self.ensure_loaded(actor)?;
         let kept = self.actors.get_mut(actor).expect("loaded above").abandon_alarm(scheduled);
-        self.pump(actor);
+        self.pump(actor)?;
         let alarms = self.actors.get_mut(actor).expect("loaded above");
         // R16: the answer is the actor's report once its writes are durable (the pump above
         // completed them), not the value `abandon_alarm` saw at call time.
@@ -265,39 +266,54 @@ impl RealtimeNode {
         }
         let (incarnation, durable) = now_or_never(self.backend.load(actor))?;
         self.actors.insert(actor.clone(), ActorAlarms::load(actor.clone(), incarnation, durable));
-        self.pump(actor); // The re-announcement of a stored alarm.
+        self.pump(actor)?; // The re-announcement of a stored alarm.
         Ok(())
     }
 
     /// Runs `actor`'s effects to completion: each commit goes to the backend (in `CommitId`
     /// order) and each schedule command to the manager, and the result is fed straight back.
     /// Returns the Cancel decisions that resolved on the way.
-    fn pump(&mut self, actor: &ActorId) -> BTreeMap<ArmId, bool> {
+    ///
+    /// A store error no retry can cure (a file locked past the lock policy, a corrupted row,
+    /// a read-only or foreign file: [`StoreError::is_fatal`]) stops the driver with that error
+    /// instead: fed back as a failed command, the actor would retry it forever, silently
+    /// (issue #16: a locked `metadata.sqlite` hung `realtime`).
+    fn pump(&mut self, actor: &ActorId) -> Result<BTreeMap<ArmId, bool>, RealtimeError> {
         let mut resolved = BTreeMap::new();
-        let Some(alarms) = self.actors.get_mut(actor) else { return resolved };
+        let Some(alarms) = self.actors.get_mut(actor) else { return Ok(resolved) };
         while let Some(effect) = alarms.poll_effect() {
             match effect {
                 ActorEffect::Commit { id, batch } => {
                     let result = now_or_never(self.backend.commit(actor, id, batch));
-                    if let Err(e) = &result {
-                        tracing::warn!(%actor, error = %e, "commit failed; the actor's gate breaks");
+                    if let Err(e) = result {
+                        match e {
+                            BackendError::Store(e) if e.is_fatal() => return Err(RealtimeError::Store(e)),
+                            e => tracing::warn!(%actor, error = %e, "commit failed; the actor's gate breaks"),
+                        }
+                        alarms.on_commit_result(id, false);
+                    } else {
+                        alarms.on_commit_result(id, true);
                     }
-                    alarms.on_commit_result(id, result.is_ok());
                 }
                 ActorEffect::Schedule { call, time, fence } => {
                     // InProcessLink applies and persists the command before returning (R20).
                     let result = now_or_never(self.link.schedule(actor, time, fence));
-                    if let Err(e) = &result {
-                        tracing::warn!(%actor, error = %e, "schedule command failed");
+                    if let Err(e) = result {
+                        match e {
+                            LinkError::Store(e) if e.is_fatal() => return Err(RealtimeError::Store(e)),
+                            e => tracing::warn!(%actor, error = %e, "schedule command failed"),
+                        }
+                        alarms.on_schedule_result(call, false);
+                    } else {
+                        alarms.on_schedule_result(call, true);
                     }
-                    alarms.on_schedule_result(call, result.is_ok());
                 }
                 ActorEffect::ArmResolved { arm, ok } => {
                     resolved.insert(arm, ok);
                 }
             }
         }
-        resolved
+        Ok(resolved)
     }
 
     /// Writes the manager's pending rows (R18: before anything else happens) and acts on its

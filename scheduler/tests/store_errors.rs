@@ -13,8 +13,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-/// The schema version of actor databases (one migration).
-const ACTOR_SCHEMA_VERSION: i64 = 1;
+/// The schema version of actor databases (two migrations: the tables, the checksums).
+const ACTOR_SCHEMA_VERSION: i64 = 2;
 
 fn row(i: usize) -> AlarmRow {
     AlarmRow {
@@ -59,13 +59,7 @@ fn open_actor(file: &Path) -> Result<ActorStore, StoreError> {
 
 /// The path the typed error carries.
 fn error_path(err: &StoreError) -> &Path {
-    match err {
-        StoreError::NotADatabase { path, .. }
-        | StoreError::SchemaTooNew { path, .. }
-        | StoreError::CannotOpen { path, .. }
-        | StoreError::Migration { path, .. }
-        | StoreError::Sqlite { path, .. } => path,
-    }
+    err.path()
 }
 
 /// The error is about `file`, and its message says so.
@@ -117,7 +111,7 @@ fn corrupt_metadata_text_file_is_not_a_database() {
     fs::write(&file, &text).unwrap();
 
     let err = expect_err(open_metadata(dir.path()));
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), text.as_bytes(), "the file was modified");
     assert_eq!(dir_listing(dir.path()), [METADATA_FILE], "side files were left behind");
@@ -130,7 +124,7 @@ fn corrupt_metadata_short_text_file_is_not_a_database() {
     fs::write(&file, b"not sqlite").unwrap();
 
     let err = expect_err(open_metadata(dir.path()));
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), b"not sqlite");
 }
@@ -147,7 +141,7 @@ fn corrupt_metadata_garbage_after_a_valid_header_is_not_a_database() {
     fs::write(&file, &bytes).unwrap();
 
     let err = expect_err(open_metadata(dir.path()));
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), bytes);
 }
@@ -169,7 +163,7 @@ fn truncated_metadata_database_is_not_a_database() {
         bytes.truncate(keep);
         fs::write(&file, &bytes).unwrap();
         let err = expect_err(open_metadata(dir.path()));
-        assert!(matches!(err, StoreError::NotADatabase { .. }), "truncated to {keep} bytes: {err:?}");
+        assert!(matches!(err, StoreError::Damaged { .. }), "truncated to {keep} bytes: {err:?}");
         assert_names(&err, &file);
         assert_eq!(fs::read(&file).unwrap(), bytes, "truncated to {keep} bytes: the file was modified");
     }
@@ -213,10 +207,10 @@ fn metadata_schema_newer_than_supported_rollback_journal_file_is_refused() {
 }
 
 /// A file with an alarm table this build did not make (workerd's own pre-#6104 layout, with
-/// no `user_version`): the first migration fails, and the failed open leaves the file as it
-/// was (the migration rolls back, and nothing else was written before it).
+/// no `user_version`): a non-empty database at version 0 is another application's, refused
+/// before any migration, and left as it was.
 #[test]
-fn metadata_with_a_foreign_alarm_table_fails_migration_untouched() {
+fn metadata_with_a_foreign_alarm_table_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(METADATA_FILE);
     {
@@ -230,7 +224,7 @@ fn metadata_with_a_foreign_alarm_table_fails_migration_untouched() {
     }
     let before = fs::read(&file).unwrap();
     let err = expect_err(open_metadata(dir.path()));
-    assert!(matches!(err, StoreError::Migration { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Foreign { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), before, "the file was modified");
     assert_eq!(dir_listing(dir.path()), [METADATA_FILE]);
@@ -243,7 +237,7 @@ fn metadata_in_a_read_only_directory_is_refused() {
     let before = fs::read(&file).unwrap();
 
     let err = with_read_only_dir(dir.path(), || expect_err(open_metadata(dir.path())));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::ReadOnly { what: "directory", .. }), "{err:?}");
     assert_names(&err, &file);
     assert!(err.to_string().contains("read-only"), "{err}");
     assert_eq!(fs::read(&file).unwrap(), before);
@@ -258,7 +252,7 @@ fn metadata_in_a_read_only_directory_is_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(METADATA_FILE);
     let err = with_read_only_dir(dir.path(), || expect_err(open_metadata(dir.path())));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
     assert_names(&err, &file);
     assert!(dir_listing(dir.path()).is_empty(), "a file was created in a read-only directory");
 }
@@ -270,7 +264,7 @@ fn metadata_read_only_file_is_refused() {
     let before = fs::read(&file).unwrap();
     fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
     let err = expect_err(open_metadata(dir.path()));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::ReadOnly { what: "file", .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), before);
 }
@@ -281,7 +275,7 @@ fn metadata_in_a_missing_directory_is_refused() {
     let dir = parent.path().join("no-such-namespace");
     let file = dir.join(METADATA_FILE);
     let err = expect_err(open_metadata(&dir));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::NoDirectory { .. }), "{err:?}");
     assert_names(&err, &file);
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert!(!dir.exists(), "the missing directory was created");
@@ -308,7 +302,7 @@ fn corrupt_actor_database_text_file_is_not_a_database() {
     let text = "key=value\n".repeat(1_000);
     fs::write(&file, &text).unwrap();
     let err = expect_err(open_actor(&file));
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), text.as_bytes());
     assert_eq!(dir_listing(dir.path()), ["actor.sqlite"]);
@@ -330,7 +324,7 @@ fn truncated_actor_database_is_not_a_database() {
         bytes.truncate(keep);
         fs::write(&file, &bytes).unwrap();
         let err = expect_err(open_actor(&file));
-        assert!(matches!(err, StoreError::NotADatabase { .. }), "truncated to {keep} bytes: {err:?}");
+        assert!(matches!(err, StoreError::Damaged { .. }), "truncated to {keep} bytes: {err:?}");
         assert_names(&err, &file);
         assert_eq!(fs::read(&file).unwrap(), bytes, "truncated to {keep} bytes: the file was modified");
     }
@@ -361,7 +355,7 @@ fn actor_database_in_a_read_only_directory_is_refused() {
     real_actor_db(&file, 3);
     let before = fs::read(&file).unwrap();
     let err = with_read_only_dir(dir.path(), || expect_err(open_actor(&file)));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err:?}");
     assert_names(&err, &file);
     assert_eq!(fs::read(&file).unwrap(), before);
     let store = open_actor(&file).unwrap();
@@ -374,7 +368,7 @@ fn actor_database_in_a_missing_directory_is_refused() {
     let dir = parent.path().join("actors");
     let file = dir.join("actor.sqlite");
     let err = expect_err(open_actor(&file));
-    assert!(matches!(err, StoreError::CannotOpen { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::NoDirectory { .. }), "{err:?}");
     assert_names(&err, &file);
     assert!(!dir.exists());
 }

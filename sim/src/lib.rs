@@ -20,6 +20,7 @@
 
 pub mod agenda;
 pub mod call;
+mod blame;
 pub mod checker;
 pub mod disk;
 mod draws;
@@ -29,6 +30,7 @@ pub mod export;
 pub mod handler_script;
 pub mod node;
 pub mod plan;
+pub mod plan_check;
 pub mod pool;
 pub mod profile;
 pub mod queue;

@@ -217,6 +217,18 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
+/// Why a plan cannot run on its scenario (`plan_check.rs`): the JSON path of the field, its
+/// value, and what would be valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path} = {value}: {expected}")]
+pub struct PlanInvalid {
+    /// The field's JSON path, e.g. `steps[3].action.actor`.
+    pub path: String,
+    pub value: String,
+    /// What would be valid there.
+    pub expected: String,
+}
+
 /// Why a plan file could not be used. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -225,10 +237,13 @@ pub enum PlanError {
     #[error("{path} is not a valid alarmsim plan: at {field}: {source}; write one with `alarmsim shrink --out <file>`")]
     Parse {
         path: PathBuf,
-        /// The JSON path of the field that failed (`steps[3].action`), `.` for the top.
+        /// The JSON path of the field that failed (`steps[3].action`), `.` for the whole file.
         field: String,
         source: serde_json::Error,
     },
+    /// The plan parsed but does not fit its scenario (`plan_check.rs`).
+    #[error("{path} cannot run on scenario {scenario}: {source}")]
+    Invalid { path: PathBuf, scenario: String, source: PlanInvalid },
     #[error("cannot write the plan file {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }

@@ -44,9 +44,14 @@ impl Subject {
         matches!((self, spec.queue()), (Subject::Alarms(_), None) | (Subject::Queue(_), Some(_)))
     }
 
-    /// Runs a plan on a fresh thread.
+    /// Runs a plan on a fresh thread. The plan must fit the scenario
+    /// ([`crate::plan_check::validate`]; callers with a plan from a file check it first and
+    /// report the error): a plan that does not would make the world itself fail.
     pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport {
         assert!(self.fits(spec), "variant {} tests {} and cannot run scenario {}", self.name(), self.system(), spec.name);
+        if let Err(e) = crate::plan_check::validate(&plan, spec) {
+            panic!("plan of seed {} does not fit scenario {}: {e}", plan.seed, spec.name);
+        }
         match self {
             Subject::Alarms(f) => crate::world::run_plan(spec, f.clone(), plan, keep_trace),
             Subject::Queue(q) => q.run_plan(spec, plan, keep_trace),

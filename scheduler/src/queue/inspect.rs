@@ -1,6 +1,9 @@
 //! Reading a queue database as it is, for checkers, tests and the CLI (no hooks, no writes).
 
-use super::schema::{user_version, LATEST};
+use super::schema::user_version;
+
+/// The schema version that added the dead-letter table.
+const DEAD_LETTER_VERSION: i64 = 3;
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 
@@ -29,7 +32,7 @@ pub struct Contents {
     pub dead: BTreeMap<String, DeadRow>,
 }
 
-/// Reads the whole queue. Versions below [`LATEST`] are read as far as their tables go.
+/// Reads the whole queue. Older versions are read as far as their tables go.
 pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
     let version = user_version(conn)?;
     let mut out = Contents { version, ..Contents::default() };
@@ -58,7 +61,7 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
             out.jobs.insert(id, job);
         }
     }
-    if version >= LATEST {
+    if version >= DEAD_LETTER_VERSION {
         let mut stmt = conn.prepare_cached("SELECT id, attempts, last_error FROM dead_letter ORDER BY id")?;
         let rows = stmt.query_map(params![], |r| Ok((r.get::<_, String>(0)?, DeadRow { attempts: r.get::<_, i64>(1)? as u32, last_error: r.get(2)? })))?;
         for row in rows {

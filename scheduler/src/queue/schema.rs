@@ -49,6 +49,9 @@ pub const MIGRATIONS: &[&[&str]] = &[
             died_at INTEGER NOT NULL
         ) STRICT",
     ],
+    // v4: a row checksum (issue #16), kept and checked by real mode's connections
+    // (`real.rs`); NULL in rows no checksumming connection wrote (the simulator's).
+    &["ALTER TABLE job_queue ADD COLUMN checksum INTEGER"],
 ];
 
 /// The schema version this build writes.

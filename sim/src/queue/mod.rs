@@ -18,7 +18,8 @@ pub mod world;
 use crate::plan::Plan;
 use crate::driver::drive;
 use crate::report::RunReport;
-use crate::seed_thread::{on_seed_thread, panic_violation};
+use crate::blame::GuardedQueue;
+use crate::seed_thread::{on_seed_thread, panic_violation, pending_panic_is_subjects};
 use crate::scenario::ScenarioSpec;
 use alarmsim_scheduler::queue::{JobQueue, SqliteQueue};
 use std::cell::RefCell;
@@ -78,7 +79,8 @@ pub fn run_plan<Q: JobQueue + 'static>(spec: &ScenarioSpec, variant: &str, plan:
     assert!(spec.queue().is_some(), "{} is not a job-queue scenario", spec.name);
     let spec = spec.clone();
     let variant = variant.to_string();
-    on_seed_thread(plan.seed, move || run_on_fresh_thread::<Q>(spec, variant, plan, keep_trace))
+    // The queue runs as the system under test's code, its Db hooks as the world's (`blame.rs`).
+    on_seed_thread(plan.seed, move || run_on_fresh_thread::<GuardedQueue<Q>>(spec, variant, plan, keep_trace))
 }
 
 type SharedWorld<Q> = Rc<RefCell<QueueWorld<Q>>>;
@@ -99,9 +101,17 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
             drive(&world).await;
         })
     }));
+    // The world's own panics go on up to the seed thread (a harness error); only the
+    // queue's become `no-panic` violations (`blame.rs`).
+    let panicked = result.is_err();
+    if let Err(payload) = result {
+        if !pending_panic_is_subjects() {
+            std::panic::resume_unwind(payload);
+        }
+    }
     let world = slot.borrow_mut().take().unwrap_or_else(|| panic!("the queue world of seed {seed} failed to build"));
     let mut w = world.borrow_mut();
-    if result.is_err() && w.violation.is_none() {
+    if panicked && w.violation.is_none() {
         w.violation = Some(panic_violation(w.last_event_ms));
     }
     RunReport {

@@ -410,10 +410,15 @@ impl World {
         // Messages concern one actor; a manager or host event may concern any.
         self.touched = event.actor();
         // A panic in the scheduler under test is a finding: record it and stop the run here,
-        // with the world's trace intact (and without madsim's own panic report).
+        // with the world's trace intact (and without madsim's own panic report). A panic of
+        // the world itself is not the scheduler's: it goes on up to the seed thread, which
+        // reports it as a harness error (`blame.rs`, `seed_thread.rs`).
         let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event)));
-        if handled.is_err() {
-            let message = crate::seed_thread::take_last_panic().unwrap_or_else(|| "panic".to_string());
+        if let Err(payload) = handled {
+            if !crate::seed_thread::pending_panic_is_subjects() {
+                std::panic::resume_unwind(payload);
+            }
+            let message = crate::seed_thread::take_last_panic().map_or_else(|| "panic".to_string(), |n| n.message);
             let at_ms = self.now_ms();
             let violation = Violation { invariant: Invariant::NoPanic, actor: None, at_ms, message: format!("the scheduler panicked: {message}") };
             self.fail(Some(violation));

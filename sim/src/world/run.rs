@@ -6,7 +6,8 @@ use crate::driver::drive;
 use crate::plan::Plan;
 use crate::report::RunReport;
 use crate::scenario::ScenarioSpec;
-use crate::seed_thread::{on_seed_thread, panic_violation, take_last_panic};
+use crate::blame::GuardedFactory;
+use crate::seed_thread::{on_seed_thread, panic_violation, pending_panic_is_subjects};
 use alarmsim_scheduler::api::SchedulerFactory;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,6 +22,9 @@ pub(crate) fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, 
 }
 
 fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    // Every call into the scheduler runs as the system under test's code, so its panics are
+    // told from the world's own (`blame.rs`).
+    let factory: Arc<dyn SchedulerFactory> = Arc::new(GuardedFactory(factory));
     let seed = plan.seed;
     let kept_plan = plan.clone();
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
@@ -35,12 +39,23 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
             drive(&world).await;
         })
     }));
+    // The world's own panics go on up to the seed thread, which reports them as harness
+    // errors; only the scheduler's become `no-panic` violations.
+    let panicked = result.is_err();
+    if let Err(payload) = result {
+        if !pending_panic_is_subjects() {
+            std::panic::resume_unwind(payload);
+        }
+    }
     let world = world_slot.borrow_mut().take();
     let Some(world) = world else {
-        panic!("the world of seed {seed} failed to build: {:?}", take_last_panic());
+        // The scheduler panicked while the world was built (in `new_manager`).
+        let violation = Some(panic_violation(0));
+        let profile = kept_plan.profile.clone();
+        return RunReport { scenario, variant, system: "alarms", seed, profile, plan: kept_plan, violation, trace: Default::default(), events: 0, sim_ms: 0, store_work: Default::default(), replay_flags: String::new() };
     };
     let mut w = world.borrow_mut();
-    if result.is_err() && w.violation.is_none() {
+    if panicked && w.violation.is_none() {
         w.violation = Some(panic_violation(w.last_event_ms));
     }
     let sim_ms = w.last_event_ms;
