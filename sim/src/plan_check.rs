@@ -270,7 +270,10 @@ impl Check<'_> {
         }
         let expected = match len {
             0 => format!("nothing: scenario {} has no {what}s", self.spec.name),
-            _ => format!("a {what} of scenario {}: 0 to {} ({len} {what}s)", self.spec.name, len - 1),
+            _ => {
+                let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("{article} {what} of scenario {}: 0 to {} ({len} {what}s)", self.spec.name, len - 1)
+            }
         };
         Err(invalid(path, value, expected))
     }
