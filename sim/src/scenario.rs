@@ -159,6 +159,15 @@ pub enum Invariant {
     /// An actor whose storage calls throw "broken" has broken its output gate, so the runtime
     /// resets it; it never stays half-broken, throwing forever (B11, workerd `b4a5ed8cd`).
     NoDegradedActor,
+    /// Every durable alarm value ends by a delivery, a newer user write or a justified abandon,
+    /// and no durable value comes from nowhere (R11, R13, R15, R16; `conservation.rs`).
+    AlarmConservation,
+    /// I2 per actor during the run: whenever an actor is idle (nothing of its own in flight,
+    /// host and manager up, link not cut) its manager and durable storage agree.
+    IdleConvergence,
+    /// Every answer of the alarm API (getAlarm, errors, alarmInfo) is what a sequential model of
+    /// R1–R5, R10, R11, R16 allows (`user_view.rs`).
+    UserView,
     /// Queue: every durably enqueued job reaches exactly one terminal state (done or dead).
     ExactlyOneTerminal,
     /// Queue: no two live claims of a job unless the lease expired, and then the stale
@@ -174,7 +183,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// The alarm scheduler's invariants.
-    pub const ALL: [Invariant; 11] = [
+    pub const ALL: [Invariant; 14] = [
         Invariant::NeverLate,
         Invariant::Convergence,
         Invariant::NoLostAlarm,
@@ -186,6 +195,9 @@ impl Invariant {
         Invariant::BoundedCommands,
         Invariant::NoPanic,
         Invariant::NoDegradedActor,
+        Invariant::AlarmConservation,
+        Invariant::IdleConvergence,
+        Invariant::UserView,
     ];
 
     /// The job queue's invariants (`Durability`: an acknowledged enqueue survives what the
@@ -216,6 +228,9 @@ impl Invariant {
             Invariant::BoundedCommands => "bounded-commands",
             Invariant::NoPanic => "no-panic",
             Invariant::NoDegradedActor => "no-degraded-actor",
+            Invariant::AlarmConservation => "alarm-conservation",
+            Invariant::IdleConvergence => "idle-convergence",
+            Invariant::UserView => "user-view",
             Invariant::ExactlyOneTerminal => "exactly-one-terminal",
             Invariant::ExclusiveClaims => "exclusive-claims",
             Invariant::RetryCounts => "retry-counts",

@@ -1,0 +1,315 @@
+//! What the user sees, checked against a sequential model of the Durable Object alarm API
+//! (alarm-semantics.md R1–R5, R10, R11, R16): TigerBeetle's auditor, Jepsen's history check.
+//!
+//! The other checkers compare the manager with storage. This one compares the API's *answers*
+//! with the API's specification, under every fault: each `getAlarm` result (R5: null inside a
+//! handler that has its deferred delete pending, else the alarm; read-your-writes; R2's clamp
+//! to now), each error of `setAlarm`/`getAlarm`/`deleteAlarm` (R2: `t ≤ 0` throws and nothing
+//! else does), and the `alarmInfo` a handler receives (R10: `isRetry` is `retryCount > 0`,
+//! `scheduledTime` is a time the alarm was set to).
+//!
+//! The model of one actor is the value S the API promised, and the running handler (its T
+//! and whether its deferred delete is still pending). Where a fault makes several answers
+//! legitimate the model allows exactly that set:
+//! - after a restart or a reset (a crash, a power loss, a broken output gate) the actor's
+//!   writes that were not durable are gone: the model takes what storage holds, which the
+//!   durability checker has already judged against the sync model;
+//! - a storage call that throws "broken" leaves S unknown until that reset;
+//! - an abandon of T while a write is still in flight may clear S or keep it (R16 clears only
+//!   a clean S == T, ActorCache's rule, B7).
+
+use crate::checker::{rel, Violation};
+use crate::scenario::Invariant;
+use alarmsim_scheduler::{AlarmError, AlarmTime, Millis};
+use std::collections::BTreeSet;
+
+/// What the model allows S to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Promised {
+    /// Exactly this value.
+    Is(AlarmTime),
+    /// One of these (an abandon while a write was in flight).
+    OneOf(AlarmTime, AlarmTime),
+    /// Unknown until the actor is reloaded (a call threw "broken").
+    Unknown,
+}
+
+impl Promised {
+    fn allows(&self, v: AlarmTime) -> bool {
+        match *self {
+            Promised::Is(s) => s == v,
+            Promised::OneOf(a, b) => a == v || b == v,
+            Promised::Unknown => true,
+        }
+    }
+
+    fn show(&self) -> String {
+        match *self {
+            Promised::Is(s) => rel(s),
+            Promised::OneOf(a, b) => format!("{} or {}", rel(a), rel(b)),
+            Promised::Unknown => "unknown".to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    scheduled: Millis,
+    /// The deferred delete is still pending: armed with one, and no set/delete since (R11).
+    deferred: bool,
+}
+
+#[derive(Clone, Debug)]
+struct ActorView {
+    s: Promised,
+    handler: Option<Running>,
+    /// Every time the user asked for, raw and clamped: a handler's `scheduledTime` is one.
+    asked: BTreeSet<Millis>,
+}
+
+/// One call of the actor's code, as the model sees it.
+#[derive(Clone, Copy, Debug)]
+pub enum Seen {
+    /// `setAlarm(time)` at the actor's clock `now`.
+    Set { time: Millis, now: Millis },
+    Delete,
+    /// `getAlarm()`; the value it returned, if it did not throw.
+    Get(Option<AlarmTime>),
+    DeleteAll { delete_alarm: bool },
+}
+
+/// The user-view checker of one run.
+#[derive(Clone)]
+pub struct UserView {
+    actors: Vec<ActorView>,
+    on: bool,
+}
+
+impl UserView {
+    pub fn new(actors: usize, on: bool) -> UserView {
+        UserView { actors: vec![ActorView { s: Promised::Is(None), handler: None, asked: BTreeSet::new() }; actors], on }
+    }
+
+    fn violation(&self, actor: &str, at_ms: u64, message: String) -> Option<Violation> {
+        self.on.then(|| Violation { invariant: Invariant::UserView, actor: Some(actor.to_string()), at_ms, message })
+    }
+
+    /// A new incarnation loaded `durable` from storage: what it holds is what the API promises
+    /// now (writes that were not durable were lost with the old incarnation).
+    pub fn loaded(&mut self, index: usize, durable: AlarmTime) {
+        let view = &mut self.actors[index];
+        view.s = Promised::Is(durable);
+        view.handler = None;
+    }
+
+    /// A storage call returned `result`. Returns the violation if the answer or the error is
+    /// not what the model allows.
+    pub fn call(&mut self, index: usize, actor: &str, seen: Seen, result: &Result<(), AlarmError>, at_ms: u64) -> Option<Violation> {
+        if result == &Err(AlarmError::Broken) {
+            // B11's checker judges whether the gate broke with it; until the reset S is unknown.
+            self.actors[index].s = Promised::Unknown;
+            return None;
+        }
+        let view = &mut self.actors[index];
+        match seen {
+            Seen::Set { time, now } => {
+                view.asked.insert(time);
+                if time.0 <= 0 {
+                    if matches!(result, Err(AlarmError::InvalidTime(_))) {
+                        return None;
+                    }
+                    let got = result.as_ref().err().map_or("no error".to_string(), |e| format!("\"{e}\""));
+                    return self.violation(actor, at_ms, format!("setAlarm({}) must throw (R2: a time ≤ 0 is a TypeError), but it gave {got}", time.0));
+                }
+                let clamped = time.max(now); // R2: a past time fires now.
+                view.asked.insert(clamped);
+                if let Err(e) = result {
+                    return self.violation(actor, at_ms, format!("setAlarm({}) threw \"{e}\"; only a time ≤ 0 may throw (R2)", rel(Some(time))));
+                }
+                view.s = Promised::Is(Some(clamped));
+                if let Some(run) = view.handler.as_mut() {
+                    run.deferred = false; // R11: a write in the handler cancels the deferred delete.
+                }
+            }
+            Seen::Delete | Seen::DeleteAll { delete_alarm: true } => {
+                if let Err(e) = result {
+                    return self.violation(actor, at_ms, format!("{} threw \"{e}\"; it never throws on a healthy actor (R4, R7)", what(seen)));
+                }
+                view.s = Promised::Is(None);
+                if let Some(run) = view.handler.as_mut() {
+                    run.deferred = false;
+                }
+            }
+            Seen::DeleteAll { delete_alarm: false } => {
+                if let Err(e) = result {
+                    return self.violation(actor, at_ms, format!("deleteAll() threw \"{e}\"; it never throws on a healthy actor (R7)"));
+                }
+                // R7: the alarm stays, and so does a pending deferred delete.
+            }
+            Seen::Get(returned) => {
+                let Some(returned) = returned else {
+                    let e = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+                    return self.violation(actor, at_ms, format!("getAlarm() threw \"{e}\"; it never throws on a healthy actor (R5)"));
+                };
+                let hidden = view.handler.is_some_and(|r| r.deferred);
+                let (ok, expected) = if hidden {
+                    (returned.is_none(), "none (R5: inside a handler whose deferred delete is pending getAlarm is null)".to_string())
+                } else {
+                    (view.s.allows(returned), format!("{} (R5: the alarm as last set; R2: a past time reads as the time it was set at)", view.s.show()))
+                };
+                if !ok {
+                    return self.violation(actor, at_ms, format!("getAlarm() returned {} but the API promises {expected}", rel(returned)));
+                }
+                if !hidden && matches!(view.s, Promised::OneOf(..)) {
+                    view.s = Promised::Is(returned); // The read settles which one it was.
+                }
+            }
+        }
+        None
+    }
+
+    /// `armAlarmHandler` decided to run the handler for `scheduled`, with a deferred delete
+    /// or not (§2.3: a write in flight runs it without one).
+    pub fn armed(&mut self, index: usize, scheduled: Millis, deferred_delete: bool) {
+        self.actors[index].handler = Some(Running { scheduled, deferred: deferred_delete });
+    }
+
+    /// The handler received `alarmInfo` (R10).
+    pub fn alarm_info(&self, index: usize, actor: &str, scheduled: Millis, retry_count: u32, is_retry: bool, at_ms: u64) -> Option<Violation> {
+        if is_retry != (retry_count > 0) {
+            return self.violation(actor, at_ms, format!("alarmInfo.isRetry is {is_retry} with retryCount {retry_count}; R10: isRetry = retryCount > 0"));
+        }
+        if !self.actors[index].asked.contains(&scheduled) {
+            return self.violation(
+                actor,
+                at_ms,
+                format!("alarmInfo.scheduledTime is {}, a time the alarm was never set to (R10: the alarm's scheduled time)", rel(Some(scheduled))),
+            );
+        }
+        None
+    }
+
+    /// The handler ended; a successful one whose deferred delete is still pending deletes the
+    /// alarm (R11), a failed one keeps it.
+    pub fn handler_finished(&mut self, index: usize, succeeded: bool) {
+        let view = &mut self.actors[index];
+        if let Some(run) = view.handler.take() {
+            if succeeded && run.deferred {
+                view.s = Promised::Is(None);
+            }
+        }
+    }
+
+    /// The manager asked the actor to abandon `scheduled` (R16): outside a handler, a stored
+    /// `scheduled` is cleared; with a write in flight it may also stay.
+    pub fn abandoned(&mut self, index: usize, scheduled: Millis, write_in_flight: bool) {
+        let view = &mut self.actors[index];
+        if view.handler.is_some() || view.s != Promised::Is(Some(scheduled)) {
+            return;
+        }
+        view.s = if write_in_flight { Promised::OneOf(None, Some(scheduled)) } else { Promised::Is(None) };
+    }
+
+    /// The scheduled time of the running handler, if one runs (for messages).
+    pub fn running(&self, index: usize) -> Option<Millis> {
+        self.actors[index].handler.map(|r| r.scheduled)
+    }
+}
+
+fn what(seen: Seen) -> &'static str {
+    match seen {
+        Seen::Set { .. } => "setAlarm()",
+        Seen::Delete => "deleteAlarm()",
+        Seen::Get(_) => "getAlarm()",
+        Seen::DeleteAll { .. } => "deleteAll()",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::EPOCH_MS;
+
+    const NOW: Millis = Millis(EPOCH_MS + 1_000);
+
+    fn view() -> UserView {
+        UserView::new(1, true)
+    }
+
+    fn get(v: &mut UserView, returned: AlarmTime) -> Option<Violation> {
+        v.call(0, "a0", Seen::Get(Some(returned)), &Ok(()), 5)
+    }
+
+    #[test]
+    fn reads_follow_writes_and_past_times_clamp_to_now() {
+        let mut v = view();
+        assert!(v.call(0, "a0", Seen::Set { time: Millis(NOW.0 - 50), now: NOW }, &Ok(()), 1).is_none());
+        assert!(get(&mut v, Some(NOW)).is_none(), "R2: clamped to now");
+        assert!(get(&mut v, Some(Millis(NOW.0 - 50))).is_some(), "an unclamped past time is wrong");
+        assert!(v.call(0, "a0", Seen::Delete, &Ok(()), 2).is_none());
+        assert!(get(&mut v, None).is_none());
+        assert!(get(&mut v, Some(NOW)).is_some(), "read-your-writes: the delete");
+    }
+
+    #[test]
+    fn only_a_time_at_or_below_zero_throws() {
+        let mut v = view();
+        let bad = v.call(0, "a0", Seen::Set { time: Millis(0), now: NOW }, &Ok(()), 1).expect("t ≤ 0 must throw");
+        assert!(bad.message.contains("R2"), "{}", bad.message);
+        assert!(v.call(0, "a0", Seen::Set { time: Millis(-3), now: NOW }, &Err(AlarmError::InvalidTime(-3)), 1).is_none());
+        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Err(AlarmError::InvalidTime(1)), 1).is_some());
+        // "broken" is B11's business; S is unknown until the reset.
+        assert!(v.call(0, "a0", Seen::Delete, &Err(AlarmError::Broken), 1).is_none());
+        assert!(get(&mut v, Some(Millis(77))).is_none());
+        v.loaded(0, Some(Millis(9)));
+        assert!(get(&mut v, Some(Millis(77))).is_some());
+    }
+
+    #[test]
+    fn get_is_null_in_a_handler_until_it_writes_and_the_deferred_delete_follows_success() {
+        let mut v = view();
+        v.loaded(0, Some(NOW));
+        v.armed(0, NOW, true);
+        assert!(get(&mut v, Some(NOW)).is_some(), "R5: null while the deferred delete is pending");
+        assert!(get(&mut v, None).is_none());
+        v.handler_finished(0, true);
+        assert!(get(&mut v, None).is_none(), "the deferred delete ran");
+        // A write in the handler cancels it (R11), even a write of T itself at T (R3).
+        v.loaded(0, Some(NOW));
+        v.armed(0, NOW, true);
+        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
+        assert!(get(&mut v, Some(NOW)).is_none(), "after a write getAlarm shows it");
+        v.handler_finished(0, true);
+        assert!(get(&mut v, Some(NOW)).is_none(), "the write survived the handler");
+        // deleteAll without deleteAlarm keeps both the alarm and the deferred delete (R7).
+        v.armed(0, NOW, true);
+        assert!(v.call(0, "a0", Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
+        assert!(get(&mut v, None).is_none());
+        v.handler_finished(0, false);
+        assert!(get(&mut v, Some(NOW)).is_none(), "a failed handler keeps the alarm (R11)");
+    }
+
+    #[test]
+    fn alarm_info_is_consistent_and_names_a_time_that_was_set() {
+        let mut v = view();
+        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
+        assert!(v.alarm_info(0, "a0", NOW, 2, true, 1).is_none());
+        assert!(v.alarm_info(0, "a0", NOW, 2, false, 1).is_some(), "R10: isRetry = retryCount > 0");
+        assert!(v.alarm_info(0, "a0", Millis(NOW.0 + 1), 0, false, 1).is_some(), "never set to that time");
+    }
+
+    #[test]
+    fn an_abandon_clears_a_clean_stored_time_and_may_keep_one_in_flight() {
+        let mut v = view();
+        v.loaded(0, Some(NOW));
+        v.abandoned(0, NOW, false);
+        assert!(get(&mut v, Some(NOW)).is_some());
+        v.loaded(0, Some(NOW));
+        v.abandoned(0, NOW, true);
+        assert!(get(&mut v.clone(), Some(NOW)).is_none() && get(&mut v.clone(), None).is_none(), "either answer");
+        assert!(get(&mut v, None).is_none() && get(&mut v, Some(NOW)).is_some(), "the first read settles it");
+        v.loaded(0, Some(Millis(NOW.0 + 9)));
+        v.abandoned(0, NOW, false);
+        assert!(get(&mut v, Some(Millis(NOW.0 + 9))).is_none(), "a replacement survives (B7)");
+    }
+}
