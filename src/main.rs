@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 a violation was found, 2 a usage error.
 
 mod bench_cmd;
+mod bench_scale;
 mod failure_dir;
 mod list_cmd;
 mod realtime_cmd;
