@@ -5,6 +5,7 @@ pub mod concurrent_rearm;
 pub mod cpu_limit_retries;
 pub mod deferred_delete_race;
 pub mod everything;
+pub mod large_namespace;
 pub mod mismatched_fire;
 pub mod move_later_coalescing;
 pub mod multi_namespace;

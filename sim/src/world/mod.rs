@@ -63,7 +63,7 @@ mod phases;
 mod run;
 mod touched;
 
-pub(crate) use run::run_plan;
+pub(crate) use run::{run_plan, run_plan_with};
 use touched::Touched;
 
 /// How long a caller waits before it reports a lost message as a failure.
@@ -232,6 +232,8 @@ pub struct World {
     /// The actors the current event can have changed (`touched.rs`): what the per-event
     /// checks and the trace's gauges look at.
     touched: Touched,
+    /// The per-event check visits every actor, not only the touched ones (`run_plan_with`).
+    check_every_actor: bool,
     /// Where the next quiescence check starts looking for an unsettled actor (`phases.rs`).
     quiesce_hand: std::cell::Cell<usize>,
     keep_trace: bool,
@@ -297,6 +299,7 @@ impl World {
             trace_count: 0,
             last_event_ms: 0,
             touched: Touched::new(spec_actors),
+            check_every_actor: false,
             quiesce_hand: std::cell::Cell::new(0),
             keep_trace,
             unsettled: Vec::new(),

@@ -25,6 +25,9 @@ impl World {
             return;
         }
         let at = self.now_ms();
+        if self.check_every_actor {
+            self.touched.add_all();
+        }
         for i in 0..self.touched.visit(self.actors.len()) {
             let actor = self.touched.nth(i);
             let manager = self.manager_time(actor);
