@@ -43,7 +43,7 @@ fn checking_the_touched_actors_finds_what_checking_every_actor_finds() {
             scope.spawn(|| loop {
                 let Some((spec, factory, seed)) = work.lock().unwrap().pop() else { break };
                 let touched = run_seed_traced(&spec, factory.clone(), seed, false);
-                let every = run_seed_checking_every_actor(&spec, factory.clone(), seed);
+                let every = run_seed_checking_every_actor(&spec, factory.clone(), seed, false);
                 if touched.violation.is_some() {
                     *violations.lock().unwrap() += 1;
                 }
@@ -68,6 +68,29 @@ fn checking_the_touched_actors_finds_what_checking_every_actor_finds() {
     // The comparison means something only if the variants fail: most library cases do within
     // these seeds.
     assert!(violations >= 100, "only {violations} of {runs} runs found a violation: the comparison checks too little");
+}
+
+/// The trace's gauges (each actor's storage and manager values after every event, and the
+/// gauge-only events of actors whose values moved without an event of their own) come out the
+/// same when they look at the touched actors only as when they look at every actor.
+#[test]
+fn gauges_of_the_touched_actors_give_the_trace_of_every_actor() {
+    let mut compared = 0;
+    for spec in alarmsim_scenarios::alarm_scenarios().into_iter().filter(|s| s.actors() <= 64) {
+        let factory: Arc<dyn SchedulerFactory> = Arc::new(alarmsim_scheduler::api::Reference);
+        for seed in 0..3 {
+            let touched = alarmsim_sim::run_seed(&spec, factory.clone(), seed).trace.to_jsonl();
+            let every = run_seed_checking_every_actor(&spec, factory.clone(), seed, true).trace.to_jsonl();
+            if touched != every {
+                let at = touched.lines().zip(every.lines()).position(|(a, b)| a != b).unwrap_or(0);
+                panic!("{} seed {seed}: the traces differ at event {at}:
+  touched: {}
+  every:   {}", spec.name, touched.lines().nth(at).unwrap_or(""), every.lines().nth(at).unwrap_or(""));
+            }
+            compared += touched.lines().filter(|l| l.contains("\"gauge\"")).count();
+        }
+    }
+    assert!(compared > 0, "no gauge-only event was compared");
 }
 
 /// A manager that, whenever its tick fires an alarm, also drops the alarm of the first other
@@ -132,18 +155,107 @@ use alarmsim_scheduler::backoff::{RetryPolicy, RetryState};
 use alarmsim_scheduler::manager::{Applied, Status};
 use alarmsim_scheduler::{ActorId, AlarmRow, AlarmTime, DurableState, Fence, Fire, FireResult, ManagerEffect, Millis};
 
-/// A tick that changes an actor it did not fire is caught at that tick, exactly as checking
-/// every actor catches it: the row it persisted names the actor.
-#[test]
-fn a_tick_that_loses_an_actor_it_did_not_fire_is_caught_at_that_tick() {
-    let spec = alarmsim_scenarios::scenario("standard").expect("the standard scenario");
-    let factory: Arc<dyn SchedulerFactory> = Arc::new(LosesAnother);
+/// Runs `factory` on `scenario` over 10 seeds both ways: the same outcome every seed, and at
+/// least 5 seeds caught as never-late.
+fn caught_at_the_same_event(scenario: &str, factory: Arc<dyn SchedulerFactory>) {
+    let spec = alarmsim_scenarios::scenario(scenario).expect("a catalog scenario");
     let mut caught = 0;
     for seed in 0..10 {
         let touched = run_seed_traced(&spec, factory.clone(), seed, false);
-        let every = run_seed_checking_every_actor(&spec, factory.clone(), seed);
-        assert_eq!((&touched.violation, touched.events), (&every.violation, every.events), "seed {seed}");
+        let every = run_seed_checking_every_actor(&spec, factory.clone(), seed, false);
+        assert_eq!((&touched.violation, touched.events), (&every.violation, every.events), "{} on {scenario} seed {seed}", factory.name());
         caught += usize::from(touched.violation.as_ref().is_some_and(|v| v.invariant == alarmsim_sim::Invariant::NeverLate));
     }
-    assert!(caught >= 5, "the lost alarms were caught as never-late in only {caught} of 10 seeds");
+    assert!(caught >= 5, "{} on {scenario}: caught as never-late in only {caught} of 10 seeds", factory.name());
+}
+
+/// A tick that changes an actor it did not fire is caught at that tick: the row it persisted
+/// names the actor.
+#[test]
+fn a_tick_that_loses_an_actor_it_did_not_fire_is_caught_at_that_tick() {
+    caught_at_the_same_event("standard", Arc::new(LosesAnother));
+}
+
+/// A manager that persists its rows but ignores them when it restarts: every alarm it held is
+/// gone the moment it comes back, which no single actor's event announces.
+struct ForgetsRowsOnRestart;
+
+impl SchedulerFactory for ForgetsRowsOnRestart {
+    fn name(&self) -> &str {
+        "forgets-rows-on-restart"
+    }
+    fn description(&self) -> &str {
+        "a manager that writes its rows but starts empty after a restart"
+    }
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
+        Reference.new_actor(actor, incarnation, durable)
+    }
+    fn new_manager(&self, _rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
+        Box::new(alarmsim_scheduler::ManagerCore::load(Vec::new(), policy))
+    }
+}
+
+/// A manager restart touches every actor of its namespace: the alarms it forgot are caught at
+/// the restart.
+#[test]
+fn a_restart_that_forgets_rows_is_caught_at_the_restart() {
+    caught_at_the_same_event("restart-persistence", Arc::new(ForgetsRowsOnRestart));
+}
+
+/// A manager whose view of a running alarm is empty: the moment its tick fires an alarm, the
+/// manager no longer holds it, with nothing persisted.
+struct HidesRunningAlarm(alarmsim_scheduler::ManagerCore);
+
+impl alarmsim_scheduler::api::ManagerScheduler for HidesRunningAlarm {
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
+        self.0.schedule(actor, time, fence, name)
+    }
+    fn take_due(&mut self, now: Millis) -> Vec<Fire> {
+        self.0.take_due(now)
+    }
+    fn next_wakeup(&self) -> Option<Millis> {
+        self.0.next_wakeup()
+    }
+    fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn rand::RngCore) {
+        self.0.on_fire_result(actor, scheduled, result, now, rng)
+    }
+    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
+        self.0.on_abandon_result(actor, scheduled, answer, now)
+    }
+    fn poll_effect(&mut self) -> Option<ManagerEffect> {
+        self.0.poll_effect()
+    }
+    fn effective_time(&self, actor: &ActorId) -> AlarmTime {
+        match self.0.status(actor) {
+            Some(Status::Started) => None,
+            _ => self.0.effective_time(actor),
+        }
+    }
+    fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
+        self.0.retry_state(actor)
+    }
+}
+
+struct HidesRunning;
+
+impl SchedulerFactory for HidesRunning {
+    fn name(&self) -> &str {
+        "hides-running-alarm"
+    }
+    fn description(&self) -> &str {
+        "a manager whose view of an alarm it is running is empty"
+    }
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
+        Reference.new_actor(actor, incarnation, durable)
+    }
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
+        Box::new(HidesRunningAlarm(alarmsim_scheduler::ManagerCore::load(rows, policy)))
+    }
+}
+
+/// A tick touches every actor it fired: a fire that changes the manager's view of its own
+/// actor is caught at the tick.
+#[test]
+fn a_tick_that_hides_the_alarm_it_fired_is_caught_at_that_tick() {
+    caught_at_the_same_event("standard", Arc::new(HidesRunning));
 }

@@ -447,6 +447,9 @@ impl World {
         if !self.keep_trace {
             return;
         }
+        if self.check_every_actor {
+            self.touched.add_all();
+        }
         let mut noted = Vec::with_capacity(self.unsettled.len());
         for (index, actor) in std::mem::take(&mut self.unsettled) {
             self.trace.events[index].gauges = gauges(self.track_values(actor));
