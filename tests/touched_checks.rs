@@ -5,9 +5,12 @@
 //! missed an actor whose durable or manager value an event changed would let the every-actor
 //! run report a violation earlier, or one the other run never sees.
 
+use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, Reference, SchedulerFactory};
+use alarmsim_scheduler::backoff::{RetryPolicy, RetryState};
+use alarmsim_scheduler::manager::{Applied, Status};
+use alarmsim_scheduler::{ActorId, AlarmRow, AlarmTime, DurableState, Fence, Fire, FireResult, ManagerCore, ManagerEffect, Millis};
 use alarmsim_sim::run::run_seed_checking_every_actor;
 use alarmsim_sim::{run_seed_traced, ScenarioSpec};
-use alarmsim_scheduler::api::SchedulerFactory;
 use std::sync::{Arc, Mutex};
 
 /// Seeds of each variant on each scenario.
@@ -77,7 +80,7 @@ fn checking_the_touched_actors_finds_what_checking_every_actor_finds() {
 fn gauges_of_the_touched_actors_give_the_trace_of_every_actor() {
     let mut compared = 0;
     for spec in alarmsim_scenarios::alarm_scenarios().into_iter().filter(|s| s.actors() <= 64) {
-        let factory: Arc<dyn SchedulerFactory> = Arc::new(alarmsim_scheduler::api::Reference);
+        let factory: Arc<dyn SchedulerFactory> = Arc::new(Reference);
         for seed in 0..3 {
             let touched = alarmsim_sim::run_seed(&spec, factory.clone(), seed).trace.to_jsonl();
             let every = run_seed_checking_every_actor(&spec, factory.clone(), seed, true).trace.to_jsonl();
@@ -93,72 +96,91 @@ fn gauges_of_the_touched_actors_give_the_trace_of_every_actor() {
     assert!(compared > 0, "no gauge-only event was compared");
 }
 
-/// A manager that, whenever its tick fires an alarm, also drops the alarm of the first other
-/// actor it holds one for, and persists the loss as it persists any change (R18). The loss
-/// happens in a tick, so only the row it persists tells the world which actor it touched.
-struct LosesAnotherOnTick(alarmsim_scheduler::ManagerCore);
+/// Three wrong managers, each built on the reference `ManagerCore`. Each changes an actor's
+/// entry in a way no message of that actor announces, so only the event's touched actors say
+/// which actor to check.
+#[derive(Clone, Copy)]
+enum Wrong {
+    /// Whenever its tick fires an alarm, it also drops the alarm of the first other waiting
+    /// actor, and persists the loss as it persists any change (R18): only that row names the
+    /// actor.
+    LosesAnotherOnTick,
+    /// Its view of an alarm it is running is empty: the moment a tick fires an alarm, the
+    /// manager no longer holds it, with nothing persisted.
+    HidesRunningAlarm,
+    /// It persists its rows but starts empty after a restart: every alarm it held is gone the
+    /// moment it comes back.
+    ForgetsRowsOnRestart,
+}
 
-impl alarmsim_scheduler::api::ManagerScheduler for LosesAnotherOnTick {
+struct WrongManager {
+    core: ManagerCore,
+    wrong: Wrong,
+}
+
+impl ManagerScheduler for WrongManager {
     fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
-        self.0.schedule(actor, time, fence, name)
+        self.core.schedule(actor, time, fence, name)
     }
     fn take_due(&mut self, now: Millis) -> Vec<Fire> {
-        let fires = self.0.take_due(now);
-        if let Some(fired) = fires.first() {
-            let victim = self.0.rows().into_iter().find(|r| r.time.is_some() && r.actor != fired.actor && self.0.status(&r.actor) == Some(Status::Waiting));
+        let fires = self.core.take_due(now);
+        if let (Wrong::LosesAnotherOnTick, Some(fired)) = (self.wrong, fires.first()) {
+            let victim = self.core.rows().into_iter().find(|r| r.time.is_some() && r.actor != fired.actor && self.core.status(&r.actor) == Some(Status::Waiting));
             if let Some(row) = victim {
                 let fence = Fence { report: row.fence.report + 1, ..row.fence };
-                self.0.schedule(&row.actor, None, fence, None);
+                self.core.schedule(&row.actor, None, fence, None);
             }
         }
         fires
     }
     fn next_wakeup(&self) -> Option<Millis> {
-        self.0.next_wakeup()
+        self.core.next_wakeup()
     }
     fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn rand::RngCore) {
-        self.0.on_fire_result(actor, scheduled, result, now, rng)
+        self.core.on_fire_result(actor, scheduled, result, now, rng)
     }
     fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
-        self.0.on_abandon_result(actor, scheduled, answer, now)
+        self.core.on_abandon_result(actor, scheduled, answer, now)
     }
     fn poll_effect(&mut self) -> Option<ManagerEffect> {
-        self.0.poll_effect()
+        self.core.poll_effect()
     }
     fn effective_time(&self, actor: &ActorId) -> AlarmTime {
-        self.0.effective_time(actor)
+        match (self.wrong, self.core.status(actor)) {
+            (Wrong::HidesRunningAlarm, Some(Status::Started)) => None,
+            _ => self.core.effective_time(actor),
+        }
     }
     fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
-        self.0.retry_state(actor)
+        self.core.retry_state(actor)
     }
 }
 
-struct LosesAnother;
-
-impl SchedulerFactory for LosesAnother {
+impl SchedulerFactory for Wrong {
     fn name(&self) -> &str {
-        "loses-another-on-tick"
+        match self {
+            Wrong::LosesAnotherOnTick => "loses-another-on-tick",
+            Wrong::HidesRunningAlarm => "hides-running-alarm",
+            Wrong::ForgetsRowsOnRestart => "forgets-rows-on-restart",
+        }
     }
     fn description(&self) -> &str {
-        "a manager whose tick drops another actor's alarm (and persists the loss)"
+        "a wrong manager for tests/touched_checks.rs"
     }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
         Reference.new_actor(actor, incarnation, durable)
     }
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
-        Box::new(LosesAnotherOnTick(alarmsim_scheduler::ManagerCore::load(rows, policy)))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
+        let rows = if matches!(self, Wrong::ForgetsRowsOnRestart) { Vec::new() } else { rows };
+        Box::new(WrongManager { core: ManagerCore::load(rows, policy), wrong: *self })
     }
 }
 
-use alarmsim_scheduler::api::Reference;
-use alarmsim_scheduler::backoff::{RetryPolicy, RetryState};
-use alarmsim_scheduler::manager::{Applied, Status};
-use alarmsim_scheduler::{ActorId, AlarmRow, AlarmTime, DurableState, Fence, Fire, FireResult, ManagerEffect, Millis};
-
-/// Runs `factory` on `scenario` over 10 seeds both ways: the same outcome every seed, and at
+/// Runs `wrong` on `scenario` over 10 seeds both ways: the same outcome every seed, and at
 /// least 5 seeds caught as never-late.
-fn caught_at_the_same_event(scenario: &str, factory: Arc<dyn SchedulerFactory>) {
+fn caught_at_the_same_event(scenario: &str, wrong: Wrong) {
     let spec = alarmsim_scenarios::scenario(scenario).expect("a catalog scenario");
+    let factory: Arc<dyn SchedulerFactory> = Arc::new(wrong);
     let mut caught = 0;
     for seed in 0..10 {
         let touched = run_seed_traced(&spec, factory.clone(), seed, false);
@@ -173,89 +195,19 @@ fn caught_at_the_same_event(scenario: &str, factory: Arc<dyn SchedulerFactory>) 
 /// names the actor.
 #[test]
 fn a_tick_that_loses_an_actor_it_did_not_fire_is_caught_at_that_tick() {
-    caught_at_the_same_event("standard", Arc::new(LosesAnother));
-}
-
-/// A manager that persists its rows but ignores them when it restarts: every alarm it held is
-/// gone the moment it comes back, which no single actor's event announces.
-struct ForgetsRowsOnRestart;
-
-impl SchedulerFactory for ForgetsRowsOnRestart {
-    fn name(&self) -> &str {
-        "forgets-rows-on-restart"
-    }
-    fn description(&self) -> &str {
-        "a manager that writes its rows but starts empty after a restart"
-    }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
-        Reference.new_actor(actor, incarnation, durable)
-    }
-    fn new_manager(&self, _rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
-        Box::new(alarmsim_scheduler::ManagerCore::load(Vec::new(), policy))
-    }
-}
-
-/// A manager restart touches every actor of its namespace: the alarms it forgot are caught at
-/// the restart.
-#[test]
-fn a_restart_that_forgets_rows_is_caught_at_the_restart() {
-    caught_at_the_same_event("restart-persistence", Arc::new(ForgetsRowsOnRestart));
-}
-
-/// A manager whose view of a running alarm is empty: the moment its tick fires an alarm, the
-/// manager no longer holds it, with nothing persisted.
-struct HidesRunningAlarm(alarmsim_scheduler::ManagerCore);
-
-impl alarmsim_scheduler::api::ManagerScheduler for HidesRunningAlarm {
-    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
-        self.0.schedule(actor, time, fence, name)
-    }
-    fn take_due(&mut self, now: Millis) -> Vec<Fire> {
-        self.0.take_due(now)
-    }
-    fn next_wakeup(&self) -> Option<Millis> {
-        self.0.next_wakeup()
-    }
-    fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn rand::RngCore) {
-        self.0.on_fire_result(actor, scheduled, result, now, rng)
-    }
-    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
-        self.0.on_abandon_result(actor, scheduled, answer, now)
-    }
-    fn poll_effect(&mut self) -> Option<ManagerEffect> {
-        self.0.poll_effect()
-    }
-    fn effective_time(&self, actor: &ActorId) -> AlarmTime {
-        match self.0.status(actor) {
-            Some(Status::Started) => None,
-            _ => self.0.effective_time(actor),
-        }
-    }
-    fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
-        self.0.retry_state(actor)
-    }
-}
-
-struct HidesRunning;
-
-impl SchedulerFactory for HidesRunning {
-    fn name(&self) -> &str {
-        "hides-running-alarm"
-    }
-    fn description(&self) -> &str {
-        "a manager whose view of an alarm it is running is empty"
-    }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
-        Reference.new_actor(actor, incarnation, durable)
-    }
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
-        Box::new(HidesRunningAlarm(alarmsim_scheduler::ManagerCore::load(rows, policy)))
-    }
+    caught_at_the_same_event("standard", Wrong::LosesAnotherOnTick);
 }
 
 /// A tick touches every actor it fired: a fire that changes the manager's view of its own
 /// actor is caught at the tick.
 #[test]
 fn a_tick_that_hides_the_alarm_it_fired_is_caught_at_that_tick() {
-    caught_at_the_same_event("standard", Arc::new(HidesRunning));
+    caught_at_the_same_event("standard", Wrong::HidesRunningAlarm);
+}
+
+/// A manager restart touches every actor of its namespace: the alarms it forgot are caught at
+/// the restart.
+#[test]
+fn a_restart_that_forgets_rows_is_caught_at_the_restart() {
+    caught_at_the_same_event("restart-persistence", Wrong::ForgetsRowsOnRestart);
 }

@@ -10,8 +10,7 @@
 //! Its seeds are about 60 times longer than `standard`'s, so a sweep that is not told how
 //! many seeds to run gives it a tenth of the others' ([`SEED_SHARE`], `alarmsim sweep`).
 
-use crate::defaults::{ALL_FAULTS, ALL_INVARIANTS, MIXED_HANDLERS, MIXED_OPS};
-use alarmsim_sim::scenario::{range, DurabilityChoice, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, ScenarioSpec};
 
 /// The scenario's name.
 pub const NAME: &str = "large-namespace";
@@ -19,25 +18,17 @@ pub const NAME: &str = "large-namespace";
 /// A sweep without `--seeds` runs 1 in this many of its default seed count here (10 of 100).
 pub const SEED_SHARE: u64 = 10;
 
+/// `standard`'s faults, mixes and checks on 1,000 actors for half the time.
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
         name: NAME,
         description: "1,000 actors on one manager (8 hosts of 125), ~6,000 client operations over 30 simulated minutes, all faults",
         hosts: 8,
         actors_per_host: 125,
-        namespaces: 1,
         clients: 8,
         ops: 6_000,
         chaos_ms: 1_800_000,
-        quiesce_limit_ms: 3_600_000,
-        op_weights: MIXED_OPS,
-        handler_weights: MIXED_HANDLERS,
         alarm_delay_ms: range(-2_000, 300_000),
-        handler_ms: range(1, 2_000),
-        faults: ALL_FAULTS,
-        durability: DurabilityChoice::Either,
-        invariants: ALL_INVARIANTS,
-        max_fires_per_second: 20,
-        system: System::Alarms,
+        ..super::standard::spec()
     }
 }

@@ -25,6 +25,7 @@
 //! | `managers.rs` | one manager per namespace: routing, rows, ticks, results, abandons |
 //! | `faults.rs` | crashes, power loss, restarts |
 //! | `phases.rs` | the per-event check (I1), chaos → heal → quiesce, the final checks |
+//! | `touched.rs` | the actors an event touched: all the per-event check and gauges look at |
 
 use crate::agenda::Agenda;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
