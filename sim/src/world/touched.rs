@@ -81,14 +81,14 @@ mod tests {
         }
         assert_eq!(visited(&mut touched), [1, 5, 7]);
         touched.clear();
-        assert_eq!(visited(&mut touched), []);
+        assert_eq!(visited(&mut touched), Vec::<usize>::new());
         touched.add(5);
         assert_eq!(visited(&mut touched), [5], "a cleared actor can be touched again");
         touched.add(2);
         touched.add_all();
         assert_eq!(visited(&mut touched), (0..8).collect::<Vec<_>>());
         touched.clear();
-        assert_eq!(visited(&mut touched), []);
+        assert_eq!(visited(&mut touched), Vec::<usize>::new());
         touched.add(5);
         assert_eq!(visited(&mut touched), [5], "clearing after all forgets the actors added before");
     }
