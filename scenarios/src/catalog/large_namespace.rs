@@ -1,6 +1,6 @@
 //! A large namespace: 1,000 actors on one alarm manager, the shape of a production namespace
-//! rather than a test's (issue 14). Every fault of `standard`, the same client mix at 6
-//! operations per actor over 30 simulated minutes.
+//! rather than a test's (issue 14). Every fault of `standard`, the same client mix at 4
+//! operations per actor over 20 simulated minutes.
 //!
 //! What it holds the world to at this size: a manager tick that fires many actors at once, a
 //! manager restart that reloads a thousand rows and fires every overdue alarm in one tick, a
@@ -18,16 +18,16 @@ pub const NAME: &str = "large-namespace";
 /// A sweep without `--seeds` runs 1 in this many of its default seed count here (10 of 100).
 pub const SEED_SHARE: u64 = 10;
 
-/// `standard`'s faults, mixes and checks on 1,000 actors for half the time.
+/// `standard`'s faults, mixes and checks on 1,000 actors for a third of the time.
 pub fn spec() -> ScenarioSpec {
     ScenarioSpec {
         name: NAME,
-        description: "1,000 actors on one manager (8 hosts of 125), ~6,000 client operations over 30 simulated minutes, all faults",
+        description: "1,000 actors on one manager (8 hosts of 125), ~4,000 client operations over 20 simulated minutes, all faults",
         hosts: 8,
         actors_per_host: 125,
         clients: 8,
-        ops: 6_000,
-        chaos_ms: 1_800_000,
+        ops: 4_000,
+        chaos_ms: 1_200_000,
         alarm_delay_ms: range(-2_000, 300_000),
         ..super::standard::spec()
     }
