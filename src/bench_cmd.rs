@@ -33,6 +33,32 @@ pub struct BenchArgs {
     /// With --bugs: how many different start seeds.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     starts: u64,
+    /// Measure scale instead: the standard scenario's shape at each `--actors` size (operations
+    /// per actor held constant), side by side: events per seed, events/s, ms per seed, SQLite
+    /// work and peak RSS per actor.
+    #[arg(long, conflicts_with = "bugs")]
+    scale: bool,
+    /// With --scale: the namespace sizes (multiples of 4).
+    #[arg(long, value_delimiter = ',', default_value = "16,160,1000,4000,10000", value_parser = parse_actors)]
+    actors: Vec<u32>,
+    /// With --scale: each size runs about this many actor-seeds (16 actors: 1,000 seeds), and
+    /// at least `--min-seeds`.
+    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u64).range(1..))]
+    actor_seeds: u64,
+    /// With --scale: the fewest seeds a size runs.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    min_seeds: u64,
+    /// One size of --scale, in this process (the parent runs each size in a child).
+    #[arg(long, hide = true)]
+    scale_row: Option<u32>,
+}
+
+/// A --scale size: a positive multiple of the standard scenario's 4 hosts.
+fn parse_actors(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n > 0 && n % 4 == 0 => Ok(n),
+        _ => Err(format!("'{text}' is not a size: a namespace size is a positive multiple of 4 actors (the standard shape's 4 hosts)")),
+    }
 }
 
 /// With --bugs: a start seed's search gives up after this many seeds (the budget cap).
@@ -41,6 +67,12 @@ const SEARCH_CAP: u64 = 200;
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.bugs {
         return bugs(&args);
+    }
+    if let Some(actors) = args.scale_row {
+        return crate::bench_scale::row(actors, args.seeds);
+    }
+    if args.scale {
+        return crate::bench_scale::run(&args.actors, args.actor_seeds, args.min_seeds, args.json);
     }
     let (spec, factory) = select::pair(&args.scenario, None)?;
     let spec = args.edges.apply(spec);

@@ -4,6 +4,7 @@
 //! 3 alarmsim itself failed (a panic of the simulator or the CLI: a bug, reported with its message).
 
 mod bench_cmd;
+mod bench_scale;
 mod failure_dir;
 mod limits;
 mod list_cmd;

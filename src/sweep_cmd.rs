@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Seeds per scenario when `--seeds` is not given.
+/// Seeds per scenario when `--seeds` is not given (a scenario with far longer seeds gets a
+/// share of them: `alarmsim_scenarios::default_seeds`).
 pub const DEFAULT_SEEDS: u64 = 100;
 
 #[derive(clap::Args, Debug)]
@@ -19,9 +20,10 @@ pub struct SweepArgs {
     /// Run only this scenario (default: all of them; see `alarmsim list`).
     #[arg(long)]
     scenario: Option<String>,
-    /// Seeds per scenario.
-    #[arg(long, default_value_t = DEFAULT_SEEDS, allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..))]
-    seeds: u64,
+    /// Seeds per scenario [default: 100; large-namespace, whose seeds are about 60 times
+    /// longer, 10]. Given, every scenario runs exactly this many.
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: Option<u64>,
     /// The first seed.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = crate::select::parse_seed)]
     start_seed: u64,
@@ -94,23 +96,27 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let scenarios: Vec<(ScenarioSpec, Subject)> =
         select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
-    let end = args.start_seed.checked_add(args.seeds).ok_or_else(|| select::UsageError(format!("--start-seed {} plus --seeds {} overflows u64", args.start_seed, args.seeds)))?;
+    // Each scenario's seed range: `--seeds`, or its default share of DEFAULT_SEEDS.
+    let mut ranges = Vec::with_capacity(scenarios.len());
+    for (spec, _) in &scenarios {
+        let count = args.seeds.unwrap_or_else(|| alarmsim_scenarios::default_seeds(spec, DEFAULT_SEEDS));
+        let end = args.start_seed.checked_add(count).ok_or_else(|| select::UsageError(format!("--start-seed {} plus {count} seeds overflows u64", args.start_seed)))?;
+        ranges.push(match args.shard {
+            Some(shard) => shard.seeds(args.start_seed, end),
+            None => (args.start_seed..end).collect::<Vec<u64>>(),
+        });
+    }
     if let Some(file) = &args.save_regressions {
         regressions::check_appendable(file).map_err(|e| select::UsageError(format!("--save-regressions: {e}")))?;
     }
-    let per_scenario = args.shard.map_or(args.seeds, |shard| shard.seeds(args.start_seed, end).len() as u64);
-    let total = per_scenario * scenarios.len() as u64;
+    let total = ranges.iter().map(|r| r.len() as u64).sum();
     crate::failure_dir::prepare(&args.failures_dir)?;
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
     let mut failure_texts = Vec::new();
-    for (spec, factory) in &scenarios {
+    for ((spec, factory), seeds) in scenarios.iter().zip(ranges) {
         bar.set_message(spec.name.to_string());
         let started = Instant::now();
-        let seeds: Vec<u64> = match args.shard {
-            Some(shard) => shard.seeds(args.start_seed, end),
-            None => (args.start_seed..end).collect(),
-        };
         let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &bar);
         for outcome in &mut outcomes {
             outcome.report.replay_flags = args.edges.replay_flags().to_string();

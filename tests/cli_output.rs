@@ -113,3 +113,21 @@ fn a_malformed_seed_exits_2_and_says_what_a_seed_is() {
         assert!(stderr.contains(flag) && stderr.contains(value) && stderr.contains("a seed is a whole number from 0"), "{args:?}: {stderr}");
     }
 }
+
+/// `bench --scale` runs each size in a child process and prints one table row per size; a
+/// size that is not a positive multiple of the 4 hosts exits 2 and says what a size is.
+#[test]
+fn bench_scale_prints_a_row_per_size_and_rejects_bad_sizes() {
+    let out = alarmsim(&["bench", "--scale", "--actors", "16,32", "--actor-seeds", "32", "--min-seeds", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| 16 |") || l.starts_with("| 32 |")).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[0].starts_with("| 16 | 2 |") && rows[1].starts_with("| 32 | 1 |"), "16 actors run 2 seeds, 32 run 1:\n{stdout}");
+    assert!(rows.iter().all(|r| r.trim_end().ends_with("| 0 |")), "no violations:\n{stdout}");
+    for bad in ["5", "0", "x"] {
+        let out = alarmsim(&["bench", "--scale", "--actors", bad]);
+        assert_eq!(out.status.code(), Some(2), "--actors {bad}");
+        assert!(text(&out.stderr).contains("positive multiple of 4 actors"), "--actors {bad}: {}", text(&out.stderr));
+    }
+}

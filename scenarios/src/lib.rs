@@ -50,7 +50,16 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
         catalog::everything::spec(),
         catalog::multi_namespace::spec(),
         catalog::edge_values::spec(),
+        catalog::large_namespace::spec(),
     ]
+}
+
+/// Seeds a run gives `spec` when it was not told how many: `seeds` (a sweep's 100, the test
+/// suite's 500), or a share of them for a scenario whose seeds are far longer than the others'
+/// (`large-namespace`: a tenth), so the main job stays short. At least one.
+pub fn default_seeds(spec: &ScenarioSpec, seeds: u64) -> u64 {
+    let share = if spec.name == catalog::large_namespace::NAME { catalog::large_namespace::SEED_SHARE } else { 1 };
+    (seeds / share).max(1)
 }
 
 /// Every scheduler variant, the reference first.

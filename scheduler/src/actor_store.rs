@@ -78,6 +78,22 @@ fn read_metadata(conn: &Connection, path: &Path, key: &str) -> Result<Option<i64
 const ALARM_KEY: &str = "alarm";
 const INCARNATION_KEY: &str = "incarnation";
 
+/// Switches off `conn`'s lookaside arena (`SQLITE_DBCONFIG_LOOKASIDE` with no slots). Must
+/// run before the connection prepares anything: SQLite refuses (`SQLITE_BUSY`) while any
+/// lookaside memory is in use.
+fn without_lookaside(conn: &Connection) -> Result<(), rusqlite::Error> {
+    // SAFETY: the handle is this open connection's, used on this thread only; a null buffer
+    // with size and count 0 asks SQLite to allocate (nothing) itself.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_config(conn.handle(), rusqlite::ffi::SQLITE_DBCONFIG_LOOKASIDE, std::ptr::null_mut::<std::ffi::c_void>(), 0 as std::ffi::c_int, 0 as std::ffi::c_int)
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), Some("cannot switch off the lookaside arena".to_string())))
+    }
+}
+
 /// One actor's SQLite database.
 pub struct ActorStore {
     conn: Connection,
@@ -103,9 +119,15 @@ impl ActorStore {
     /// A new in-memory store copied from `image`, a serialized store at the current schema
     /// (see [`ActorStore::image`]). The simulator opens thousands of stores; copying one
     /// migrated image is several times faster than migrating each one.
+    ///
+    /// These stores have no lookaside: SQLite gives every connection a 48 KiB arena for its
+    /// small allocations, which was most of a simulated actor's memory (10,000 actors would
+    /// have needed 0.5 GiB for it alone; docs/PERFORMANCE.md "Scale"). It only decides where
+    /// small objects live, so the engine behaves exactly the same without it.
     pub fn from_image(image: &[u8]) -> Result<ActorStore, StoreError> {
         let path = Location::Memory.display_path();
         let mut conn = Connection::open_in_memory().map_err(|e| classify(&path, e))?;
+        without_lookaside(&conn).map_err(|e| classify(&path, e))?;
         conn.deserialize_read_exact(rusqlite::MAIN_DB, image, image.len(), false).map_err(|e| classify(&path, e))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(&path, e))?;
         let supported = MIGRATIONS_LEN;
@@ -152,11 +174,19 @@ impl ActorStore {
     /// `BEGIN`/`COMMIT` go through the statement cache like every other statement: the
     /// simulator applies hundreds of commits per seed, and parsing them each time was a
     /// tenth of its run time (docs/PERFORMANCE.md).
+    ///
+    /// A batch that writes the alarm alone is one statement, which SQLite runs as its own
+    /// transaction (autocommit): atomic and durable exactly like the same statement between
+    /// `BEGIN` and `COMMIT`, with two statements fewer.
     pub fn apply(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
         retry_when_locked(|| self.apply_once(batch))
     }
 
     fn apply_once(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
+        // An alarm-only commit is one statement, in autocommit (no BEGIN/COMMIT round trip).
+        if batch.kv.is_empty() && !batch.clear_kv {
+            return self.write_alarm(batch.alarm);
+        }
         self.cached("BEGIN", [])?;
         match self.apply_in_transaction(batch) {
             Ok(()) => self.cached("COMMIT", []),
@@ -181,7 +211,11 @@ impl ActorStore {
                 None => self.cached("DELETE FROM kv WHERE key = ?1", params![key])?,
             }
         }
-        match batch.alarm {
+        self.write_alarm(batch.alarm)
+    }
+
+    fn write_alarm(&mut self, alarm: Option<Millis>) -> Result<(), StoreError> {
+        match alarm {
             Some(t) => self.put_metadata(ALARM_KEY, t.0),
             None => self.cached("DELETE FROM _cf_METADATA WHERE key = ?1", params![ALARM_KEY]),
         }

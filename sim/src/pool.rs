@@ -13,9 +13,11 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// The most idle stores a pool keeps: two seed threads of the largest scenario, with room to
-/// spare. A store beyond it is closed instead of kept.
-pub const POOL_LIMIT: usize = 512;
+/// The most idle stores a pool keeps: a 10,000-actor world's (`bench --scale`), or two seed
+/// threads of the large-namespace scenario with room to spare. A store beyond it is closed
+/// instead of kept. Idle stores cost memory (about 35 KiB each, docs/PERFORMANCE.md
+/// "Scale") but no more than the worlds that gave them back held while they ran.
+pub const POOL_LIMIT: usize = 10_240;
 
 /// A store that can be emptied and used again.
 pub trait Reusable: Sized + Send + 'static {

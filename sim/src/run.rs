@@ -6,6 +6,8 @@ use crate::plan::Plan;
 use crate::report::RunReport;
 use crate::scenario::ScenarioSpec;
 use crate::subject::Subject;
+use alarmsim_scheduler::api::SchedulerFactory;
+use std::sync::Arc;
 
 /// Runs one seed on a fresh OS thread and returns its report, with the full trace.
 pub fn run_seed(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64) -> RunReport {
@@ -18,6 +20,17 @@ pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u
     let subject = subject.into();
     let plan = Plan::generate(spec, subject.name(), seed);
     subject.run_plan(spec, plan, keep_trace)
+}
+
+/// Runs one seed of an alarm scenario with the per-event I1 check (and, with `keep_trace`, the
+/// trace's gauges) visiting every actor after every event, as they did before each event's
+/// touched actors were tracked (issue 14). Slower by the size of the world; for
+/// `tests/touched_checks.rs`, which holds it to the same outcome and trace as
+/// [`run_seed_traced`].
+#[doc(hidden)]
+pub fn run_seed_checking_every_actor(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
+    let plan = Plan::generate(spec, factory.name(), seed);
+    crate::world::run_plan_with(spec, factory, plan, keep_trace, true)
 }
 
 /// Runs a plan (its seed drives the per-actor random streams and the executor).

@@ -28,3 +28,19 @@ pub fn spec() -> ScenarioSpec {
         system: System::Alarms,
     }
 }
+
+/// The standard scenario's shape at `actors` actors (a multiple of its 4 hosts): the same 4
+/// hosts, clients, hour, faults and mixes, and the same operations per actor (12.5), so only
+/// the namespace's size changes. With the hosts fixed, a seed draws the same fault profile at
+/// every size. `alarmsim bench --scale` runs it at 16 to 10,000 actors (docs/PERFORMANCE.md).
+pub fn at_scale(actors: u32) -> ScenarioSpec {
+    let standard = spec();
+    assert!(actors > 0 && actors % standard.hosts == 0, "the standard shape needs a positive multiple of {} actors, not {actors}", standard.hosts);
+    let ops = u64::from(standard.ops) * u64::from(actors) / u64::from(standard.actors());
+    ScenarioSpec {
+        description: "the standard scenario's shape at scale: 4 hosts, 12.5 client operations per actor over 1 simulated hour, all faults",
+        actors_per_host: actors / standard.hosts,
+        ops: u32::try_from(ops).expect("operations fit a u32"),
+        ..standard
+    }
+}

@@ -6,6 +6,7 @@ use super::*;
 impl World {
     /// Starts a new incarnation of the actor from its disk (host start, restart, or reset).
     pub(super) fn load_actor(&mut self, actor: usize) {
+        self.touched.add(actor);
         let slot = &mut self.actors[actor];
         let incarnation = slot.disk.next_incarnation().expect("bump the incarnation");
         let loaded = slot.disk.load().expect("load the actor store");

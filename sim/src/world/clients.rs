@@ -123,7 +123,7 @@ impl World {
     }
 
     pub(super) fn client_op(&mut self, client: u32, actor: usize, op: Op) {
-        self.touched = Some(actor);
+        self.touched.add(actor);
         let node = Client(client);
         let host = self.actors[actor].host;
         if !self.hosts[host].up || self.actors[actor].core.is_none() {

@@ -17,6 +17,7 @@ impl World {
                 self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: host-{host}"));
                 let now = self.now_ms();
                 for actor in self.hosts[host].actors.clone() {
+                    self.touched.add(actor);
                     self.abort_attempts(actor, DEATH_DETECTION_MS);
                     let slot = &mut self.actors[actor];
                     slot.core = None;
@@ -38,6 +39,8 @@ impl World {
                 manager.epoch += 1;
                 manager.core = None;
                 manager.ticks.clear();
+                // Its actors' manager view is now the rows in its store.
+                self.touch_namespace(ns);
                 // The metadata store is FULL, so a power loss loses no row.
                 self.note(if power { EventKind::PowerLoss } else { EventKind::Crash }, "world", None, |_| format!("{kind}: {node}"));
             }
@@ -90,6 +93,17 @@ impl World {
                 self.checker.retries_reset(actor); // R18: retry state lives in memory.
             }
         }
+        // Its actors' manager view is the new core's again.
+        self.touch_namespace(ns);
         self.schedule_tick(ns);
+    }
+
+    /// Every actor of namespace `ns` is touched (its manager went down or came back).
+    fn touch_namespace(&mut self, ns: usize) {
+        for actor in 0..self.actors.len() {
+            if self.home(actor) == ns {
+                self.touched.add(actor);
+            }
+        }
     }
 }

@@ -30,11 +30,11 @@ impl ManagerNode {
         stores.into_iter().enumerate().map(manager).collect()
     }
 
-    /// Its view of `actor`: the live entry, or the durable row while it is down.
-    pub(super) fn time_of(&self, actor: &ActorId) -> AlarmTime {
+    /// Its view of actor `index` (`id`): the live entry, or the durable row while it is down.
+    pub(super) fn time_of(&self, index: usize, id: &ActorId) -> AlarmTime {
         match &self.core {
-            Some(core) if self.up => core.effective_time(actor),
-            _ => self.rows.get(actor).and_then(|row| row.time),
+            Some(core) if self.up => core.effective_time(id),
+            _ => self.rows.get(&index).and_then(|row| row.time),
         }
     }
 }
@@ -53,17 +53,24 @@ impl World {
         while let Some(effect) = self.managers[ns].core.as_mut().and_then(|c| c.poll_effect()) {
             match effect {
                 ManagerEffect::Persist(row) => {
+                    // The manager changes an entry only in a call that persists it (R18):
+                    // this actor's I1 is checked after the event.
+                    let index = self.actor_index(&row.actor);
+                    if index < self.actors.len() {
+                        self.touched.add(index);
+                    }
                     let manager = &mut self.managers[ns];
                     // Rewriting a row with the contents it already has changes nothing on
                     // disk, so the simulator skips it (a sixth of all row writes).
-                    if persists && manager.rows.get(&row.actor) != Some(&row) {
+                    if persists && manager.rows.get(&index) != Some(&row) {
                         manager.store.write(&row).expect("write a metadata row");
-                        manager.rows.insert(row.actor.clone(), row);
+                        manager.rows.insert(index, row);
                         self.manager_work.rows += 1;
                     }
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
+                    self.touched.add(index);
                     let name = self.managers[ns].node;
                     self.note(EventKind::Fire, name, Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
                     let latency = self.draw(index, self.profile.link_latency_ms);
@@ -102,6 +109,7 @@ impl World {
         let name = self.managers[ns].node;
         for fire in fires {
             let actor = self.actor_index(&fire.actor);
+            self.touched.add(actor);
             let violation = self.checker.fire(actor, &fire.actor.0, fire.scheduled, fire.retry_count, now, self.now_ms());
             self.fail(violation);
             self.note(EventKind::Fire, name, Some(actor), |_| format!("fire {} (retryCount={})", rel(Some(fire.scheduled)), fire.retry_count));

@@ -25,6 +25,7 @@
 //! | `managers.rs` | one manager per namespace: routing, rows, ticks, results, abandons |
 //! | `faults.rs` | crashes, power loss, restarts |
 //! | `phases.rs` | the per-event check (I1), chaos → heal → quiesce, the final checks |
+//! | `touched.rs` | the actors an event touched: all the per-event check and gauges look at |
 
 use crate::agenda::Agenda;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
@@ -64,8 +65,10 @@ mod link;
 mod managers;
 mod phases;
 mod run;
+mod touched;
 
-pub(crate) use run::run_plan;
+pub(crate) use run::{run_plan, run_plan_with};
+use touched::Touched;
 
 /// How long a caller waits before it reports a lost message as a failure.
 const LINK_TIMEOUT_MS: u64 = 1_000;
@@ -211,9 +214,9 @@ struct ManagerNode {
     core: Option<Box<dyn ManagerScheduler>>,
     /// On loan from the pool of warm stores (`pool.rs`).
     store: Pooled<MetadataStore>,
-    /// What the store holds, per actor (for I1 while the manager is down, and to skip
+    /// What the store holds, per actor index (for I1 while the manager is down, and to skip
     /// rewriting a row with the same contents).
-    rows: BTreeMap<ActorId, AlarmRow>,
+    rows: BTreeMap<usize, AlarmRow>,
     ticks: BTreeSet<u64>,
     rng: ChaCha8Rng,
 }
@@ -250,8 +253,13 @@ pub struct World {
     manager_work: StoreWork,
     /// Simulated ms of the last event handled.
     pub last_event_ms: u64,
-    /// The one actor the current event can have changed, if it is known (else: check all).
-    touched: Option<usize>,
+    /// The actors the current event can have changed (`touched.rs`): what the per-event
+    /// checks and the trace's gauges look at.
+    touched: Touched,
+    /// The per-event check visits every actor, not only the touched ones (`run_plan_with`).
+    check_every_actor: bool,
+    /// Where the next quiescence check starts looking for an unsettled actor (`phases.rs`).
+    quiesce_hand: std::cell::Cell<usize>,
     keep_trace: bool,
     /// Traced events of an actor whose gauges are not filled in yet: (event index, actor).
     unsettled: Vec<(usize, usize)>,
@@ -320,7 +328,9 @@ impl World {
             events_handled: 0,
             trace_count: 0,
             last_event_ms: 0,
-            touched: None,
+            touched: Touched::new(spec_actors),
+            check_every_actor: false,
+            quiesce_hand: std::cell::Cell::new(0),
             keep_trace,
             unsettled: Vec::new(),
             shown: vec![None; spec_actors],
@@ -407,8 +417,12 @@ impl World {
         }
         self.events_handled += 1;
         self.last_event_ms = self.now_ms();
-        // Messages concern one actor; a manager or host event may concern any.
-        self.touched = event.actor();
+        // A message concerns one actor; a tick, a crash or a restart adds the actors it
+        // touched while it is handled.
+        self.touched.clear();
+        if let Some(actor) = event.actor() {
+            self.touched.add(actor);
+        }
         // A panic in the scheduler under test is a finding: record it and stop the run here,
         // with the world's trace intact (and without madsim's own panic report). A panic of
         // the world itself is not the scheduler's: it goes on up to the seed thread, which
@@ -463,16 +477,24 @@ impl World {
     /// change it reports, e.g. a result before the manager applies it), and traces a gauge-only
     /// event for every actor whose values moved without an event of its own (a manager restart
     /// reloading its rows). So each track is a step function. Untraced runs skip all of it.
+    /// Only the event's touched actors and those it noted can have moved.
     pub fn settle_gauges(&mut self) {
         if !self.keep_trace {
             return;
         }
-        let mut noted = vec![false; self.actors.len()];
+        if self.check_every_actor {
+            self.touched.add_all();
+        }
+        let mut noted = Vec::with_capacity(self.unsettled.len());
         for (index, actor) in std::mem::take(&mut self.unsettled) {
             self.trace.events[index].gauges = gauges(self.track_values(actor));
-            noted[actor] = true;
+            noted.push(actor);
+            self.touched.add(actor);
         }
-        for (actor, noted) in noted.into_iter().enumerate() {
+        noted.sort_unstable();
+        for i in 0..self.touched.visit(self.actors.len()) {
+            let actor = self.touched.nth(i);
+            let noted = noted.binary_search(&actor).is_ok();
             let values = self.track_values(actor);
             if self.shown[actor] == Some(values) {
                 continue;

@@ -6,14 +6,14 @@ use super::*;
 impl World {
     /// The view of `actor`'s own namespace manager: what every check compares storage with.
     pub(super) fn manager_time(&self, actor: usize) -> AlarmTime {
-        self.managers[self.home(actor)].time_of(&self.actors[actor].id)
+        self.managers[self.home(actor)].time_of(actor, &self.actors[actor].id)
     }
 
     /// I2 per namespace: no manager but the actor's own holds an alarm for it.
     pub(super) fn check_no_foreign_entries(&mut self, actor: usize) {
         let home = self.home(actor);
         let id = &self.actors[actor].id;
-        let foreign = self.managers.iter().enumerate().find_map(|(ns, m)| (ns != home).then(|| (m, m.time_of(id))).filter(|(_, t)| t.is_some()));
+        let foreign = self.managers.iter().enumerate().find_map(|(ns, m)| (ns != home).then(|| (m, m.time_of(actor, id))).filter(|(_, t)| t.is_some()));
         if let Some((manager, time)) = foreign {
             let violation = self.checker.foreign_entry(&id.0, &manager.name, time, &self.managers[home].name, self.now_ms());
             self.fail(violation);
@@ -25,11 +25,11 @@ impl World {
             return;
         }
         let at = self.now_ms();
-        let range = match self.touched.take() {
-            Some(actor) => actor..actor + 1,
-            None => 0..self.actors.len(),
-        };
-        for actor in range {
+        if self.check_every_actor {
+            self.touched.add_all();
+        }
+        for i in 0..self.touched.visit(self.actors.len()) {
+            let actor = self.touched.nth(i);
             let manager = self.manager_time(actor);
             let violation = self.checker.never_late(actor, &self.actors[actor].id.0, &self.managers[self.home(actor)].name, manager, at);
             if violation.is_some() {
@@ -37,6 +37,25 @@ impl World {
                 return;
             }
         }
+    }
+}
+
+impl World {
+    /// One actor's part of quiescence: idle, its manager entry not overdue, and not earlier
+    /// than storage (an earlier entry must still fire and reconcile).
+    fn actor_settled(&self, a: usize) -> bool {
+        // An alarm that is past due on its manager's clock (running, or waiting out a
+        // backoff) is not settled.
+        if self.manager_time(a).is_some_and(|t| t <= self.manager_clock(self.home(a))) {
+            return false;
+        }
+        let slot = &self.actors[a];
+        let idle = slot.core.as_ref().is_some_and(|c| c.gate() == Gate::Open && c.commands_outstanding() == 0)
+            && slot.handler.is_none()
+            && slot.arm_waiters.is_empty()
+            && slot.pending_reports.is_empty()
+            && slot.pending_abandons.is_empty();
+        idle && !fires_earlier(self.manager_time(a), self.checker.actors[a].durable)
     }
 }
 
@@ -89,7 +108,7 @@ impl TwoPhases for World {
         for host in 0..self.hosts.len() {
             self.restart(Node::Host(host));
         }
-        self.touched = None;
+        self.touched.add_all();
         self.check_step();
         self.settle_gauges();
     }
@@ -106,20 +125,18 @@ impl TwoPhases for World {
         if !(0..self.managers.len()).all(settled) {
             return false;
         }
-        (0..self.actors.len()).all(|a| {
-            // An alarm that is past due on its manager's clock (running, or waiting out a
-            // backoff) is not settled.
-            if self.manager_time(a).is_some_and(|t| t <= self.manager_clock(self.home(a))) {
-                return false;
+        // Every actor settled. The scan starts at the actor the last one stopped at: an
+        // unsettled actor stays unsettled until an event touches it (time only makes an alarm
+        // more overdue), so while the world settles, a check costs one actor, not all of them.
+        let n = self.actors.len();
+        let hand = self.quiesce_hand.get();
+        match (0..n).map(|i| (hand + i) % n).find(|&a| !self.actor_settled(a)) {
+            Some(a) => {
+                self.quiesce_hand.set(a);
+                false
             }
-            let slot = &self.actors[a];
-            let idle = slot.core.as_ref().is_some_and(|c| c.gate() == Gate::Open && c.commands_outstanding() == 0)
-                && slot.handler.is_none()
-                && slot.arm_waiters.is_empty()
-                && slot.pending_reports.is_empty()
-                && slot.pending_abandons.is_empty();
-            idle && !fires_earlier(self.manager_time(a), self.checker.actors[a].durable)
-        })
+            None => true,
+        }
     }
     /// The checks that apply once the world is quiescent.
     fn final_checks(&mut self) {

@@ -15,13 +15,20 @@ use std::sync::Arc;
 
 /// Runs a plan of an alarm scenario with `factory`.
 pub(crate) fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+    run_plan_with(spec, factory, plan, keep_trace, false)
+}
+
+/// [`run_plan`]; with `check_every_actor` the per-event I1 check visits every actor after
+/// every event instead of the ones the event touched (`touched.rs`), as it did before the
+/// touched sets: `tests/touched_checks.rs` holds the two to the same outcome.
+pub(crate) fn run_plan_with(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool, check_every_actor: bool) -> RunReport {
     assert!(spec.queue().is_none(), "{} is a job-queue scenario: run it with a queue variant", spec.name);
     let spec = spec.clone();
     let seed = plan.seed;
-    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, keep_trace))
+    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, keep_trace, check_every_actor))
 }
 
-fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool, check_every_actor: bool) -> RunReport {
     // Every call into the scheduler runs as the system under test's code, so its panics are
     // told from the world's own (`blame.rs`).
     let factory: Arc<dyn SchedulerFactory> = Arc::new(GuardedFactory(factory));
@@ -35,6 +42,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async move {
             let world = World::new(spec, factory, plan, keep_trace);
+            world.borrow_mut().check_every_actor = check_every_actor;
             *slot.borrow_mut() = Some(world.clone());
             drive(&world).await;
         })
