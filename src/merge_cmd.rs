@@ -34,7 +34,9 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
                 wall_ms: 0,
                 sim_ms: 0,
                 events: 0,
+                spot_checked: Vec::new(),
             });
+            entry.spot_checked.extend(&s.spot_checked);
             entry.seeds += s.seeds;
             entry.failures.extend(s.failures);
             // Shards run side by side: the merged wall time is the slowest shard's.
@@ -46,6 +48,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let mut summaries: Vec<_> = merged.into_values().collect();
     for s in &mut summaries {
         s.failures.sort_by_key(|f| f.seed);
+        s.spot_checked.sort_unstable();
         s.failures.dedup_by_key(|f| f.seed);
         s.first_failing_seed = s.failures.first().map(|f| f.seed);
     }

@@ -3,10 +3,12 @@
 
 use crate::regressions;
 use crate::select;
+use alarmsim_sim::fingerprint::Fingerprint;
+use alarmsim_sim::spot_check;
 use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec, Subject};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -84,6 +86,9 @@ pub struct ScenarioSummary {
     pub wall_ms: u64,
     pub sim_ms: u64,
     pub events: u64,
+    /// The seeds the determinism spot-check ran again after the sweep (`spot_check.rs`).
+    #[serde(default)]
+    pub spot_checked: Vec<u64>,
 }
 
 struct Outcome {
@@ -114,10 +119,15 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
     let mut failure_texts = Vec::new();
+    // Per scenario: its sampled seeds' first-run fingerprints, for the spot-check at the end.
+    let mut sampled: Vec<Vec<(u64, Fingerprint)>> = Vec::new();
     for ((spec, factory), seeds) in scenarios.iter().zip(ranges) {
         bar.set_message(spec.name.to_string());
         let started = Instant::now();
-        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &bar);
+        // `--check-determinism` already compares every seed with a second run.
+        let sample: BTreeSet<u64> = if args.check_determinism { BTreeSet::new() } else { spot_check::sample(&seeds).into_iter().collect() };
+        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &sample, &bar);
+        sampled.push(outcomes.iter_mut().filter(|o| sample.contains(&o.report.seed)).map(|o| (o.report.seed, std::mem::take(&mut o.report.fingerprint))).collect());
         for outcome in &mut outcomes {
             outcome.report.replay_flags = args.edges.replay_flags().to_string();
         }
@@ -130,6 +140,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             wall_ms: started.elapsed().as_millis() as u64,
             sim_ms: 0,
             events: 0,
+            spot_checked: sample.iter().copied().collect(),
         };
         for outcome in outcomes {
             let report = &outcome.report;
@@ -210,6 +221,12 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         summaries.push(summary);
     }
     bar.finish_and_clear();
+    let spot_texts = spot_check_all(&scenarios, &sampled, jobs as usize, &mut summaries);
+    if !args.json {
+        for text in &spot_texts {
+            eprint!("{}", crate::paint::failure_report(text));
+        }
+    }
     let failed = summaries.iter().any(|s| !s.failures.is_empty());
     if let Some(file) = &args.save_regressions {
         save_regressions(file, &summaries)?;
@@ -218,6 +235,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
     } else {
         print!("{}", table(&summaries));
+        println!("{}", spot_check_line(&summaries, args.check_determinism));
         println!("{}", crate::paint::result_line(failed));
     }
     Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
@@ -257,8 +275,10 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
     bar
 }
 
-/// Runs `seeds` on `jobs` workers; each seed still gets a fresh OS thread of its own.
-fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, check_determinism: bool, bar: &ProgressBar) -> Vec<Outcome> {
+/// Runs `seeds` on `jobs` workers; each seed still gets a fresh OS thread of its own. Only
+/// the seeds in `sample` keep their fingerprints (for the spot-check; the rest would cost
+/// memory in proportion to the sweep).
+fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, check_determinism: bool, sample: &BTreeSet<u64>, bar: &ProgressBar) -> Vec<Outcome> {
     let queue: Mutex<VecDeque<(usize, u64)>> = Mutex::new(seeds.iter().copied().enumerate().collect());
     let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(seeds.len()));
     std::thread::scope(|scope| {
@@ -275,6 +295,9 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usi
                 if report.passed() && nondeterminism.is_none() {
                     report.trace = Default::default();
                 }
+                if !sample.contains(&seed) {
+                    report.fingerprint = Default::default();
+                }
                 results.lock().expect("results lock").push(Outcome { index, report, nondeterminism });
                 bar.inc(1);
             });
@@ -283,6 +306,71 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usi
     let mut results = results.into_inner().expect("results lock");
     results.sort_by_key(|o| o.index);
     results
+}
+
+/// The determinism spot-check, after every scenario has run: each sampled seed runs again on
+/// a fresh thread (`jobs` at a time) and must give its first run's fingerprint. A seed that
+/// does not becomes a `determinism` failure of its scenario; returns the failure reports.
+fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Vec<(u64, Fingerprint)>], jobs: usize, summaries: &mut [ScenarioSummary]) -> Vec<String> {
+    let queue: Mutex<VecDeque<(usize, usize)>> = Mutex::new(sampled.iter().enumerate().flat_map(|(s, seeds)| (0..seeds.len()).map(move |i| (s, i))).collect());
+    let found: Mutex<Vec<(usize, spot_check::Nondeterminism)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let Some((s, i)) = queue.lock().expect("queue lock").pop_front() else { break };
+                let (spec, subject) = &scenarios[s];
+                let (seed, first) = &sampled[s][i];
+                if let Some(found_one) = spot_check::recheck(spec, subject, *seed, first) {
+                    found.lock().expect("found lock").push((s, found_one));
+                }
+            });
+        }
+    });
+    let mut found = found.into_inner().expect("found lock");
+    found.sort_by_key(|(s, n)| (*s, n.seed));
+    let mut texts = Vec::new();
+    for (s, n) in found {
+        let (spec, subject) = &scenarios[s];
+        let replay = format!("cargo run --release -- sweep --scenario {} --variant {} --check-determinism", spec.name, subject.name());
+        texts.push(format!("NONDETERMINISM scenario={} variant={}: {n}\n  compare whole traces: {replay}\n", spec.name, subject.name()));
+        let summary = &mut summaries[s];
+        summary.failures.push(FailureSummary { seed: n.seed, invariant: "determinism".to_string(), message: n.to_string(), replay, folder: None });
+        summary.first_failing_seed = summary.failures.iter().map(|f| f.seed).min();
+    }
+    texts
+}
+
+/// The line under the table that says what the spot-check re-ran.
+fn spot_check_line(summaries: &[ScenarioSummary], check_determinism: bool) -> String {
+    if check_determinism {
+        return "determinism: every seed ran twice and its traces were compared byte for byte".to_string();
+    }
+    let rerun: usize = summaries.iter().map(|s| s.spot_checked.len()).sum();
+    let skipped: Vec<&str> = summaries.iter().filter(|s| s.spot_checked.is_empty()).map(|s| s.scenario.as_str()).collect();
+    let mut samples: Vec<String> = summaries.iter().filter(|s| !s.spot_checked.is_empty()).map(|s| sample_text(&s.spot_checked)).collect();
+    samples.dedup();
+    let mut line = if rerun == 0 {
+        format!("determinism spot-check: none (it re-runs one seed in {} of a scenario; --check-determinism re-runs every seed)", spot_check::SAMPLE_EVERY)
+    } else {
+        let differing = summaries.iter().flat_map(|s| &s.failures).filter(|f| f.invariant == "determinism").count();
+        let verdict = if differing == 0 { "every fingerprint matched".to_string() } else { format!("{differing} differed") };
+        format!("determinism spot-check: re-ran {rerun} seeds after the sweep, each on a fresh thread ({}): {verdict}", samples.join("; "))
+    };
+    if rerun > 0 && !skipped.is_empty() {
+        line.push_str(&format!("; not sampled (fewer than {} seeds): {}", spot_check::SAMPLE_EVERY, skipped.join(", ")));
+    }
+    line
+}
+
+/// `seeds 0, 25, 50, 75`, or the first few and a count.
+fn sample_text(seeds: &[u64]) -> String {
+    const SHOWN: usize = 6;
+    let shown: Vec<String> = seeds.iter().take(SHOWN).map(u64::to_string).collect();
+    if seeds.len() > SHOWN {
+        format!("{} seeds, every {}th: {}, ...", seeds.len(), spot_check::SAMPLE_EVERY, shown.join(", "))
+    } else {
+        format!("seeds {}", shown.join(", "))
+    }
 }
 
 /// Runs the seed again and compares the traces byte for byte.

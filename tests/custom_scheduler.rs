@@ -130,7 +130,8 @@ pub struct ConservativeActor {
 
 impl ConservativeActor {
     /// A new incarnation, from what storage holds. The stored alarm is re-announced: the
-    /// manager may have lost it (a crash between a commit and its command, a power loss).
+    /// manager may have lost it (a crash between a commit and its command, a power loss), or
+    /// hold one storage never got.
     pub fn load(incarnation: u64, durable: DurableState) -> ConservativeActor {
         let mut actor = ConservativeActor {
             incarnation,
@@ -156,7 +157,11 @@ impl ConservativeActor {
             broken: false,
             effects: VecDeque::new(),
         };
-        if durable.alarm.is_some() {
+        // Even `none` after a restart: a reset after a failed move-earlier leaves the manager
+        // holding a time storage never got, and it would stay earlier than storage until it
+        // fired (I2 while idle, `idle-convergence`). A first incarnation with nothing stored
+        // has told the manager nothing.
+        if durable.alarm.is_some() || incarnation > 1 {
             actor.send(durable.alarm, Why::Announce);
         }
         actor

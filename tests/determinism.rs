@@ -54,6 +54,49 @@ fn untraced_runs_reach_the_same_outcome_as_traced_runs() {
             assert!(untraced.trace.is_empty());
             assert_eq!((traced.events, traced.sim_ms), (untraced.events, untraced.sim_ms), "{} seed {seed}", spec.name);
             assert_eq!(traced.violation, untraced.violation, "{} seed {seed}", spec.name);
+            // The spot-check's fingerprint is the same traced or not, one stamp per event of
+            // the text form (so its index names a line of the trace).
+            assert_eq!(traced.fingerprint, untraced.fingerprint, "{} seed {seed}: fingerprints", spec.name);
+            let shown = traced.trace.events.iter().filter(|e| e.kind != alarmsim_sim::trace::EventKind::Gauge).count();
+            assert_eq!(untraced.fingerprint.len(), shown, "{} seed {seed}: a stamp per traced event", spec.name);
         }
     }
+}
+
+/// A sweep ends with the determinism spot-check: a leaked static (madsim #174) is reported
+/// with its seed and the first differing event, exit 1; the reference's sample matches, and
+/// the sample is printed either way.
+#[test]
+fn a_sweep_spot_checks_determinism_and_reports_a_leaked_static() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sweep = |variant: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_alarmsim"))
+            .args(["sweep", "--scenario", "retry-backoff", "--seeds", "50", "--variant", variant, "--no-shrink", "--quiet"])
+            .arg("--failures-dir")
+            .arg(dir.path())
+            .output()
+            .expect("alarmsim runs")
+    };
+    let leaky = sweep("leaky-static");
+    let (stdout, stderr) = (String::from_utf8_lossy(&leaky.stdout), String::from_utf8_lossy(&leaky.stderr));
+    assert_eq!(leaky.status.code(), Some(1), "a nondeterministic scheduler is a violation\n{stdout}{stderr}");
+    assert!(stderr.contains("NONDETERMINISM scenario=retry-backoff variant=leaky-static: seed 0 ran differently"), "{stderr}");
+    assert!(stderr.contains("the first difference is event") && stderr.contains("madsim #174"), "{stderr}");
+    assert!(stdout.contains("determinism spot-check: re-ran 2 seeds after the sweep, each on a fresh thread (seeds 0, 25)"), "{stdout}");
+
+    let reference = sweep("reference");
+    let stdout = String::from_utf8_lossy(&reference.stdout);
+    assert_eq!(reference.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("(seeds 0, 25): every fingerprint matched"), "{stdout}");
+}
+
+/// The same check runs at the end of every `assert_all_pass` suite (`cargo test`).
+#[test]
+fn catalog_assertions_spot_check_determinism_too() {
+    let spec = alarmsim_scenarios::scenario("retry-backoff").expect("a catalog scenario");
+    let leaky = alarmsim_scenarios::variant("leaky-static").expect("a registered variant");
+    let seeds: Vec<u64> = (0..25).collect();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| alarmsim_sim::sweep::assert_catalog_passes(std::slice::from_ref(&spec), leaky, &seeds, "determinism")));
+    let message = outcome.expect_err("the leak is reported").downcast::<String>().map(|s| *s).unwrap_or_default();
+    assert!(message.contains("the determinism spot-check failed") && message.contains("seed 0 ran differently"), "{message}");
 }

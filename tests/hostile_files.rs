@@ -455,8 +455,16 @@ fn files_of_older_versions_still_open_and_are_migrated() {
         alarmsim_scheduler::metadata_store::metadata_migrations().to_version(&mut conn, 3).unwrap();
         conn.execute("INSERT INTO _cf_ALARM (actor_id, scheduled_time, actor_name) VALUES ('old', 4102444800000, 'old')", []).unwrap();
     }
-    // An actor database at schema v1 (before checksums), with its alarm.
+    // Actor databases at schema v1 (before checksums), with their alarms. (Each actor's own
+    // storage is what its alarm is: a loaded actor re-announces it, even none, I2.)
     std::fs::create_dir(dir.path().join("actors")).unwrap();
+    sql(
+        &dir.path().join("actors").join("old.sqlite"),
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+         CREATE TABLE _cf_METADATA (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;
+         INSERT INTO _cf_METADATA VALUES ('alarm', 4102444800000), ('incarnation', 1);
+         PRAGMA user_version = 1;",
+    );
     sql(
         &dir.path().join("actors").join("old2.sqlite"),
         "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;

@@ -218,12 +218,14 @@ impl ManagerScheduler for BogusFireManager {
         };
         Applied::Applied
     }
+    // It fires at once, as soon as it holds anything: the world's panic comes before any
+    // checker could see what else this manager gets wrong (it has no fences).
     fn take_due(&mut self, now: Millis) -> Vec<Fire> {
-        let due: Vec<Millis> = self.0.values().copied().filter(|&t| t <= now).collect();
-        due.into_iter().map(|t| Fire { actor: ActorId::new("not-an-actor"), scheduled: t, retry_count: 0, is_retry: false, name: None }).collect()
+        let any = !self.0.is_empty();
+        any.then(|| Fire { actor: ActorId::new("not-an-actor"), scheduled: now, retry_count: 0, is_retry: false, name: None }).into_iter().collect()
     }
     fn next_wakeup(&self) -> Option<Millis> {
-        self.0.values().min().copied()
+        (!self.0.is_empty()).then_some(Millis(0))
     }
     fn on_fire_result(&mut self, _: &ActorId, _: Millis, _: FireResult, _: Millis, _: &mut dyn rand::RngCore) {}
     fn on_abandon_result(&mut self, _: &ActorId, _: Millis, _: Result<(AlarmTime, Fence), ()>, _: Millis) {}

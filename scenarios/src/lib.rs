@@ -88,6 +88,13 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(success_drops_equal_report::SuccessDropsEqualReport),
         Arc::new(noop_keeps_deferred_delete::NoopKeepsDeferredDelete),
         Arc::new(precommit_skips_acked_value::PrecommitSkipsAckedValue),
+        // What only the checkers of issue #17 see (conservation, idle convergence, the user
+        // view, the determinism spot-check), and the failure half of R11 it closes.
+        Arc::new(abandon_after_three::AbandonAfterThree),
+        Arc::new(failed_handler_deletes::FailedHandlerDeletes),
+        Arc::new(lazy_move_later::LazyMoveLater),
+        Arc::new(get_alarm_shows_running::GetAlarmShowsRunning),
+        Arc::new(leaky_static::LeakyStatic),
     ]
 }
 

@@ -25,7 +25,7 @@ pub const CASES: &[Case] = &[
     Case { variant: "b8-abandon-drops-replacement", scenario: "abandon-vs-replacement", caught_by: &[Invariant::NeverLate], budget: 100 },
     Case { variant: "b10-cancel-without-reschedule", scenario: "mismatched-fire", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 30 },
     Case { variant: "b11-move-later-failure-degrades", scenario: "mismatched-fire", caught_by: &[Invariant::NoDegradedActor], budget: 16 },
-    Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm], budget: 10 },
+    Case { variant: "b12-deferred-delete-clobbers", scenario: "deferred-delete-race", caught_by: &[Invariant::NoLostAlarm, Invariant::AlarmConservation], budget: 10 },
     Case { variant: "b13-delete-erases-running", scenario: "deferred-delete-race", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 40 },
     Case { variant: "b15-uncounted-cpu-limit", scenario: "cpu-limit-retries", caught_by: &[Invariant::RetrySchedule], budget: 10 },
     Case { variant: "b16-container-spin", scenario: "concurrent-rearm", caught_by: &[Invariant::NoSpin], budget: 10 },
@@ -39,6 +39,12 @@ pub const CASES: &[Case] = &[
     Case { variant: "noop-keeps-deferred-delete", scenario: "edge-values", caught_by: &[Invariant::NoLostAlarm], budget: 200 },
     Case { variant: "success-drops-equal-report", scenario: "edge-values", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 184 },
     Case { variant: "precommit-skips-acked-value", scenario: "move-later-coalescing", caught_by: &[Invariant::NeverLate, Invariant::NoLostAlarm], budget: 120 },
+    // What only the checkers of issue #17 see: each passes every other checker
+    // (`only_its_own_checker_catches` in scenarios/tests/bug_library.rs).
+    Case { variant: "abandon-after-three", scenario: "retry-backoff", caught_by: &[Invariant::AlarmConservation], budget: 10 },
+    Case { variant: "failed-handler-deletes", scenario: "retry-backoff", caught_by: &[Invariant::AlarmConservation, Invariant::UserView], budget: 10 },
+    Case { variant: "lazy-move-later", scenario: "standard", caught_by: &[Invariant::IdleConvergence], budget: 10 },
+    Case { variant: "get-alarm-shows-running", scenario: "edge-values", caught_by: &[Invariant::UserView], budget: 10 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },
@@ -56,6 +62,11 @@ pub const CASES: &[Case] = &[
     },
 ];
 
+
+/// Variants no invariant of a run can catch, because each of their runs is correct on its
+/// own: what they break is determinism, and the sweep's spot-check finds them
+/// (`sim/src/spot_check.rs`; `tests/determinism.rs`).
+pub const DETERMINISM_VARIANTS: &[&str] = &["leaky-static"];
 
 /// The case of a variant, by name.
 pub fn case(variant: &str) -> Option<&'static Case> {

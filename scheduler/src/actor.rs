@@ -115,10 +115,12 @@ impl ActorAlarms {
     /// Loads an actor from durable state. `incarnation` must grow across restarts of the
     /// same actor (see [`Fence`]).
     ///
-    /// The constructor sets `LC = ASNLT = S` from storage (§2). It also re-announces a stored
-    /// alarm to the manager: if the manager lost it (a crash between a durable commit and its
-    /// move-later command, or a power loss on either side), this restores I1 on restart
-    /// instead of leaving the alarm lost until the next write.
+    /// The constructor sets `LC = ASNLT = S` from storage (§2). It also re-announces the stored
+    /// alarm to the manager (`none` included, from the second incarnation on): if the manager lost it (a crash between a durable
+    /// commit and its move-later command, or a power loss on either side), this restores I1 on
+    /// restart instead of leaving the alarm lost until the next write; and if the manager holds
+    /// a value storage never got (a move-earlier told before a commit that failed), it stops
+    /// holding it.
     pub fn load(actor: ActorId, incarnation: u64, durable: DurableState) -> ActorAlarms {
         let mut alarms = ActorAlarms {
             actor,
@@ -141,7 +143,12 @@ impl ActorAlarms {
             next_arm: 0,
             effects: VecDeque::new(),
         };
-        if durable.alarm.is_some() {
+        // Even "none" after a restart: a command of the new incarnation outranks (by its fence)
+        // every command the old one may still have on its way, and a move-earlier the old one
+        // told the manager before a failed commit (its answer lost, the gate broken) must not
+        // stay at the manager while storage holds nothing (I2 when idle: it would fire for
+        // nothing). A first incarnation with nothing stored has told the manager nothing.
+        if durable.alarm.is_some() || incarnation > 1 {
             alarms.submit(durable.alarm, None);
         }
         alarms.check_local_invariants();
@@ -461,13 +468,16 @@ impl ActorAlarms {
                 _ => done.time,
             };
         }
-        let retry = !ok && done.waiters.is_empty() && next.is_none();
+        // A failed move-earlier breaks the gate below; anything else is sent again.
+        let retry = !ok && next.is_none() && !done.waiters.contains(&Waiter::PendingCommit);
         self.send(next);
         if retry {
-            // A move-later or a re-announce failed and nothing newer is queued: the manager may
-            // still hold an older value, or none at all (it lost the alarm, or a power loss
-            // rolled storage back while it was down: restart-persistence seed 2049). Send it
-            // again until it lands. Safe for I1: a newer move-earlier would be queued instead.
+            // A move-later, a re-announce or a Cancel's reschedule failed and nothing newer is
+            // queued: the manager may still hold an older value, or none at all (it lost the
+            // alarm, or a power loss rolled storage back while it was down: restart-persistence
+            // seed 2049), or the stale time it fired (mismatched-fire seed 108, where it stayed
+            // earlier than storage while the actor sat idle). Send it again until it lands.
+            // Safe for I1: a newer move-earlier would be queued instead.
             self.submit(done.time, None);
         }
         for waiter in done.waiters {

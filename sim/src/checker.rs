@@ -73,6 +73,10 @@ struct RetryTrack {
     /// A new value reached the manager during the running attempt: queued, it beats the
     /// retries when the attempt ends (R17), unless the alarm's own time comes back first.
     superseded: bool,
+    /// Counted failures before the latest one: R15 abandons when these reach the limit.
+    counted_prior: u32,
+    /// The latest attempt ended with `ctx.abort(…, {retryAlarm: false})` (R13).
+    aborted: bool,
 }
 
 /// Per-actor observations.
@@ -169,6 +173,26 @@ impl Checker {
         self.violation(Invariant::NeverLate, actor, at_ms, message)
     }
 
+    /// I2 during the run: the actor is idle (nothing of its own in flight, everything up), so
+    /// its manager must hold exactly what durable storage holds. An earlier manager entry is
+    /// not a lost alarm (I1 holds) but a spurious fire and an extra handler attempt waiting to
+    /// happen; a later one is I1's business. Suspended, like I1, after a power loss rolled D back
+    /// until the new incarnation was heard.
+    pub fn idle_convergence(&self, index: usize, actor: &str, manager_node: &str, manager: AlarmTime, at_ms: u64) -> Option<Violation> {
+        let check = &self.actors[index];
+        if check.i1_suspended || manager == check.durable {
+            return None;
+        }
+        let message = format!(
+            "the actor is idle (no commit, command or message of its own in flight; host and {} up, link intact) but {} holds {} while durable storage holds {}: they must agree (I2)",
+            the(manager_node),
+            the(manager_node),
+            rel(manager),
+            rel(check.durable)
+        );
+        self.violation(Invariant::IdleConvergence, actor, at_ms, message)
+    }
+
     /// A handler starts. `manager_clock`/`actor_clock` are the two nodes' clocks; `serving` is
     /// the actor's stored alarm when it decided to run.
     #[allow(clippy::too_many_arguments)]
@@ -215,7 +239,7 @@ impl Checker {
         let policy = self.policy;
         let check = &mut self.actors[index];
         let Some(track) = check.retry.filter(|t| t.scheduled == scheduled && t.failures > 0) else {
-            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0, running: true, superseded: false });
+            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0, running: true, superseded: false, counted_prior: 0, aborted: false });
             return None;
         };
         if let Some(running) = check.retry.as_mut() {
@@ -236,12 +260,18 @@ impl Checker {
         message.and_then(|m| self.violation(Invariant::RetrySchedule, actor, at_ms, m))
     }
 
-    /// The manager received an attempt's outcome.
-    pub fn fire_result(&mut self, index: usize, scheduled: Millis, failed: Option<bool>, manager_now: Millis) {
+    /// The manager received an attempt's outcome: `failed` is R14's verdict on a failure
+    /// (counted or not), `aborted` an attempt that ended with `ctx.abort(…, {retryAlarm: false})`.
+    pub fn fire_result(&mut self, index: usize, scheduled: Millis, failed: Option<bool>, aborted: bool, manager_now: Millis) {
         let check = &mut self.actors[index];
         match (failed, check.retry.as_mut()) {
+            (None, Some(track)) if aborted && track.scheduled == scheduled && !track.superseded => {
+                track.running = false;
+                track.aborted = true;
+            }
             (Some(counted), Some(track)) if track.scheduled == scheduled && !track.superseded => {
                 track.running = false;
+                track.counted_prior = track.counted;
                 track.failures += 1;
                 if counted {
                     track.counted += 1;
@@ -252,6 +282,12 @@ impl Checker {
             }
             _ => check.retry = None,
         }
+    }
+
+    /// Whether giving `scheduled` up now is what R13/R15 allow: its last attempt aborted with
+    /// `retryAlarm: false`, or the counted failures before its last failure reached the limit.
+    pub fn abandon_justified(&self, index: usize, scheduled: Millis) -> bool {
+        self.actors[index].retry.is_some_and(|t| t.scheduled == scheduled && (t.aborted || t.counted_prior >= self.policy.max_counted_retries))
     }
 
     /// The manager restarted (R18: retry state lives in memory) or answered an abandon:

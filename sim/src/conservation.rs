@@ -16,18 +16,21 @@
 //! judges exactly which values may vanish); that rollback is accepted, and what is durable
 //! afterwards may again end only in one of the three ways.
 //!
-//! Writes are numbered per actor in the order the actor's code made them; commits apply in
-//! order, so the write that produced a durable value is the earliest newer write with that
-//! value (the most permissive reading, so a correct scheduler is never blamed).
+//! The ledger keeps each actor's *logical* history: every user write is a state, and so is
+//! each legitimate ending (a delivery or abandon turns the current value into "none"). Storage
+//! must follow that history forward — a commit may skip states merged into it (a value set
+//! and delivered before its commit shipped), never go back to an older one or invent one.
+//! Writes are numbered per actor in the order the actor's code made them.
 
 use crate::checker::{rel, Violation};
 use crate::scenario::Invariant;
 use alarmsim_scheduler::{AlarmTime, Millis};
 use std::collections::VecDeque;
 
-/// A user write of the alarm: its number, the value (R2-clamped) and the raw time asked for.
+/// One state of the logical history: its number, the value (R2-clamped) and the raw time
+/// asked for.
 #[derive(Clone, Copy, Debug)]
-struct Write {
+struct State {
     seq: u64,
     value: AlarmTime,
     raw: AlarmTime,
@@ -35,18 +38,19 @@ struct Write {
 
 #[derive(Clone, Debug, Default)]
 struct ActorLedger {
-    /// D, and the number of the write that produced it (0: none, or what a rollback restored).
+    /// D, and the number of the state storage holds (0: the start, a reload or a rollback).
     durable: AlarmTime,
-    produced_by: u64,
-    /// The number of the newest user write.
+    at_state: u64,
+    /// The newest state number, and its value (the alarm as the user last made it).
     seq: u64,
-    /// User writes newer than `produced_by`, oldest first.
-    writes: VecDeque<Write>,
-    /// A handler armed with a deferred delete: the value it serves, at which write number.
+    logical: AlarmTime,
+    /// States newer than `at_state`, oldest first.
+    ahead: VecDeque<State>,
+    /// A handler armed with a deferred delete: the value it serves, at which state.
     armed: Option<(Millis, u64)>,
-    /// Values that may end by delivery or abandon, with the write number when that was earned.
-    delivered: Option<(Millis, u64)>,
-    abandoned: Option<(Millis, u64)>,
+    /// The alarm the manager decided to abandon, justified by the retry rules (the decision
+    /// outlives the actor's incarnation: its request may reach the next one).
+    abandon_justified: Option<Millis>,
 }
 
 /// The conservation ledger of one run.
@@ -56,6 +60,23 @@ pub struct Conservation {
     on: bool,
 }
 
+impl ActorLedger {
+    fn push(&mut self, value: AlarmTime, raw: AlarmTime) {
+        self.seq += 1;
+        self.logical = value;
+        self.ahead.push_back(State { seq: self.seq, value, raw });
+    }
+
+    /// Storage holds exactly `value` and nothing newer is on its way (a load, a rollback).
+    fn settle(&mut self, value: AlarmTime) {
+        self.durable = value;
+        self.logical = value;
+        self.at_state = self.seq;
+        self.ahead.clear();
+        self.armed = None;
+    }
+}
+
 impl Conservation {
     pub fn new(actors: usize, on: bool) -> Conservation {
         Conservation { actors: vec![ActorLedger::default(); actors], on }
@@ -63,9 +84,7 @@ impl Conservation {
 
     /// The actor's code wrote the alarm: `value` as R2 clamps it, `raw` as asked.
     pub fn user_write(&mut self, index: usize, value: AlarmTime, raw: AlarmTime) {
-        let ledger = &mut self.actors[index];
-        ledger.seq += 1;
-        ledger.writes.push_back(Write { seq: ledger.seq, value, raw });
+        self.actors[index].push(value, raw);
     }
 
     /// `armAlarmHandler` ran the handler; with a deferred delete, for the value it serves.
@@ -77,61 +96,55 @@ impl Conservation {
         };
     }
 
-    /// The handler ended. A success with no alarm write since the arm delivers the served value.
+    /// The handler ended. A success with no alarm write since the arm delivers the value it
+    /// served: the alarm's next state is "none" (R11).
     pub fn handler_finished(&mut self, index: usize, succeeded: bool) {
         let ledger = &mut self.actors[index];
         if let Some((value, at)) = ledger.armed.take() {
-            if succeeded && at == ledger.seq {
-                ledger.delivered = Some((value, at));
+            if succeeded && at == ledger.seq && ledger.logical == Some(value) {
+                ledger.push(None, None);
             }
         }
     }
 
-    /// The manager asked the actor to abandon `scheduled`, justified by the retry rules.
+    /// The manager decided to abandon `scheduled`, justified by the retry rules (R13, R15).
     pub fn abandon_justified(&mut self, index: usize, scheduled: Millis) {
+        self.actors[index].abandon_justified = Some(scheduled);
+    }
+
+    /// The actor handled a request to abandon `scheduled`: a justified one, of the alarm as it
+    /// is, makes the alarm's next state "none" (R16).
+    pub fn abandon_arrived(&mut self, index: usize, scheduled: Millis) {
         let ledger = &mut self.actors[index];
-        ledger.abandoned = Some((scheduled, ledger.seq));
+        if ledger.abandon_justified == Some(scheduled) && ledger.logical == Some(scheduled) {
+            ledger.abandon_justified = None;
+            ledger.push(None, None);
+        }
     }
 
-    /// A new incarnation loaded: a handler of the old one never finishes.
-    pub fn loaded(&mut self, index: usize) {
-        self.actors[index].armed = None;
+    /// A new incarnation loaded `durable`: what the old one had not made durable is gone.
+    pub fn loaded(&mut self, index: usize, durable: AlarmTime) {
+        self.actors[index].settle(durable);
     }
 
-    /// A power loss rolled D back to `restored` (the sync model's business): from now on only
-    /// newer writes, or a delivery or abandon earned from now on, may end it.
+    /// A power loss rolled D back to `restored` (the sync model's business, judged by the
+    /// durability checker); the reload that follows starts the history from there.
     pub fn rolled_back(&mut self, index: usize, restored: AlarmTime) {
-        let ledger = &mut self.actors[index];
-        ledger.durable = restored;
-        ledger.produced_by = ledger.seq;
-        ledger.writes.clear();
-        ledger.delivered = None;
-        ledger.abandoned = None;
+        self.actors[index].settle(restored);
     }
 
-    /// A commit made `new` durable. Returns the violation if nothing legitimate explains it.
+    /// A commit made `new` durable. Returns the violation if it is no state of the logical
+    /// history after the one storage held.
     pub fn durable_changed(&mut self, index: usize, actor: &str, new: AlarmTime, at_ms: u64) -> Option<Violation> {
         let ledger = &mut self.actors[index];
         let old = ledger.durable;
         if new == old {
             return None;
         }
-        let floor = ledger.produced_by;
-        // A replacement: a newer user write of this value.
-        if let Some(write) = ledger.writes.iter().find(|w| w.seq > floor && (w.value == new || w.raw == new)).copied() {
+        if let Some(state) = ledger.ahead.iter().find(|s| s.value == new || s.raw == new).copied() {
             ledger.durable = new;
-            ledger.produced_by = write.seq;
-            ledger.writes.retain(|w| w.seq > write.seq);
-            return None;
-        }
-        // A delivery or an abandon of the value storage held.
-        let earned = |ended: Option<(Millis, u64)>| old.zip(ended).is_some_and(|(v, (e, at))| v == e && at >= floor);
-        if new.is_none() && (earned(ledger.delivered) || earned(ledger.abandoned)) {
-            ledger.durable = None;
-            ledger.produced_by = ledger.seq;
-            ledger.writes.clear();
-            ledger.delivered = None;
-            ledger.abandoned = None;
+            ledger.at_state = state.seq;
+            ledger.ahead.retain(|s| s.seq > state.seq);
             return None;
         }
         let message = match (old, new) {
@@ -148,8 +161,8 @@ impl Conservation {
         };
         // Adopt what storage holds, so one finding does not cascade.
         ledger.durable = new;
-        ledger.produced_by = ledger.seq;
-        ledger.writes.clear();
+        ledger.at_state = ledger.seq;
+        ledger.ahead.clear();
         self.on.then(|| Violation { invariant: Invariant::AlarmConservation, actor: Some(actor.to_string()), at_ms, message })
     }
 }
@@ -206,7 +219,28 @@ mod tests {
         assert!(c.durable_changed(0, "a0", None, 2).is_some(), "no abandon asked for");
         let mut c = ledger();
         c.abandon_justified(0, T);
+        c.loaded(0, Some(T)); // The request may reach the next incarnation.
+        c.abandon_arrived(0, T);
         assert!(c.durable_changed(0, "a0", None, 2).is_none());
+    }
+
+    #[test]
+    fn a_value_set_and_delivered_before_its_commit_may_be_skipped() {
+        let mut c = ledger();
+        c.user_write(0, Some(U), Some(U)); // Told first (a move earlier), fired at once...
+        c.armed(0, Some(U), true);
+        c.handler_finished(0, true); // ...and delivered: the commit ships "none" directly.
+        assert!(c.durable_changed(0, "a0", None, 2).is_none());
+    }
+
+    #[test]
+    fn writes_after_a_delivery_still_land_after_its_delete() {
+        let mut c = ledger();
+        c.armed(0, Some(T), true);
+        c.handler_finished(0, true);
+        c.user_write(0, Some(U), Some(U)); // After the handler: its deferred delete commits first.
+        assert!(c.durable_changed(0, "a0", None, 2).is_none());
+        assert!(c.durable_changed(0, "a0", Some(U), 3).is_none(), "the later write is not from nowhere");
     }
 
     #[test]
@@ -215,6 +249,7 @@ mod tests {
         c.armed(0, Some(T), true);
         c.handler_finished(0, true);
         c.rolled_back(0, Some(T)); // The delete was not synced.
+        c.loaded(0, Some(T));
         assert!(c.clone().durable_changed(0, "a0", None, 2).is_some(), "the delivery before the rollback does not count twice");
         c.armed(0, Some(T), true);
         c.handler_finished(0, true);

@@ -16,7 +16,8 @@
 //! - [`trace`]: the serde event trace (kinds, per-track gauges).
 //! - [`export`]: the trace as a Perfetto (Chrome trace-event) file or a self-contained HTML
 //!   timeline.
-//! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds.
+//! - [`run`]: one seed on one fresh OS thread; [`sweep`]: many seeds; [`fingerprint`] and
+//!   [`spot_check`]: the determinism spot-check every sweep ends with.
 
 pub mod agenda;
 pub mod call;
@@ -28,6 +29,7 @@ mod draws;
 pub mod driver;
 pub mod edge_profile;
 pub mod export;
+pub mod fingerprint;
 pub mod handler_script;
 pub mod node;
 pub mod plan;
@@ -40,6 +42,7 @@ pub mod run;
 pub mod scenario;
 mod seed_thread;
 pub mod shrink;
+pub mod spot_check;
 pub mod store_work;
 pub mod subject;
 pub mod time_arg;

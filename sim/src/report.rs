@@ -21,6 +21,10 @@ pub struct RunReport {
     pub plan: Plan,
     pub violation: Option<Violation>,
     pub trace: Trace,
+    /// The skeleton of the trace (every event's time, kind and track), kept by untraced runs
+    /// too: what the determinism spot-check compares.
+    #[serde(skip)]
+    pub fingerprint: crate::fingerprint::Fingerprint,
     /// Events the world handled.
     pub events: u64,
     /// Simulated time at the end of the run.

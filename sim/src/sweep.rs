@@ -3,6 +3,8 @@
 use crate::report::RunReport;
 use crate::run::{run_seed, run_seed_traced};
 use crate::scenario::ScenarioSpec;
+use crate::fingerprint::Fingerprint;
+use crate::spot_check::{self, Nondeterminism};
 use crate::subject::Subject;
 use std::sync::Mutex;
 
@@ -25,15 +27,29 @@ pub fn failures(scenarios: &[ScenarioSpec], subject: impl Into<Subject>, seeds: 
 /// [`failures`] for scenarios that each have their own subject (alarm scenarios with an
 /// alarm scheduler, queue scenarios with a queue).
 pub fn failures_of(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64]) -> Vec<RunReport> {
+    run_all(scenarios, seeds).0
+}
+
+/// A sampled seed's first run: scenario index, seed, fingerprint.
+type Sampled = (usize, u64, Fingerprint);
+
+/// Runs every seed of every scenario; returns the failures (as [`failures_of`]) and the
+/// fingerprints of the spot-check's sample (`spot_check::sample` of `seeds`).
+fn run_all(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64]) -> (Vec<RunReport>, Vec<Sampled>) {
     let work: Mutex<Vec<(usize, u64)>> = Mutex::new((0..scenarios.len()).flat_map(|s| seeds.iter().map(move |&seed| (s, seed))).rev().collect());
+    let sample = spot_check::sample(seeds);
     let found: Mutex<Vec<RunReport>> = Mutex::new(Vec::new());
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let sampled: Mutex<Vec<Sampled>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for _ in 0..jobs() {
             scope.spawn(|| loop {
                 let Some((s, seed)) = work.lock().expect("work lock").pop() else { break };
                 let (spec, subject) = &scenarios[s];
-                if !run_seed_traced(spec, subject, seed, false).passed() {
+                let mut report = run_seed_traced(spec, subject, seed, false);
+                if sample.contains(&seed) {
+                    sampled.lock().expect("sample lock").push((s, seed, std::mem::take(&mut report.fingerprint)));
+                }
+                if !report.passed() {
                     let traced = run_seed(spec, subject, seed);
                     found.lock().expect("failures lock").push(traced);
                 }
@@ -42,6 +58,33 @@ pub fn failures_of(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64]) -> Vec<
     });
     let mut found = found.into_inner().expect("failures lock");
     found.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+    let mut sampled = sampled.into_inner().expect("sample lock");
+    sampled.sort_by_key(|(s, seed, _)| (*s, *seed));
+    (found, sampled)
+}
+
+fn jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The determinism spot-check over a finished run: each sampled seed runs again (on a fresh
+/// thread, `jobs()` at a time) and must give its first run's fingerprint.
+fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Sampled]) -> Vec<(String, Nondeterminism)> {
+    let work: Mutex<Vec<&Sampled>> = Mutex::new(sampled.iter().rev().collect());
+    let found: Mutex<Vec<(String, Nondeterminism)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs() {
+            scope.spawn(|| loop {
+                let Some((s, seed, first)) = work.lock().expect("work lock").pop() else { break };
+                let (spec, subject) = &scenarios[*s];
+                if let Some(n) = spot_check::recheck(spec, subject, *seed, first) {
+                    found.lock().expect("found lock").push((spec.name.to_string(), n));
+                }
+            });
+        }
+    });
+    let mut found = found.into_inner().expect("found lock");
+    found.sort_by(|a, b| (&a.0, a.1.seed).cmp(&(&b.0, b.1.seed)));
     found
 }
 
@@ -53,11 +96,18 @@ pub fn assert_catalog_passes(scenarios: &[ScenarioSpec], subject: impl Into<Subj
     assert_all_pass(&scenarios.iter().map(|s| (s.clone(), subject.clone())).collect::<Vec<_>>(), seeds, test_name);
 }
 
-/// [`assert_catalog_passes`] for scenarios that each have their own subject.
+/// [`assert_catalog_passes`] for scenarios that each have their own subject. Ends with the
+/// determinism spot-check (`spot_check.rs`): one seed in 25 runs again after all the others
+/// and must give the same fingerprint.
 pub fn assert_all_pass(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64], test_name: &str) {
     assert!(!scenarios.is_empty() && !seeds.is_empty(), "nothing to run");
-    let failures = failures_of(scenarios, seeds);
-    let Some(first) = failures.first() else { return };
+    let (failures, sampled) = run_all(scenarios, seeds);
+    let Some(first) = failures.first() else {
+        let differing = spot_check_all(scenarios, &sampled);
+        let list: Vec<String> = differing.iter().map(|(scenario, n)| format!("{scenario}: {n}")).collect();
+        assert!(list.is_empty(), "the determinism spot-check failed:\n  {}", list.join("\n  "));
+        return;
+    };
     let list: Vec<String> = failures
         .iter()
         .map(|r| format!("{} seed {}: {}", r.scenario, r.seed, r.violation.as_ref().expect("a failure has a violation")))

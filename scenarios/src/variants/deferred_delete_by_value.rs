@@ -10,18 +10,34 @@
 //! that alarm, so the re-armed handler never runs again.
 
 use super::support::{ActorHooks, Parts, Wrapped};
-use alarmsim_scheduler::{AlarmError, ArmDecision, Millis, WriteOptions};
+use alarmsim_scheduler::{AlarmError, AlarmTime, ArmDecision, Millis, WriteOptions};
 
 #[derive(Debug, Default)]
 pub struct Hooks {
     /// The time the running handler fired for, if it was armed with a deferred delete.
     deletes: Option<Millis>,
+    /// The alarm was set since that arm: `getAlarm` shows it again (R5).
+    written: bool,
 }
 
 impl ActorHooks for Hooks {
+    /// The variant keeps R5 right: while its own deferred delete is pending, `getAlarm` is
+    /// null, as the reference's is (its bug is only in how the delete decides).
+    fn get_alarm(&self, x: &Parts) -> Result<AlarmTime, AlarmError> {
+        let s = x.inner.get_alarm()?;
+        Ok(if self.deletes.is_some() && !self.written && x.inner.in_handler() { None } else { s })
+    }
+
+    fn set_alarm(&mut self, x: &mut Parts, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
+        let result = x.inner.set_alarm(time, now, options);
+        self.written |= result.is_ok();
+        result
+    }
+
     fn arm(&mut self, x: &mut Parts, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError> {
         let decision = x.inner.arm_alarm_handler(scheduled, now);
         self.deletes = None;
+        self.written = false;
         if matches!(decision, Ok(ArmDecision::Run { deferred_delete: true })) {
             // The variant does the deleting itself, by value.
             x.inner.cancel_deferred_alarm_deletion();

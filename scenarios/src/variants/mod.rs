@@ -8,6 +8,7 @@
 
 pub mod support;
 
+pub mod abandon_after_three;
 pub mod b10_cancel_without_reschedule;
 pub mod b11_move_later_failure_degrades;
 pub mod b12_deferred_delete_clobbers;
@@ -21,11 +22,15 @@ pub mod b5_parked_races_earlier;
 pub mod b7_abandon_unconditional;
 pub mod b8_abandon_drops_replacement;
 pub mod deferred_delete_by_value;
+pub mod failed_handler_deletes;
+pub mod get_alarm_shows_running;
 pub mod in_memory_manager;
-pub mod noop_keeps_deferred_delete;
-pub mod precommit_skips_acked_value;
+pub mod lazy_move_later;
+pub mod leaky_static;
 pub mod no_clock_recheck;
+pub mod noop_keeps_deferred_delete;
 pub mod notify_after_commit;
+pub mod precommit_skips_acked_value;
 pub mod retry_no_backoff;
 pub mod success_drops_equal_report;
 

@@ -177,6 +177,10 @@ pub trait ActorHooks: 'static {
         let _ = x;
         Ok(())
     }
+    /// `getAlarm()` of the actor's code, after `storage_check`.
+    fn get_alarm(&self, x: &Parts) -> Result<AlarmTime, AlarmError> {
+        x.inner.get_alarm()
+    }
     /// `setAlarm(time)` of the actor's code, after `storage_check`.
     fn set_alarm(&mut self, x: &mut Parts, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
         x.inner.set_alarm(time, now, options)
@@ -265,7 +269,7 @@ impl<H: ActorHooks> Wrapped<H> {
 impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
     fn get_alarm(&self) -> Result<AlarmTime, AlarmError> {
         self.hooks.storage_check(&self.parts)?;
-        self.parts.inner.get_alarm()
+        self.hooks.get_alarm(&self.parts)
     }
     fn set_alarm(&mut self, time: Millis, now: Millis, options: WriteOptions) -> Result<(), AlarmError> {
         self.hooks.storage_check(&self.parts)?;

@@ -123,6 +123,7 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
         plan: kept_plan,
         violation: w.violation.clone(),
         trace: std::mem::take(&mut w.trace),
+        fingerprint: std::mem::take(&mut w.fingerprint),
         events: w.events_handled,
         sim_ms: w.last_event_ms,
         store_work: Default::default(),

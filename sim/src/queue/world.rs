@@ -91,6 +91,8 @@ pub struct QueueWorld<Q> {
     checker: QueueChecker,
     pub trace: Trace,
     keep_trace: bool,
+    /// Every event's time, kind and track, traced or not (`fingerprint.rs`).
+    pub fingerprint: crate::fingerprint::Fingerprint,
     pub violation: Option<Violation>,
     pub events_handled: u64,
     pub last_event_ms: u64,
@@ -148,6 +150,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             checker,
             trace: Trace::default(),
             keep_trace,
+            fingerprint: Default::default(),
             violation: None,
             events_handled: 0,
             last_event_ms: 0,
@@ -170,6 +173,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// Records an event (the text is built only when the trace is kept or logged). An event
     /// of a job carries the job's gauges: when it is next due and, while it runs, its lease.
     fn note(&mut self, kind: EventKind, node: &str, job: Option<&str>, what: impl FnOnce() -> String) {
+        // The track as the trace names it: the job's name, else its id.
+        let track = job.map_or(0, |id| crate::fingerprint::track_digest(self.jobs.get(id).map_or(id, |j| j.name.as_str())));
+        self.fingerprint.record(self.now_ms(), kind, track);
         let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
         if !self.keep_trace && !live {
             return;

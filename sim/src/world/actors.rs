@@ -15,6 +15,10 @@ impl World {
         slot.failed_from = None;
         slot.interrupt_next_commit = false;
         slot.calls_in_flight = 0;
+        // What the dead incarnation had in flight is no longer this actor's (`Sym::InFlight`,
+        // `Sym::LastSent`).
+        slot.commits.clear();
+        slot.last_sent = None;
         let now = self.now_ms();
         let durable = loaded.alarm;
         let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
@@ -22,6 +26,8 @@ impl World {
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
         self.checker.actor_loaded(actor, durable);
+        self.user_view.loaded(actor, durable);
+        self.conservation.loaded(actor, durable);
         let host = self.host_node(actor);
         self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));
         self.pump(actor);
@@ -34,6 +40,7 @@ impl World {
             let host = self.host_node(actor);
             match effect {
                 ActorEffect::Commit { id, batch } => {
+                    self.actors[actor].commits.insert(id, batch.alarm);
                     self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} ship alarm={} keys={}", id.0, rel(batch.alarm), batch.kv.len()));
                     let latency = self.draw(actor, self.profile.commit_latency_ms);
                     // An interrupted write (B15) fails like a commit the backend refused.
@@ -48,6 +55,7 @@ impl World {
                     self.after(delay, Event::CommitApply { actor, inc, id, batch, fail_before, fail_after });
                 }
                 ActorEffect::Schedule { call, time, fence } => {
+                    self.actors[actor].last_sent = Some(time);
                     self.actors[actor].calls_in_flight += 1;
                     self.note(EventKind::Command, host, Some(actor), |_| format!("sR#{}({}) fence={fence}", call.0, rel(time)));
                     self.command_send(actor, inc, call, time, fence, 0);
@@ -130,6 +138,8 @@ impl World {
         let now = self.now_ms();
         self.actors[actor].disk.apply(&batch, now).expect("apply a commit to the actor store");
         self.checker.durable_changed(actor, batch.alarm, false);
+        let violation = self.conservation.durable_changed(actor, &self.actors[actor].id.0, batch.alarm, now);
+        self.fail(violation);
         let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
         self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
         self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
@@ -141,6 +151,7 @@ impl World {
         }
         let host = self.host_node(actor);
         self.note(if ok { EventKind::Commit } else { EventKind::Fault }, host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
+        self.actors[actor].commits.remove(&id);
         self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }

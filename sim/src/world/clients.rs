@@ -179,29 +179,65 @@ impl World {
         let mut shown = Vec::with_capacity(calls.len());
         let mut writes = TurnWrites::default();
         let mut result = Ok(());
+        // What the user saw, for the user-view model and the conservation ledger, in order.
+        let mut seen: Vec<(Seen, Result<(), AlarmError>)> = Vec::with_capacity(calls.len() + 1);
         for call in calls {
             let (what, r, wrote) = match call {
                 Call::SetAlarm { time } => match time.resolve(now, &live) {
-                    Resolved::At(t) => (Shown::SetAlarm(t), core.set_alarm(t, now, opts), Some(Some(t.max(now)))),
-                    Resolved::Delete => (Shown::DeleteAlarm, core.delete_alarm(opts), Some(None)),
+                    Resolved::At(t) => {
+                        let r = core.set_alarm(t, now, opts);
+                        seen.push((Seen::Set { time: t, now }, r.clone()));
+                        (Shown::SetAlarm(t), r, Some(Some(t.max(now))))
+                    }
+                    Resolved::Delete => {
+                        let r = core.delete_alarm(opts);
+                        seen.push((Seen::Delete, r.clone()));
+                        (Shown::DeleteAlarm, r, Some(None))
+                    }
                 },
-                Call::DeleteAlarm => (Shown::DeleteAlarm, core.delete_alarm(opts), Some(None)),
+                Call::DeleteAlarm => {
+                    let r = core.delete_alarm(opts);
+                    seen.push((Seen::Delete, r.clone()));
+                    (Shown::DeleteAlarm, r, Some(None))
+                }
                 Call::GetAlarm => match core.get_alarm() {
-                    Ok(t) => (Shown::GotAlarm(t), Ok(()), None),
-                    Err(e) => (Shown::GetAlarm, Err(e), None),
+                    Ok(t) => {
+                        seen.push((Seen::Get(Some(t)), Ok(())));
+                        (Shown::GotAlarm(t), Ok(()), None)
+                    }
+                    Err(e) => {
+                        seen.push((Seen::Get(None), Err(e.clone())));
+                        (Shown::GetAlarm, Err(e), None)
+                    }
                 },
                 Call::Put { key } => (Shown::Put(key.clone()), core.put(key, value.clone(), opts), None),
-                Call::DeleteAll { delete_alarm } => (Shown::DeleteAll(*delete_alarm), core.delete_all(*delete_alarm, opts), delete_alarm.then_some(None)),
+                Call::DeleteAll { delete_alarm } => {
+                    let r = core.delete_all(*delete_alarm, opts);
+                    seen.push((Seen::DeleteAll { delete_alarm: *delete_alarm }, r.clone()));
+                    (Shown::DeleteAll(*delete_alarm), r, delete_alarm.then_some(None))
+                }
                 Call::ScheduleNext { delay_ms } => match core.get_alarm() {
-                    Ok(existing) => match factory.schedule_next(existing, now, *delay_ms) {
-                        Some(t) => (Shown::ScheduleNextSet(*delay_ms, t), core.set_alarm(t, now, opts), Some(Some(t.max(now)))),
-                        None => (Shown::ScheduleNextKeep(*delay_ms, existing), Ok(()), None),
-                    },
-                    Err(e) => (Shown::ScheduleNext(*delay_ms), Err(e), None),
+                    Ok(existing) => {
+                        seen.push((Seen::Get(Some(existing)), Ok(())));
+                        match factory.schedule_next(existing, now, *delay_ms) {
+                            Some(t) => {
+                                let r = core.set_alarm(t, now, opts);
+                                seen.push((Seen::Set { time: t, now }, r.clone()));
+                                (Shown::ScheduleNextSet(*delay_ms, t), r, Some(Some(t.max(now))))
+                            }
+                            None => (Shown::ScheduleNextKeep(*delay_ms, existing), Ok(()), None),
+                        }
+                    }
+                    Err(e) => {
+                        seen.push((Seen::Get(None), Err(e.clone())));
+                        (Shown::ScheduleNext(*delay_ms), Err(e), None)
+                    }
                 },
                 Call::ExitRearm => {
                     let t = factory.exit_rearm(now, None, None);
-                    (Shown::ExitRearm(t), core.set_alarm(t, now, opts), Some(Some(t.max(now))))
+                    let r = core.set_alarm(t, now, opts);
+                    seen.push((Seen::Set { time: t, now }, r.clone()));
+                    (Shown::ExitRearm(t), r, Some(Some(t.max(now))))
                 }
             };
             shown.push(what);
@@ -218,6 +254,25 @@ impl World {
             }
         }
         core.end_turn();
+        for (what, r) in seen {
+            self.observe(actor, what, &r);
+        }
         (OpShown { calls: shown, style }, result, writes)
+    }
+
+    /// One storage call as the user saw it: judged by the user-view model, and a successful
+    /// alarm write entered in the conservation ledger.
+    pub(super) fn observe(&mut self, actor: usize, seen: Seen, result: &Result<(), AlarmError>) {
+        let at = self.now_ms();
+        let violation = self.user_view.call(actor, &self.actors[actor].id.0, seen, result, at);
+        self.fail(violation);
+        if result.is_err() {
+            return;
+        }
+        match seen {
+            Seen::Set { time, now } if time.0 > 0 => self.conservation.user_write(actor, Some(time.max(now)), Some(time)),
+            Seen::Delete | Seen::DeleteAll { delete_alarm: true } => self.conservation.user_write(actor, None, None),
+            Seen::Set { .. } | Seen::Get(_) | Seen::DeleteAll { delete_alarm: false } => {}
+        }
     }
 }

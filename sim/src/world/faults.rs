@@ -24,6 +24,7 @@ impl World {
                     if power && slot.disk.power_loss(now) {
                         let d = slot.disk.shadow().alarm;
                         self.checker.durable_changed(actor, d, true);
+                        self.conservation.rolled_back(actor, d);
                         self.note(EventKind::PowerLoss, "world", Some(actor), |_| format!("unsynced commits lost: D={}", rel(d)));
                     }
                 }

@@ -32,7 +32,10 @@ impl World {
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
                 self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
-                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving, wrote: None });
+                self.user_view.armed(actor, fire.scheduled, deferred_delete);
+                self.conservation.armed(actor, serving, deferred_delete);
+                let (retry_count, is_retry) = (fire.retry_count, fire.is_retry);
+                self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving, retry_count, is_retry, wrote: None });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
                 let inc = self.actors[actor].incarnation;
@@ -61,6 +64,8 @@ impl World {
         let at = self.now_ms();
         let manager = &self.managers[self.home(actor)].name;
         let violation = self.checker.handler_start(actor, &self.actors[actor].id.0, manager, run.ctx.scheduled, run.fired_at, now, run.serving, at);
+        self.fail(violation);
+        let violation = self.user_view.alarm_info(actor, &self.actors[actor].id.0, run.ctx.scheduled, run.retry_count, run.is_retry, at);
         self.fail(violation);
         if self.draw_script(actor) {
             return self.start_script(actor, inc, run.ctx.scheduled);
@@ -216,6 +221,7 @@ impl World {
             Behavior::Rearm(delay) => {
                 let t = now.saturating_add_ms(delay);
                 let r = self.actors[actor].core.as_mut().expect("live").set_alarm(t, now, opts);
+                self.observe(actor, Seen::Set { time: t, now }, &r);
                 let what = format!("re-armed setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
                 call = Some((one(Shown::SetAlarm(t)), r));
@@ -223,6 +229,7 @@ impl World {
             }
             Behavior::DeleteInside => {
                 let r = self.actors[actor].core.as_mut().expect("live").delete_alarm(opts);
+                self.observe(actor, Seen::Delete, &r);
                 let what = format!("deleted its alarm {}", result_text(&r));
                 if r.is_ok() {
                     wrote = None;
@@ -233,6 +240,7 @@ impl World {
             Behavior::ContainerHeartbeat => {
                 let t = factory.exit_rearm(now, None, None);
                 let r = self.actors[actor].core.as_mut().expect("live").set_alarm(t, now, opts);
+                self.observe(actor, Seen::Set { time: t, now }, &r);
                 let what = format!("heartbeat exit re-arm setAlarm({}) {}", rel(Some(t)), result_text(&r));
                 wrote = r.is_ok().then_some(t.max(now));
                 call = Some((one(Shown::SetAlarm(t)), r));
@@ -252,6 +260,8 @@ impl World {
             let violation = self.checker.handler_write_kept(&self.actors[actor].id.0, t, kept, self.now_ms());
             self.fail(violation);
         }
+        self.user_view.handler_finished(actor, succeeded);
+        self.conservation.handler_finished(actor, succeeded);
         if let Some((shown, result)) = &call {
             self.check_handler_call(actor, shown, result);
         }

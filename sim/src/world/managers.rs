@@ -70,6 +70,12 @@ impl World {
                 }
                 ManagerEffect::Abandon { actor, scheduled } => {
                     let index = self.actor_index(&actor);
+                    // R13/R15: the manager may give the alarm up only after an abort or the
+                    // retry limit; conservation accepts the abandon's `S = none` only then
+                    // (judged when the manager decides: the request may outlive its process).
+                    if self.checker.abandon_justified(index, scheduled) {
+                        self.conservation.abandon_justified(index, scheduled);
+                    }
                     self.touched.add(index);
                     let name = self.managers[ns].node;
                     self.note(EventKind::Fire, name, Some(index), |_| format!("abandon {} after the retry limit (R16)", rel(Some(scheduled))));
@@ -125,7 +131,7 @@ impl World {
             return; // The manager process that asked is gone.
         }
         let now = self.manager_clock(ns);
-        self.checker.fire_result(actor, scheduled, counts, now);
+        self.checker.fire_result(actor, scheduled, counts, result.outcome == Outcome::Aborted, now);
         let report = result.report.map(|(t, f)| format!(" report={} fence={f}", rel(t))).unwrap_or_default();
         let name = self.managers[ns].node;
         self.note(EventKind::Fire, name, Some(actor), |_| format!("result {}: {:?}{report}", rel(Some(scheduled)), result.outcome));
@@ -144,6 +150,9 @@ impl World {
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             return;
         }
+        self.conservation.abandon_arrived(actor, scheduled);
+        let write_in_flight = !self.actors[actor].commits.is_empty() || self.actors[actor].core.as_ref().is_some_and(|c| c.commands_outstanding() > 0);
+        self.user_view.abandoned(actor, scheduled, write_in_flight);
         let core = self.actors[actor].core.as_mut().expect("checked");
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {

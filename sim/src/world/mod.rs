@@ -29,6 +29,8 @@
 
 use crate::agenda::Agenda;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
+use crate::conservation::Conservation;
+use crate::user_view::{Seen, UserView};
 use crate::disk::ActorDisk;
 use crate::driver::{Phase, TwoPhases};
 use crate::draws::{pick, stream_seed};
@@ -157,6 +159,9 @@ struct RunningHandler {
     ctx: FireCtx,
     fired_at: Millis,
     serving: AlarmTime,
+    /// The `alarmInfo` it received (R10).
+    retry_count: u32,
+    is_retry: bool,
     /// The alarm the handler itself last set, while no later write (its own delete, or a
     /// client's write during the handler) replaced it: it must survive the handler's deferred
     /// delete (R11, B12).
@@ -195,6 +200,8 @@ struct ActorSlot {
     last_sent: Option<AlarmTime>,
     /// The actor's most recent alarm values written, newest first (`Sym::Repeat`).
     recent: [Option<Millis>; REPEAT_DEPTH],
+    /// Its messages and handler steps still in the agenda (idle convergence needs none).
+    pending_events: u32,
     arm_waiters: BTreeMap<ArmId, FireCtx>,
     /// Successful handlers waiting for the output gate before reporting (R11).
     pending_reports: Vec<FireCtx>,
@@ -244,11 +251,17 @@ pub struct World {
     managers: Vec<ManagerNode>,
     pub trace: Trace,
     checker: Checker,
+    /// What the user sees, against a sequential model of the API (`user_view.rs`).
+    user_view: UserView,
+    /// How each durable alarm value may end (`conservation.rs`).
+    conservation: Conservation,
     pub violation: Option<Violation>,
     in_flight: u64,
     pub events_handled: u64,
     /// Events recorded (whether or not their text was kept).
     pub trace_count: u64,
+    /// Every event's time, kind and track, traced or not (`fingerprint.rs`).
+    pub fingerprint: crate::fingerprint::Fingerprint,
     /// The managers' SQLite operations (the actors' are counted by their disks).
     manager_work: StoreWork,
     /// Simulated ms of the last event handled.
@@ -299,6 +312,7 @@ impl World {
                 commits: BTreeMap::new(),
                 last_sent: None,
                 recent: [None; REPEAT_DEPTH],
+                pending_events: 0,
                 arm_waiters: BTreeMap::new(),
                 pending_reports: Vec::new(),
                 pending_abandons: Vec::new(),
@@ -306,6 +320,8 @@ impl World {
         }
         let managers = ManagerNode::per_namespace(&spec, factory.as_ref(), seed);
         let checker = Checker::new(&spec, RetryPolicy::default());
+        let user_view = UserView::new(spec.actors() as usize, spec.checks(Invariant::UserView));
+        let conservation = Conservation::new(spec.actors() as usize, spec.checks(Invariant::AlarmConservation));
         let spec_actors = actors.len();
         let actor_rngs = (0..actors.len()).map(|a| ChaCha8Rng::seed_from_u64(stream_seed(seed, a as u64))).collect();
         let edge_rngs = (0..actors.len()).map(|a| crate::edge_profile::actor_rng(seed, a)).collect();
@@ -323,10 +339,13 @@ impl World {
             managers,
             trace: Trace::default(),
             checker,
+            user_view,
+            conservation,
             violation: None,
             in_flight: 0,
             events_handled: 0,
             trace_count: 0,
+            fingerprint: Default::default(),
             last_event_ms: 0,
             touched: Touched::new(spec_actors),
             check_every_actor: false,
@@ -404,6 +423,9 @@ impl World {
     fn after(&mut self, delay_ms: u64, event: Event) {
         if event.in_flight() {
             self.in_flight += 1;
+            if let Some(actor) = event.actor() {
+                self.actors[actor].pending_events += 1;
+            }
         }
         self.agenda.push(self.now + delay_ms, event);
     }
@@ -411,6 +433,9 @@ impl World {
     fn dispatch(&mut self, event: Event) {
         if event.in_flight() {
             self.in_flight -= 1;
+            if let Some(actor) = event.actor() {
+                self.actors[actor].pending_events -= 1;
+            }
         }
         if self.violation.is_some() || self.phase == Phase::Done {
             return;
@@ -442,13 +467,12 @@ impl World {
         self.settle_gauges();
     }
 
-    /// Records an event. The text is built only when the run keeps a trace (sweeps run
-    /// untraced and replay failing seeds with the trace on; the run is the same either way).
     /// Records an event. `node` and `what` are rendered only when a trace is kept or a live
     /// log listens: sweeps run untraced, and most events would otherwise format strings
     /// nobody reads.
     fn note(&mut self, kind: EventKind, node: impl std::fmt::Display, actor: Option<usize>, what: impl FnOnce(&World) -> String) {
         self.trace_count += 1;
+        self.fingerprint.record(self.now_ms(), kind, actor.map_or(0, |a| a as u32 + 1));
         // Live logs (`RUST_LOG=alarmsim=debug`) cost nothing unless switched on.
         let live = tracing::enabled!(target: "alarmsim::trace", tracing::Level::DEBUG);
         if !self.keep_trace && !live {

@@ -28,6 +28,7 @@ impl World {
         if self.check_every_actor {
             self.touched.add_all();
         }
+        let idle_check = self.spec.checks(Invariant::IdleConvergence);
         for i in 0..self.touched.visit(self.actors.len()) {
             let actor = self.touched.nth(i);
             let manager = self.manager_time(actor);
@@ -36,7 +37,31 @@ impl World {
                 self.fail(violation);
                 return;
             }
+            if idle_check && self.idle(actor) {
+                let violation = self.checker.idle_convergence(actor, &self.actors[actor].id.0, &self.managers[self.home(actor)].name, manager, at);
+                if violation.is_some() {
+                    self.fail(violation);
+                    return;
+                }
+            }
         }
+    }
+
+    /// Idle convergence's precondition (I2 during the run): nothing of the actor's own is in
+    /// flight (no commit, no command, no fire, result or abandon on its way, no handler), its
+    /// output gate is open, its host and its manager are up and the link between them is not cut.
+    fn idle(&self, actor: usize) -> bool {
+        let slot = &self.actors[actor];
+        slot.pending_events == 0
+            && slot.commits.is_empty()
+            && slot.handler.is_none()
+            && slot.arm_waiters.is_empty()
+            && slot.pending_reports.is_empty()
+            && slot.pending_abandons.is_empty()
+            && slot.core.as_ref().is_some_and(|c| c.gate() == Gate::Open && c.commands_outstanding() == 0)
+            && self.hosts[slot.host].up
+            && self.managers[self.home(actor)].up
+            && !self.cut_off(actor)
     }
 }
 

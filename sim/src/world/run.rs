@@ -60,13 +60,15 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         // The scheduler panicked while the world was built (in `new_manager`).
         let violation = Some(panic_violation(0));
         let profile = kept_plan.profile.clone();
-        return RunReport { scenario, variant, system: "alarms", seed, profile, plan: kept_plan, violation, trace: Default::default(), events: 0, sim_ms: 0, store_work: Default::default(), replay_flags: String::new() };
+        return RunReport { scenario, variant, system: "alarms", seed, profile, plan: kept_plan, violation, trace: Default::default(), fingerprint: Default::default(), events: 0, sim_ms: 0, store_work: Default::default(), replay_flags: String::new() };
     };
     let mut w = world.borrow_mut();
     if panicked && w.violation.is_none() {
         w.violation = Some(panic_violation(w.last_event_ms));
     }
     let sim_ms = w.last_event_ms;
+    let names = w.actors.iter().map(|a| a.id.0.clone()).collect();
+    w.fingerprint.set_track_names(names);
     RunReport {
         scenario,
         variant,
@@ -76,6 +78,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         plan: kept_plan,
         violation: w.violation.clone(),
         trace: std::mem::take(&mut w.trace),
+        fingerprint: std::mem::take(&mut w.fingerprint),
         events: w.events_handled,
         sim_ms,
         store_work: w.store_work(),
