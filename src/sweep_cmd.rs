@@ -221,7 +221,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         summaries.push(summary);
     }
     bar.finish_and_clear();
+    let spot_started = Instant::now();
     let spot_texts = spot_check_all(&scenarios, &sampled, jobs as usize, &mut summaries);
+    let spot_ms = spot_started.elapsed().as_millis() as u64;
+    let sweep_ms: u64 = summaries.iter().map(|s| s.wall_ms).sum::<u64>() + spot_ms;
     if !args.json {
         for text in &spot_texts {
             eprint!("{}", crate::paint::failure_report(text));
@@ -235,7 +238,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
     } else {
         print!("{}", table(&summaries));
-        println!("{}", spot_check_line(&summaries, args.check_determinism));
+        println!("{}", spot_check_line(&summaries, args.check_determinism, spot_ms, sweep_ms));
         println!("{}", crate::paint::result_line(failed));
     }
     Ok(if failed { ExitCode::from(crate::EXIT_VIOLATION) } else { ExitCode::SUCCESS })
@@ -341,7 +344,7 @@ fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Vec<(u64, Fi
 }
 
 /// The line under the table that says what the spot-check re-ran.
-fn spot_check_line(summaries: &[ScenarioSummary], check_determinism: bool) -> String {
+fn spot_check_line(summaries: &[ScenarioSummary], check_determinism: bool, spot_ms: u64, sweep_ms: u64) -> String {
     if check_determinism {
         return "determinism: every seed ran twice and its traces were compared byte for byte".to_string();
     }
@@ -354,7 +357,12 @@ fn spot_check_line(summaries: &[ScenarioSummary], check_determinism: bool) -> St
     } else {
         let differing = summaries.iter().flat_map(|s| &s.failures).filter(|f| f.invariant == "determinism").count();
         let verdict = if differing == 0 { "every fingerprint matched".to_string() } else { format!("{differing} differed") };
-        format!("determinism spot-check: re-ran {rerun} seeds after the sweep, each on a fresh thread ({}): {verdict}", samples.join("; "))
+        let share = 100.0 * spot_ms as f64 / sweep_ms.max(1) as f64;
+        format!(
+            "determinism spot-check: re-ran {rerun} seeds after the sweep, each on a fresh thread ({}): {verdict} ({:.1} s, {share:.1} % of the sweep)",
+            samples.join("; "),
+            spot_ms as f64 / 1000.0
+        )
     };
     if rerun > 0 && !skipped.is_empty() {
         line.push_str(&format!("; not sampled (fewer than {} seeds): {}", spot_check::SAMPLE_EVERY, skipped.join(", ")));

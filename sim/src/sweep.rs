@@ -40,9 +40,15 @@ fn run_all(scenarios: &[(ScenarioSpec, Subject)], seeds: &[u64]) -> (Vec<RunRepo
     let sample = spot_check::sample(seeds);
     let found: Mutex<Vec<RunReport>> = Mutex::new(Vec::new());
     let sampled: Mutex<Vec<Sampled>> = Mutex::new(Vec::new());
+    // `ALARMSIM_FAIL_FAST=1`: stop at the first failure (a mutation run only needs to know
+    // whether the suite fails; docs/PERFORMANCE.md).
+    let fail_fast = std::env::var_os("ALARMSIM_FAIL_FAST").is_some_and(|v| v == "1");
     std::thread::scope(|scope| {
         for _ in 0..jobs() {
             scope.spawn(|| loop {
+                if fail_fast && !found.lock().expect("failures lock").is_empty() {
+                    break;
+                }
                 let Some((s, seed)) = work.lock().expect("work lock").pop() else { break };
                 let (spec, subject) = &scenarios[s];
                 let mut report = run_seed_traced(spec, subject, seed, false);
