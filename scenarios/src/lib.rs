@@ -94,6 +94,9 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(failed_handler_deletes::FailedHandlerDeletes),
         Arc::new(lazy_move_later::LazyMoveLater),
         Arc::new(get_alarm_shows_running::GetAlarmShowsRunning),
+        // The arm decision's two comparisons, written from cargo-mutants survivors.
+        Arc::new(premature_fire_runs::PrematureFireRuns),
+        Arc::new(due_now_keeps_alarm::DueNowKeepsAlarm),
         Arc::new(leaky_static::LeakyStatic),
     ]
 }

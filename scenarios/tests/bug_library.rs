@@ -206,15 +206,28 @@ fn get_alarm_shows_running() {
     found("get-alarm-shows-running");
 }
 
+#[test]
+fn premature_fire_runs() {
+    found("premature-fire-runs");
+}
+
+#[test]
+fn due_now_keeps_alarm() {
+    found("due-now-keeps-alarm");
+}
+
 /// Each of the issue-17 checkers has a variant only it catches: with that checker switched
 /// off, the variant passes every other checker, over its own scenario and the others it fails
 /// most (200 seeds each, the issue's bound), so the checker is what finds it.
 #[test]
 fn only_its_own_checker_catches() {
-    let proofs: [(&str, Invariant, &[&str]); 3] = [
+    let proofs: [(&str, Invariant, &[&str]); 5] = [
         ("abandon-after-three", Invariant::AlarmConservation, &["retry-backoff", "cpu-limit-retries", "standard"]),
         ("lazy-move-later", Invariant::IdleConvergence, &["standard", "mismatched-fire", "edge-values"]),
         ("get-alarm-shows-running", Invariant::UserView, &["edge-values", "deferred-delete-race", "standard"]),
+        // The two checks cargo-mutants asked for (the arm decision's comparisons).
+        ("premature-fire-runs", Invariant::AlarmConservation, &["move-later-coalescing", "deferred-delete-race", "mismatched-fire"]),
+        ("due-now-keeps-alarm", Invariant::UserView, &["standard", "everything", "edge-values"]),
     ];
     for (name, invariant, scenarios) in proofs {
         assert!(case(name).caught_by == [invariant], "{name} is the proof of {invariant} alone");

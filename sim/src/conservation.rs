@@ -48,6 +48,9 @@ struct ActorLedger {
     ahead: VecDeque<State>,
     /// A handler armed with a deferred delete: the value it serves, at which state.
     armed: Option<(Millis, u64)>,
+    /// The last value a handler served before it was due (its start on the actor's clock, R8):
+    /// such a run delivers nothing, and the message says why.
+    early: Option<(Millis, Millis)>,
     /// The alarm the manager decided to abandon, justified by the retry rules (the decision
     /// outlives the actor's incarnation: its request may reach the next one).
     abandon_justified: Option<Millis>,
@@ -94,6 +97,20 @@ impl Conservation {
             (true, Some(v)) => Some((v, ledger.seq)),
             _ => None,
         };
+    }
+
+    /// The armed handler starts at `now` on the actor's clock. A value that is not due yet is
+    /// not delivered by it, whatever the deferred delete does (R8: an alarm runs at or after its
+    /// time; the reference arms a mismatched fire with the deferred delete only for an overdue
+    /// S, #5764).
+    pub fn handler_started(&mut self, index: usize, now: Millis) {
+        let ledger = &mut self.actors[index];
+        if let Some((value, _)) = ledger.armed {
+            if value > now {
+                ledger.armed = None;
+                ledger.early = Some((value, now));
+            }
+        }
     }
 
     /// The handler ended. A success with no alarm write since the arm delivers the value it
@@ -148,6 +165,11 @@ impl Conservation {
             return None;
         }
         let message = match (old, new) {
+            (Some(v), None) if ledger.early.is_some_and(|(e, _)| e == v) => format!(
+                "durable storage went from {} to none, deleted by a handler that started at {}, before the alarm was due: a run before an alarm's time does not deliver it (R8, R11)",
+                rel(Some(v)),
+                rel(ledger.early.map(|(_, at)| at))
+            ),
             (Some(v), None) => format!(
                 "durable storage went from {} to none, but the alarm was neither delivered (a handler for it succeeding with its deferred delete pending, R11), replaced by a user write, nor abandoned after the retry limit or an abort (R13, R15, R16): a failed or interrupted attempt never ends an alarm",
                 rel(Some(v))

@@ -170,8 +170,20 @@ impl UserView {
 
     /// `armAlarmHandler` decided to run the handler for `scheduled`, with a deferred delete
     /// or not (§2.3: a write in flight runs it without one).
-    pub fn armed(&mut self, index: usize, scheduled: Millis, deferred_delete: bool) {
-        self.actors[index].handler = Some(Running { scheduled, deferred: deferred_delete });
+    /// A fire of the alarm the API promises must arm its deferred delete (R11: a successful
+    /// run of the current alarm ends it; without the delete the user's handler would run
+    /// again for an alarm it already handled, and getAlarm would show it meanwhile, R5).
+    pub fn armed(&mut self, index: usize, actor: &str, scheduled: Millis, deferred_delete: bool, at_ms: u64) -> Option<Violation> {
+        let view = &mut self.actors[index];
+        view.handler = Some(Running { scheduled, deferred: deferred_delete });
+        if !deferred_delete && view.s == Promised::Is(Some(scheduled)) {
+            return self.violation(
+                actor,
+                at_ms,
+                format!("the handler for {} runs without its deferred delete although {} is the alarm (R11: a fire of the current alarm arms the deferred delete)", rel(Some(scheduled)), rel(Some(scheduled))),
+            );
+        }
+        None
     }
 
     /// The handler received `alarmInfo` (R10).
@@ -269,20 +281,20 @@ mod tests {
     fn get_is_null_in_a_handler_until_it_writes_and_the_deferred_delete_follows_success() {
         let mut v = view();
         v.loaded(0, Some(NOW));
-        v.armed(0, NOW, true);
+        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
         assert!(get(&mut v, Some(NOW)).is_some(), "R5: null while the deferred delete is pending");
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, true);
         assert!(get(&mut v, None).is_none(), "the deferred delete ran");
         // A write in the handler cancels it (R11), even a write of T itself at T (R3).
         v.loaded(0, Some(NOW));
-        v.armed(0, NOW, true);
+        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
         assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
         assert!(get(&mut v, Some(NOW)).is_none(), "after a write getAlarm shows it");
         v.handler_finished(0, true);
         assert!(get(&mut v, Some(NOW)).is_none(), "the write survived the handler");
         // deleteAll without deleteAlarm keeps both the alarm and the deferred delete (R7).
-        v.armed(0, NOW, true);
+        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
         assert!(v.call(0, "a0", Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, false);

@@ -22,6 +22,7 @@ pub mod b5_parked_races_earlier;
 pub mod b7_abandon_unconditional;
 pub mod b8_abandon_drops_replacement;
 pub mod deferred_delete_by_value;
+pub mod due_now_keeps_alarm;
 pub mod failed_handler_deletes;
 pub mod get_alarm_shows_running;
 pub mod in_memory_manager;
@@ -31,6 +32,7 @@ pub mod no_clock_recheck;
 pub mod noop_keeps_deferred_delete;
 pub mod notify_after_commit;
 pub mod precommit_skips_acked_value;
+pub mod premature_fire_runs;
 pub mod retry_no_backoff;
 pub mod success_drops_equal_report;
 

@@ -32,7 +32,8 @@ impl World {
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
                 self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
-                self.user_view.armed(actor, fire.scheduled, deferred_delete);
+                let violation = self.user_view.armed(actor, &self.actors[actor].id.0, fire.scheduled, deferred_delete, self.now_ms());
+                self.fail(violation);
                 self.conservation.armed(actor, serving, deferred_delete);
                 let (retry_count, is_retry) = (fire.retry_count, fire.is_retry);
                 self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving, retry_count, is_retry, wrote: None });
@@ -67,6 +68,7 @@ impl World {
         self.fail(violation);
         let violation = self.user_view.alarm_info(actor, &self.actors[actor].id.0, run.ctx.scheduled, run.retry_count, run.is_retry, at);
         self.fail(violation);
+        self.conservation.handler_started(actor, now);
         if self.draw_script(actor) {
             return self.start_script(actor, inc, run.ctx.scheduled);
         }
