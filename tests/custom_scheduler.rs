@@ -314,6 +314,13 @@ impl ActorScheduler for ConservativeActor {
         Ok(())
     }
 
+    fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.kv.remove(key);
+        self.stage(options).kv.insert(key.to_string(), None);
+        Ok(())
+    }
+
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         self.check_not_broken()?;
         self.kv.clear();

@@ -24,6 +24,8 @@ pub trait ActorScheduler {
     fn delete_alarm(&mut self, options: WriteOptions) -> Result<(), AlarmError>;
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AlarmError>;
     fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError>;
+    /// `storage.delete(key)`: the key reads as none afterwards; it commits with the turn (R6).
+    fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError>;
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError>;
     /// The end of a turn: the implicit transaction commits locally.
     fn end_turn(&mut self);
@@ -127,6 +129,9 @@ impl ActorScheduler for ActorAlarms {
     }
     fn put(&mut self, key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError> {
         ActorAlarms::put(self, key, value, options)
+    }
+    fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::delete(self, key, options)
     }
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         ActorAlarms::delete_all(self, delete_alarm, options)

@@ -103,6 +103,7 @@ impl ActorScheduler for GuardedActor {
         mut fn delete_alarm(options: WriteOptions) -> Result<(), AlarmError>;
         ref fn get(key: &str) -> Result<Option<Vec<u8>>, AlarmError>;
         mut fn put(key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError>;
+        mut fn delete(key: &str, options: WriteOptions) -> Result<(), AlarmError>;
         mut fn delete_all(delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError>;
         mut fn end_turn();
         mut fn arm_alarm_handler(scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError>;

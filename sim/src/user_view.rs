@@ -6,7 +6,10 @@
 //! handler that has its deferred delete pending, else the alarm; read-your-writes; R2's clamp
 //! to now), each error of `setAlarm`/`getAlarm`/`deleteAlarm` (R2: `t ≤ 0` throws and nothing
 //! else does), and the `alarmInfo` a handler receives (R10: `isRetry` is `retryCount > 0`,
-//! `scheduledTime` is a time the alarm was set to).
+//! `scheduledTime` is a time the alarm was set to). It also reads the actor's key-value
+//! storage the same way: each `get(key)` returns what the actor last put or deleted there
+//! (read-your-writes), `deleteAll` empties it (R7), and a reload starts from what storage
+//! holds (R6: the keys commit with the alarm; the durability checker judges what survived).
 //!
 //! The model of one actor is the value S the API promised, and the running handler (its T
 //! and whether its deferred delete is still pending). Where a fault makes several answers
@@ -20,8 +23,8 @@
 
 use crate::checker::{rel, Violation};
 use crate::scenario::Invariant;
-use alarmsim_scheduler::{AlarmError, AlarmTime, Millis};
-use std::collections::BTreeSet;
+use alarmsim_scheduler::{AlarmError, AlarmTime, DurableState, Millis};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the model allows S to be.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,10 +68,13 @@ struct ActorView {
     handler: Option<Running>,
     /// Every time the user asked for, raw and clamped: a handler's `scheduledTime` is one.
     asked: BTreeSet<Millis>,
+    /// The key-value pairs the API promises (an absent key reads as none); `None` while
+    /// unknown (a call threw "broken": until the reset any value may be seen).
+    kv: Option<BTreeMap<String, Vec<u8>>>,
 }
 
 /// One call of the actor's code, as the model sees it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Seen {
     /// `setAlarm(time)` at the actor's clock `now`.
     Set { time: Millis, now: Millis },
@@ -76,6 +82,12 @@ pub enum Seen {
     /// `getAlarm()`; the value it returned, if it did not throw.
     Get(Option<AlarmTime>),
     DeleteAll { delete_alarm: bool },
+    /// `get(key)`; the value it returned, if it did not throw.
+    GetKey { key: String, returned: Option<Option<Vec<u8>>> },
+    /// `put(key, value)`.
+    Put { key: String, value: Vec<u8> },
+    /// `delete(key)`.
+    DeleteKey { key: String },
 }
 
 /// The user-view checker of one run.
@@ -87,7 +99,7 @@ pub struct UserView {
 
 impl UserView {
     pub fn new(actors: usize, on: bool) -> UserView {
-        UserView { actors: vec![ActorView { s: Promised::Is(None), handler: None, asked: BTreeSet::new() }; actors], on }
+        UserView { actors: vec![ActorView { s: Promised::Is(None), handler: None, asked: BTreeSet::new(), kv: Some(BTreeMap::new()) }; actors], on }
     }
 
     fn violation(&self, actor: &str, at_ms: u64, message: String) -> Option<Violation> {
@@ -96,9 +108,10 @@ impl UserView {
 
     /// A new incarnation loaded `durable` from storage: what it holds is what the API promises
     /// now (writes that were not durable were lost with the old incarnation).
-    pub fn loaded(&mut self, index: usize, durable: AlarmTime) {
+    pub fn loaded(&mut self, index: usize, durable: &DurableState) {
         let view = &mut self.actors[index];
-        view.s = Promised::Is(durable);
+        view.s = Promised::Is(durable.alarm);
+        view.kv = Some(durable.kv.clone());
         view.handler = None;
     }
 
@@ -108,6 +121,7 @@ impl UserView {
         if result == &Err(AlarmError::Broken) {
             // B11's checker judges whether the gate broke with it; until the reset S is unknown.
             self.actors[index].s = Promised::Unknown;
+            self.actors[index].kv = None;
             return None;
         }
         let view = &mut self.actors[index];
@@ -133,18 +147,61 @@ impl UserView {
             }
             Seen::Delete | Seen::DeleteAll { delete_alarm: true } => {
                 if let Err(e) = result {
-                    return self.violation(actor, at_ms, format!("{} threw \"{e}\"; it never throws on a healthy actor (R4, R7)", what(seen)));
+                    return self.violation(actor, at_ms, format!("{} threw \"{e}\"; it never throws on a healthy actor (R4, R7)", what(&seen)));
                 }
                 view.s = Promised::Is(None);
                 if let Some(run) = view.handler.as_mut() {
                     run.deferred = false;
+                }
+                if matches!(seen, Seen::DeleteAll { .. }) {
+                    if let Some(kv) = view.kv.as_mut() {
+                        kv.clear(); // R7: every key goes.
+                    }
                 }
             }
             Seen::DeleteAll { delete_alarm: false } => {
                 if let Err(e) = result {
                     return self.violation(actor, at_ms, format!("deleteAll() threw \"{e}\"; it never throws on a healthy actor (R7)"));
                 }
-                // R7: the alarm stays, and so does a pending deferred delete.
+                // R7: the alarm stays, and so does a pending deferred delete; the keys go.
+                if let Some(kv) = view.kv.as_mut() {
+                    kv.clear();
+                }
+            }
+            Seen::Put { ref key, ref value } => {
+                if let Err(e) = result {
+                    return self.violation(actor, at_ms, format!("put({key}) threw \"{e}\"; it never throws on a healthy actor"));
+                }
+                if let Some(kv) = view.kv.as_mut() {
+                    kv.insert(key.clone(), value.clone());
+                }
+            }
+            Seen::DeleteKey { ref key } => {
+                if let Err(e) = result {
+                    return self.violation(actor, at_ms, format!("delete({key}) threw \"{e}\"; it never throws on a healthy actor"));
+                }
+                if let Some(kv) = view.kv.as_mut() {
+                    kv.remove(key);
+                }
+            }
+            Seen::GetKey { ref key, ref returned } => {
+                let Some(returned) = returned else {
+                    let e = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+                    return self.violation(actor, at_ms, format!("get({key}) threw \"{e}\"; it never throws on a healthy actor"));
+                };
+                let Some(kv) = view.kv.as_ref() else { return None };
+                let promised = kv.get(key).cloned();
+                if promised.as_ref() != returned.as_ref() {
+                    return self.violation(
+                        actor,
+                        at_ms,
+                        format!(
+                            "get({key}) returned {} but the API promises {} (read-your-writes: the value last put or deleted, R6; deleteAll empties the keys, R7)",
+                            show_value(returned.as_ref()),
+                            show_value(promised.as_ref())
+                        ),
+                    );
+                }
             }
             Seen::Get(returned) => {
                 let Some(returned) = returned else {
@@ -228,12 +285,23 @@ impl UserView {
     }
 }
 
-fn what(seen: Seen) -> &'static str {
+fn what(seen: &Seen) -> &'static str {
     match seen {
         Seen::Set { .. } => "setAlarm()",
         Seen::Delete => "deleteAlarm()",
         Seen::Get(_) => "getAlarm()",
         Seen::DeleteAll { .. } => "deleteAll()",
+        Seen::GetKey { .. } => "get()",
+        Seen::Put { .. } => "put()",
+        Seen::DeleteKey { .. } => "delete()",
+    }
+}
+
+/// A stored value for a message: none, or its bytes in hex.
+fn show_value(value: Option<&Vec<u8>>) -> String {
+    match value {
+        None => "none".to_string(),
+        Some(bytes) => format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
     }
 }
 
@@ -248,8 +316,33 @@ mod tests {
         UserView::new(1, true)
     }
 
+    fn stored(alarm: AlarmTime) -> DurableState {
+        DurableState { kv: BTreeMap::new(), alarm }
+    }
+
     fn get(v: &mut UserView, returned: AlarmTime) -> Option<Violation> {
         v.call(0, "a0", Seen::Get(Some(returned)), &Ok(()), 5)
+    }
+
+    #[test]
+    fn key_reads_follow_puts_deletes_delete_all_and_reloads() {
+        let mut v = view();
+        let read = |v: &mut UserView, key: &str, returned: Option<Vec<u8>>| v.call(0, "a0", Seen::GetKey { key: key.to_string(), returned: Some(returned) }, &Ok(()), 2);
+        assert!(read(&mut v, "k", None).is_none(), "a fresh actor has no keys");
+        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![1] }, &Ok(()), 1).is_none());
+        assert!(read(&mut v, "k", Some(vec![1])).is_none());
+        assert!(read(&mut v, "k", None).is_some(), "read-your-writes: a put is seen at once");
+        assert!(v.call(0, "a0", Seen::DeleteKey { key: "k".to_string() }, &Ok(()), 1).is_none());
+        assert!(read(&mut v, "k", Some(vec![1])).is_some(), "a deleted key reads as none");
+        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![2] }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
+        assert!(read(&mut v, "k", Some(vec![2])).is_some(), "R7: deleteAll empties the keys, even keeping the alarm");
+        // A broken call makes every value possible until the reload, which starts from storage.
+        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![3] }, &Err(AlarmError::Broken), 1).is_none());
+        assert!(read(&mut v, "k", Some(vec![9])).is_none());
+        v.loaded(0, &DurableState { kv: [("k".to_string(), vec![4])].into(), alarm: None });
+        assert!(read(&mut v, "k", Some(vec![4])).is_none());
+        assert!(read(&mut v, "k", Some(vec![3])).is_some(), "after the reload storage is the truth");
     }
 
     #[test]
@@ -273,21 +366,21 @@ mod tests {
         // "broken" is B11's business; S is unknown until the reset.
         assert!(v.call(0, "a0", Seen::Delete, &Err(AlarmError::Broken), 1).is_none());
         assert!(get(&mut v, Some(Millis(77))).is_none());
-        v.loaded(0, Some(Millis(9)));
+        v.loaded(0, &stored(Some(Millis(9))));
         assert!(get(&mut v, Some(Millis(77))).is_some());
     }
 
     #[test]
     fn get_is_null_in_a_handler_until_it_writes_and_the_deferred_delete_follows_success() {
         let mut v = view();
-        v.loaded(0, Some(NOW));
+        v.loaded(0, &stored(Some(NOW)));
         assert!(v.armed(0, "a0", NOW, true, 0).is_none());
         assert!(get(&mut v, Some(NOW)).is_some(), "R5: null while the deferred delete is pending");
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, true);
         assert!(get(&mut v, None).is_none(), "the deferred delete ran");
         // A write in the handler cancels it (R11), even a write of T itself at T (R3).
-        v.loaded(0, Some(NOW));
+        v.loaded(0, &stored(Some(NOW)));
         assert!(v.armed(0, "a0", NOW, true, 0).is_none());
         assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
         assert!(get(&mut v, Some(NOW)).is_none(), "after a write getAlarm shows it");
@@ -313,14 +406,14 @@ mod tests {
     #[test]
     fn an_abandon_clears_a_clean_stored_time_and_may_keep_one_in_flight() {
         let mut v = view();
-        v.loaded(0, Some(NOW));
+        v.loaded(0, &stored(Some(NOW)));
         v.abandoned(0, NOW, false);
         assert!(get(&mut v, Some(NOW)).is_some());
-        v.loaded(0, Some(NOW));
+        v.loaded(0, &stored(Some(NOW)));
         v.abandoned(0, NOW, true);
         assert!(get(&mut v.clone(), Some(NOW)).is_none() && get(&mut v.clone(), None).is_none(), "either answer");
         assert!(get(&mut v, None).is_none() && get(&mut v, Some(NOW)).is_some(), "the first read settles it");
-        v.loaded(0, Some(Millis(NOW.0 + 9)));
+        v.loaded(0, &stored(Some(Millis(NOW.0 + 9))));
         v.abandoned(0, NOW, false);
         assert!(get(&mut v, Some(Millis(NOW.0 + 9))).is_none(), "a replacement survives (B7)");
     }

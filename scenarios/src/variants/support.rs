@@ -293,6 +293,12 @@ impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
         self.drain(Ctx::Api);
         r
     }
+    fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
+        let r = self.parts.inner.delete(key, options);
+        self.drain(Ctx::Api);
+        r
+    }
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.delete_all(delete_alarm, options);

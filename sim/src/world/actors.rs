@@ -23,10 +23,10 @@ impl World {
         let durable = loaded.alarm;
         let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
         self.fail(violation);
+        self.user_view.loaded(actor, &loaded);
         let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
         self.actors[actor].core = Some(core);
         self.checker.actor_loaded(actor, durable);
-        self.user_view.loaded(actor, durable);
         self.conservation.loaded(actor, durable);
         let host = self.host_node(actor);
         self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, host, Some(actor), |_| format!("load incarnation {incarnation}: S={}", rel(durable)));

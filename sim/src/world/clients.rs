@@ -12,6 +12,8 @@ pub(super) enum Shown {
     GetAlarm,
     GotAlarm(AlarmTime),
     Put(String),
+    /// The counter's rotation: the put that would have written `KEY_ROTATION` deletes.
+    DeleteKey(String),
     DeleteAll(bool),
     ScheduleNext(i64),
     ScheduleNextSet(i64, Millis),
@@ -27,6 +29,7 @@ impl std::fmt::Display for Shown {
             Shown::GetAlarm => f.write_str("getAlarm()"),
             Shown::GotAlarm(t) => write!(f, "getAlarm() = {}", rel(*t)),
             Shown::Put(key) => write!(f, "put({key})"),
+            Shown::DeleteKey(key) => write!(f, "delete({key})"),
             Shown::DeleteAll(delete_alarm) => write!(f, "deleteAll(deleteAlarm={delete_alarm})"),
             Shown::ScheduleNext(delay_ms) => write!(f, "scheduleNextAlarm({delay_ms})"),
             Shown::ScheduleNextSet(delay_ms, t) => write!(f, "scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(*t))),
@@ -210,7 +213,10 @@ impl World {
                         (Shown::GetAlarm, Err(e), None)
                     }
                 },
-                Call::Put { key } => (Shown::Put(key.clone()), core.put(key, value.clone(), opts), None),
+                Call::Put { key } => {
+                    let (shown, r) = put_counter(&mut **core, key, &value, opts, &mut seen);
+                    (shown, r, None)
+                }
                 Call::DeleteAll { delete_alarm } => {
                     let r = core.delete_all(*delete_alarm, opts);
                     seen.push((Seen::DeleteAll { delete_alarm: *delete_alarm }, r.clone()));
@@ -264,7 +270,7 @@ impl World {
     /// alarm write entered in the conservation ledger.
     pub(super) fn observe(&mut self, actor: usize, seen: Seen, result: &Result<(), AlarmError>) {
         let at = self.now_ms();
-        let violation = self.user_view.call(actor, &self.actors[actor].id.0, seen, result, at);
+        let violation = self.user_view.call(actor, &self.actors[actor].id.0, seen.clone(), result, at);
         self.fail(violation);
         if result.is_err() {
             return;
@@ -272,7 +278,38 @@ impl World {
         match seen {
             Seen::Set { time, now } if time.0 > 0 => self.conservation.user_write(actor, Some(time.max(now)), Some(time)),
             Seen::Delete | Seen::DeleteAll { delete_alarm: true } => self.conservation.user_write(actor, None, None),
-            Seen::Set { .. } | Seen::Get(_) | Seen::DeleteAll { delete_alarm: false } => {}
+            Seen::Set { .. } | Seen::Get(_) | Seen::DeleteAll { delete_alarm: false } | Seen::GetKey { .. } | Seen::Put { .. } | Seen::DeleteKey { .. } => {}
         }
     }
+}
+
+/// The counter a key holds is rotated after this many puts: the put that would store it
+/// deletes the key instead, so `delete(key)` runs too (user-view reads it back).
+const KEY_ROTATION: u8 = 3;
+
+/// A `put(key)` as an actor's code writes it: read the key's counter, then store the next one
+/// (the counter byte, then `stamp` so that every write is a different value), or delete the
+/// key when the counter reaches [`KEY_ROTATION`]. No random draw: a plan's puts read and
+/// write the same way at every replay. The read and the write are judged by `user-view`.
+fn put_counter(core: &mut dyn ActorScheduler, key: &str, stamp: &[u8], opts: WriteOptions, seen: &mut Vec<(Seen, Result<(), AlarmError>)>) -> (Shown, Result<(), AlarmError>) {
+    let old = match core.get(key) {
+        Ok(old) => old,
+        Err(e) => {
+            seen.push((Seen::GetKey { key: key.to_string(), returned: None }, Err(e.clone())));
+            return (Shown::Put(key.to_string()), Err(e));
+        }
+    };
+    seen.push((Seen::GetKey { key: key.to_string(), returned: Some(old.clone()) }, Ok(())));
+    let next = old.as_deref().and_then(<[u8]>::first).map_or(1, |n| n.saturating_add(1));
+    if next >= KEY_ROTATION {
+        let r = core.delete(key, opts);
+        seen.push((Seen::DeleteKey { key: key.to_string() }, r.clone()));
+        return (Shown::DeleteKey(key.to_string()), r);
+    }
+    let mut value = Vec::with_capacity(1 + stamp.len());
+    value.push(next);
+    value.extend_from_slice(stamp);
+    let r = core.put(key, value.clone(), opts);
+    seen.push((Seen::Put { key: key.to_string(), value }, r.clone()));
+    (Shown::Put(key.to_string()), r)
 }

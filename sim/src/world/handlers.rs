@@ -216,7 +216,9 @@ impl World {
                 // The interrupt lands inside this write: it never commits, and its failed
                 // commit breaks the output gate (pump fails the next commit it ships).
                 let core = self.actors[actor].core.as_mut().expect("live");
-                interrupted = core.put("cpu-limit", value, opts).is_ok();
+                let r = core.put("cpu-limit", value.clone(), opts);
+                interrupted = r.is_ok();
+                self.observe(actor, Seen::Put { key: "cpu-limit".to_string(), value }, &r);
                 (failed(CPU_LIMIT_INTERRUPT), "exceeded its CPU limit in a write: SQLITE_INTERRUPT, output gate broken (B15)".to_string())
             }
             Behavior::Abort => (done(Outcome::Aborted), "ctx.abort(retryAlarm: false)".to_string()),
