@@ -117,7 +117,7 @@ impl UserView {
 
     /// A storage call returned `result`. Returns the violation if the answer or the error is
     /// not what the model allows.
-    pub fn call(&mut self, index: usize, actor: &str, seen: Seen, result: &Result<(), AlarmError>, at_ms: u64) -> Option<Violation> {
+    pub fn call(&mut self, index: usize, actor: &str, seen: &Seen, result: &Result<(), AlarmError>, at_ms: u64) -> Option<Violation> {
         if result == &Err(AlarmError::Broken) {
             // B11's checker judges whether the gate broke with it; until the reset S is unknown.
             self.actors[index].s = Promised::Unknown;
@@ -125,7 +125,7 @@ impl UserView {
             return None;
         }
         let view = &mut self.actors[index];
-        match seen {
+        match *seen {
             Seen::Set { time, now } => {
                 view.asked.insert(time);
                 if time.0 <= 0 {
@@ -147,7 +147,7 @@ impl UserView {
             }
             Seen::Delete | Seen::DeleteAll { delete_alarm: true } => {
                 if let Err(e) = result {
-                    return self.violation(actor, at_ms, format!("{} threw \"{e}\"; it never throws on a healthy actor (R4, R7)", what(&seen)));
+                    return self.violation(actor, at_ms, format!("{} threw \"{e}\"; it never throws on a healthy actor (R4, R7)", what(seen)));
                 }
                 view.s = Promised::Is(None);
                 if let Some(run) = view.handler.as_mut() {
@@ -321,24 +321,24 @@ mod tests {
     }
 
     fn get(v: &mut UserView, returned: AlarmTime) -> Option<Violation> {
-        v.call(0, "a0", Seen::Get(Some(returned)), &Ok(()), 5)
+        v.call(0, "a0", &Seen::Get(Some(returned)), &Ok(()), 5)
     }
 
     #[test]
     fn key_reads_follow_puts_deletes_delete_all_and_reloads() {
         let mut v = view();
-        let read = |v: &mut UserView, key: &str, returned: Option<Vec<u8>>| v.call(0, "a0", Seen::GetKey { key: key.to_string(), returned: Some(returned) }, &Ok(()), 2);
+        let read = |v: &mut UserView, key: &str, returned: Option<Vec<u8>>| v.call(0, "a0", &Seen::GetKey { key: key.to_string(), returned: Some(returned) }, &Ok(()), 2);
         assert!(read(&mut v, "k", None).is_none(), "a fresh actor has no keys");
-        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![1] }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Put { key: "k".to_string(), value: vec![1] }, &Ok(()), 1).is_none());
         assert!(read(&mut v, "k", Some(vec![1])).is_none());
         assert!(read(&mut v, "k", None).is_some(), "read-your-writes: a put is seen at once");
-        assert!(v.call(0, "a0", Seen::DeleteKey { key: "k".to_string() }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::DeleteKey { key: "k".to_string() }, &Ok(()), 1).is_none());
         assert!(read(&mut v, "k", Some(vec![1])).is_some(), "a deleted key reads as none");
-        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![2] }, &Ok(()), 1).is_none());
-        assert!(v.call(0, "a0", Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Put { key: "k".to_string(), value: vec![2] }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
         assert!(read(&mut v, "k", Some(vec![2])).is_some(), "R7: deleteAll empties the keys, even keeping the alarm");
         // A broken call makes every value possible until the reload, which starts from storage.
-        assert!(v.call(0, "a0", Seen::Put { key: "k".to_string(), value: vec![3] }, &Err(AlarmError::Broken), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Put { key: "k".to_string(), value: vec![3] }, &Err(AlarmError::Broken), 1).is_none());
         assert!(read(&mut v, "k", Some(vec![9])).is_none());
         v.loaded(0, &DurableState { kv: [("k".to_string(), vec![4])].into(), alarm: None });
         assert!(read(&mut v, "k", Some(vec![4])).is_none());
@@ -348,10 +348,10 @@ mod tests {
     #[test]
     fn reads_follow_writes_and_past_times_clamp_to_now() {
         let mut v = view();
-        assert!(v.call(0, "a0", Seen::Set { time: Millis(NOW.0 - 50), now: NOW }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Set { time: Millis(NOW.0 - 50), now: NOW }, &Ok(()), 1).is_none());
         assert!(get(&mut v, Some(NOW)).is_none(), "R2: clamped to now");
         assert!(get(&mut v, Some(Millis(NOW.0 - 50))).is_some(), "an unclamped past time is wrong");
-        assert!(v.call(0, "a0", Seen::Delete, &Ok(()), 2).is_none());
+        assert!(v.call(0, "a0", &Seen::Delete, &Ok(()), 2).is_none());
         assert!(get(&mut v, None).is_none());
         assert!(get(&mut v, Some(NOW)).is_some(), "read-your-writes: the delete");
     }
@@ -359,12 +359,12 @@ mod tests {
     #[test]
     fn only_a_time_at_or_below_zero_throws() {
         let mut v = view();
-        let bad = v.call(0, "a0", Seen::Set { time: Millis(0), now: NOW }, &Ok(()), 1).expect("t ≤ 0 must throw");
+        let bad = v.call(0, "a0", &Seen::Set { time: Millis(0), now: NOW }, &Ok(()), 1).expect("t ≤ 0 must throw");
         assert!(bad.message.contains("R2"), "{}", bad.message);
-        assert!(v.call(0, "a0", Seen::Set { time: Millis(-3), now: NOW }, &Err(AlarmError::InvalidTime(-3)), 1).is_none());
-        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Err(AlarmError::InvalidTime(1)), 1).is_some());
+        assert!(v.call(0, "a0", &Seen::Set { time: Millis(-3), now: NOW }, &Err(AlarmError::InvalidTime(-3)), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Set { time: NOW, now: NOW }, &Err(AlarmError::InvalidTime(1)), 1).is_some());
         // "broken" is B11's business; S is unknown until the reset.
-        assert!(v.call(0, "a0", Seen::Delete, &Err(AlarmError::Broken), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Delete, &Err(AlarmError::Broken), 1).is_none());
         assert!(get(&mut v, Some(Millis(77))).is_none());
         v.loaded(0, &stored(Some(Millis(9))));
         assert!(get(&mut v, Some(Millis(77))).is_some());
@@ -382,13 +382,13 @@ mod tests {
         // A write in the handler cancels it (R11), even a write of T itself at T (R3).
         v.loaded(0, &stored(Some(NOW)));
         assert!(v.armed(0, "a0", NOW, true, 0).is_none());
-        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
         assert!(get(&mut v, Some(NOW)).is_none(), "after a write getAlarm shows it");
         v.handler_finished(0, true);
         assert!(get(&mut v, Some(NOW)).is_none(), "the write survived the handler");
         // deleteAll without deleteAlarm keeps both the alarm and the deferred delete (R7).
         assert!(v.armed(0, "a0", NOW, true, 0).is_none());
-        assert!(v.call(0, "a0", Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, false);
         assert!(get(&mut v, Some(NOW)).is_none(), "a failed handler keeps the alarm (R11)");
@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn alarm_info_is_consistent_and_names_a_time_that_was_set() {
         let mut v = view();
-        assert!(v.call(0, "a0", Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
+        assert!(v.call(0, "a0", &Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
         assert!(v.alarm_info(0, "a0", NOW, 2, true, 1).is_none());
         assert!(v.alarm_info(0, "a0", NOW, 2, false, 1).is_some(), "R10: isRetry = retryCount > 0");
         assert!(v.alarm_info(0, "a0", Millis(NOW.0 + 1), 0, false, 1).is_some(), "never set to that time");

@@ -270,7 +270,7 @@ impl World {
     /// alarm write entered in the conservation ledger.
     pub(super) fn observe(&mut self, actor: usize, seen: Seen, result: &Result<(), AlarmError>) {
         let at = self.now_ms();
-        let violation = self.user_view.call(actor, &self.actors[actor].id.0, seen.clone(), result, at);
+        let violation = self.user_view.call(actor, &self.actors[actor].id.0, &seen, result, at);
         self.fail(violation);
         if result.is_err() {
             return;
