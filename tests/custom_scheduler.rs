@@ -117,6 +117,9 @@ pub struct ConservativeActor {
     reported_during_command: Option<AlarmTime>,
     /// A re-announce or a move-later failed: the manager may hold an older value, or none.
     retell: bool,
+    /// A clean mismatched fire arrived while other I/O was under way: its cancel is sent
+    /// (with the durable alarm) as soon as the actor is free (§2.3, R8).
+    cancel_waiting: Option<ArmId>,
     seq: u64,
     reports: u32,
     next_call: u64,
@@ -147,6 +150,7 @@ impl ConservativeActor {
             manager_max: durable.alarm,
             reported_during_command: None,
             retell: false,
+            cancel_waiting: None,
             seq: 0,
             reports: 0,
             next_call: 0,
@@ -170,6 +174,16 @@ impl ConservativeActor {
     /// Nothing written that is not durable, and nothing in flight.
     fn idle(&self) -> bool {
         self.io == Io::Idle && self.pending.is_none() && !self.turn_open
+    }
+
+    /// §2.3 "clean": no write of the alarm is on its way to storage. The pending batch always
+    /// carries S, so only S against the durable value and the commit in flight matter.
+    fn alarm_is_clean(&self) -> bool {
+        let in_flight = match self.io {
+            Io::Commit { alarm, .. } => alarm,
+            _ => self.alarm,
+        };
+        self.alarm == self.durable && in_flight == self.alarm
     }
 
     /// The earliest alarm that is durable or may become durable (the commit in flight).
@@ -221,7 +235,9 @@ impl ConservativeActor {
         if self.broken || self.turn_open || self.io != Io::Idle {
             return;
         }
-        if let Some(batch) = &self.pending {
+        if let Some(arm) = self.cancel_waiting.take() {
+            self.send(self.durable, Why::Cancel { arm });
+        } else if let Some(batch) = &self.pending {
             let alarm = batch.alarm;
             if fires_earlier(alarm, self.manager_max) {
                 self.send(alarm, Why::BeforeCommit);
@@ -260,6 +276,9 @@ impl ConservativeActor {
     fn break_gate(&mut self) {
         self.broken = true;
         if let Io::Command { why: Why::Cancel { arm }, .. } = self.io {
+            self.effects.push_back(ActorEffect::ArmResolved { arm, ok: false });
+        }
+        if let Some(arm) = self.cancel_waiting.take() {
             self.effects.push_back(ActorEffect::ArmResolved { arm, ok: false });
         }
         self.io = Io::Idle;
@@ -348,14 +367,17 @@ impl ActorScheduler for ConservativeActor {
             self.deferred_delete = true;
             return Ok(ArmDecision::Run { deferred_delete: true });
         }
-        if self.idle() {
-            // Storage holds S (≠ scheduled): point the manager at S, then cancel this fire.
+        if self.alarm_is_clean() {
+            // Storage holds S (≠ scheduled): running now would run the handler before (or
+            // long after) its alarm (R8). Point the manager at S, then cancel this fire; if a
+            // command or a KV-only commit is under way, the cancel goes out right after it.
             self.next_arm += 1;
             let arm = ArmId(self.next_arm);
-            self.send(self.alarm, Why::Cancel { arm });
+            self.cancel_waiting = Some(arm);
+            self.advance();
             return Ok(ArmDecision::Cancel { arm });
         }
-        // A write is on its way: run the handler but keep the alarm.
+        // A write of the alarm is on its way: run the handler but keep the alarm.
         self.in_handler = true;
         self.deferred_delete = false;
         Ok(ArmDecision::Run { deferred_delete: false })
@@ -434,7 +456,13 @@ impl ActorScheduler for ConservativeActor {
                 self.break_gate();
                 return;
             }
-            Why::Cancel { arm } => self.effects.push_back(ActorEffect::ArmResolved { arm, ok }),
+            Why::Cancel { arm } => {
+                // A cancel that did not land leaves the manager holding the fire it cancels:
+                // tell it the stored alarm again, or it stays out of step while the actor is
+                // idle (I2, `idle-convergence`, mismatched-fire seed 12).
+                self.retell = !ok;
+                self.effects.push_back(ActorEffect::ArmResolved { arm, ok });
+            }
             // Found by the simulator (restart-persistence seed 2049): a re-announce that failed
             // while the manager was down left the alarm lost. Say it again until it lands.
             Why::Announce | Why::AfterCommit if !ok => self.retell = true,

@@ -97,6 +97,7 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         // The arm decision's two comparisons, written from cargo-mutants survivors.
         Arc::new(premature_fire_runs::PrematureFireRuns),
         Arc::new(due_now_keeps_alarm::DueNowKeepsAlarm),
+        Arc::new(mismatch_runs_keeps_alarm::MismatchRunsKeepsAlarm),
         Arc::new(leaky_static::LeakyStatic),
     ]
 }

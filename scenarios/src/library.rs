@@ -45,10 +45,12 @@ pub const CASES: &[Case] = &[
     Case { variant: "failed-handler-deletes", scenario: "retry-backoff", caught_by: &[Invariant::AlarmConservation, Invariant::UserView], budget: 10 },
     Case { variant: "lazy-move-later", scenario: "standard", caught_by: &[Invariant::IdleConvergence], budget: 10 },
     Case { variant: "get-alarm-shows-running", scenario: "edge-values", caught_by: &[Invariant::UserView], budget: 10 },
-    // The arm decision's two comparisons, from cargo-mutants survivors (docs/PERFORMANCE.md):
-    // a run before the alarm is due delivers nothing; a matching fire arms the deferred delete.
-    Case { variant: "premature-fire-runs", scenario: "move-later-coalescing", caught_by: &[Invariant::AlarmConservation], budget: 10 },
+    // The arm decision, from cargo-mutants survivors (docs/PERFORMANCE.md): a run before the
+    // alarm is due delivers nothing, and a clean alarm runs only its own fire (or an overdue
+    // one); a matching fire arms the deferred delete.
+    Case { variant: "premature-fire-runs", scenario: "move-later-coalescing", caught_by: &[Invariant::UserView, Invariant::AlarmConservation], budget: 10 },
     Case { variant: "due-now-keeps-alarm", scenario: "standard", caught_by: &[Invariant::UserView], budget: 10 },
+    Case { variant: "mismatch-runs-keeps-alarm", scenario: "move-later-coalescing", caught_by: &[Invariant::UserView], budget: 10 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },

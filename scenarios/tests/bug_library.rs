@@ -216,6 +216,11 @@ fn due_now_keeps_alarm() {
     found("due-now-keeps-alarm");
 }
 
+#[test]
+fn mismatch_runs_keeps_alarm() {
+    found("mismatch-runs-keeps-alarm");
+}
+
 /// Each of the issue-17 checkers has a variant only it catches: with that checker switched
 /// off, the variant passes every other checker, over its own scenario and the others it fails
 /// most (200 seeds each, the issue's bound), so the checker is what finds it.
@@ -225,9 +230,11 @@ fn only_its_own_checker_catches() {
         ("abandon-after-three", Invariant::AlarmConservation, &["retry-backoff", "cpu-limit-retries", "standard"]),
         ("lazy-move-later", Invariant::IdleConvergence, &["standard", "mismatched-fire", "edge-values"]),
         ("get-alarm-shows-running", Invariant::UserView, &["edge-values", "deferred-delete-race", "standard"]),
-        // The two checks cargo-mutants asked for (the arm decision's comparisons).
-        ("premature-fire-runs", Invariant::AlarmConservation, &["move-later-coalescing", "deferred-delete-race", "mismatched-fire"]),
+        // The checks cargo-mutants asked for (the arm decision). `premature-fire-runs` is
+        // caught by conservation and by the clean-arm check of user-view, so it proves neither
+        // alone; conservation's proof is `abandon-after-three`.
         ("due-now-keeps-alarm", Invariant::UserView, &["standard", "everything", "edge-values"]),
+        ("mismatch-runs-keeps-alarm", Invariant::UserView, &["move-later-coalescing", "deferred-delete-race", "mismatched-fire"]),
     ];
     for (name, invariant, scenarios) in proofs {
         assert!(case(name).caught_by == [invariant], "{name} is the proof of {invariant} alone");
@@ -291,6 +298,37 @@ fn every_variant_has_a_case() {
         let spec = scenario(case.scenario).expect("checked above");
         assert!(subject(case.variant, &spec).is_some(), "{} cannot run its scenario {}", case.variant, case.scenario);
     }
+}
+
+/// A scheduler that leaves the command on the wire out of `commands_outstanding()` (it counts
+/// only the parked one) is reported: the idle and quiescence tests trust that count, so it can
+/// never be below what the world sees in flight (I3). Not a library variant: the count is the
+/// scheduler's report of itself, and this is the check of that report (a cargo-mutants
+/// survivor, `commands_outstanding` → `0`, before it existed).
+#[test]
+fn an_under_counted_command_is_reported() {
+    use alarmsim_scenarios::variants::support::{ActorHooks, Parts, Wrapped};
+
+    #[derive(Debug, Default)]
+    struct ParkedOnly;
+    impl ActorHooks for ParkedOnly {
+        fn commands_outstanding(&self, x: &Parts) -> usize {
+            x.inner.commands_outstanding().saturating_sub(1)
+        }
+    }
+    alarmsim_scenarios::variant_factory! {
+        CountsParkedOnly,
+        name: "counts-parked-only",
+        description: "commands_outstanding() leaves out the command in flight",
+        actor: |inner| Wrapped::new(inner, ParkedOnly),
+        manager: |inner| inner,
+    }
+    let spec = scenario("standard").expect("a catalog scenario");
+    let buggy: Arc<dyn SchedulerFactory> = Arc::new(CountsParkedOnly);
+    let report = run_seed(&spec, buggy, 0);
+    let violation = report.violation.expect("the under-count is caught on the first seed");
+    assert_eq!(violation.invariant, Invariant::BoundedCommands, "{}", violation.message);
+    assert!(violation.message.contains("commands_outstanding() says 0 but 1"), "{}", violation.message);
 }
 
 /// The wrappers the variants are built on change nothing by themselves: the reference behind

@@ -368,12 +368,23 @@ impl Checker {
         self.violation(Invariant::NoDegradedActor, actor, at_ms, message)
     }
 
-    /// A bound the actor must respect (I3, PR #6383).
-    pub fn bounded_commands(&self, actor: &str, outstanding: usize, in_flight: u32, at_ms: u64) -> Option<Violation> {
-        if outstanding <= 2 && in_flight <= 1 {
+    /// A bound the actor must respect (I3, PR #6383). `outstanding` is the scheduler's own
+    /// count (in flight plus parked), `in_flight` the world's: the commands it handed to the
+    /// link and has not answered. The parked one is inside the scheduler, but the count can
+    /// never be below what the world sees in flight; an under-count would make the idle and
+    /// quiescence tests, which trust it, judge an actor with a command on the wire as settled.
+    /// A broken actor has forgotten its commands (it is reset next), so only the bound holds.
+    pub fn bounded_commands(&self, actor: &str, outstanding: usize, in_flight: u32, broken: bool, at_ms: u64) -> Option<Violation> {
+        let in_flight_usize = usize::try_from(in_flight).unwrap_or(usize::MAX);
+        let message = if outstanding > 2 || in_flight > 1 {
+            format!("{outstanding} commands outstanding and {in_flight} in flight: at most 1 in flight plus 1 parked (I3, B4/B5)")
+        } else if outstanding < in_flight_usize && !broken {
+            format!(
+                "commands_outstanding() says {outstanding} but {in_flight} of its commands are in flight: the count is in flight plus parked, never less than what is on the wire (I3)"
+            )
+        } else {
             return None;
-        }
-        let message = format!("{outstanding} commands outstanding and {in_flight} in flight: at most 1 in flight plus 1 parked (I3, B4/B5)");
+        };
         self.violation(Invariant::BoundedCommands, actor, at_ms, message)
     }
 

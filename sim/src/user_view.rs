@@ -230,7 +230,15 @@ impl UserView {
     /// A fire of the alarm the API promises must arm its deferred delete (R11: a successful
     /// run of the current alarm ends it; without the delete the user's handler would run
     /// again for an alarm it already handled, and getAlarm would show it meanwhile, R5).
-    pub fn armed(&mut self, index: usize, actor: &str, scheduled: Millis, deferred_delete: bool, at_ms: u64) -> Option<Violation> {
+    ///
+    /// `clean` is LC, the alarm of the newest acknowledged commit, when every commit not yet
+    /// acknowledged carries it too. If the promised S equals it, the alarm is *clean* (§2.3:
+    /// S == LC, no write of it in flight). Then only a fire of S itself, or of any time once S is overdue
+    /// (#5764), may run, and with its deferred delete: a premature or stale fire, or one for
+    /// an alarm the user deleted, is cancelled after rescheduling the manager to S (PR #2648,
+    /// `d1faebb06`, `4aa2aa046`; R8). Running it would call the user's handler for an alarm
+    /// that is not due, or not set at all.
+    pub fn armed(&mut self, index: usize, actor: &str, scheduled: Millis, deferred_delete: bool, now: Millis, clean: Option<AlarmTime>, at_ms: u64) -> Option<Violation> {
         let view = &mut self.actors[index];
         view.handler = Some(Running { scheduled, deferred: deferred_delete });
         if !deferred_delete && view.s == Promised::Is(Some(scheduled)) {
@@ -240,7 +248,20 @@ impl UserView {
                 format!("the handler for {} runs without its deferred delete although {} is the alarm (R11: a fire of the current alarm arms the deferred delete)", rel(Some(scheduled)), rel(Some(scheduled))),
             );
         }
-        None
+        let Promised::Is(stored) = view.s else { return None };
+        if clean != Some(stored) || stored == Some(scheduled) {
+            return None;
+        }
+        let overdue = stored.is_some_and(|s| s < now);
+        if overdue && deferred_delete {
+            return None;
+        }
+        let why = if overdue {
+            format!("the alarm is {}, overdue, so the run must arm its deferred delete (#5764)", rel(stored))
+        } else {
+            format!("the alarm is {}, which is not due, and clean (no write of it in flight): armAlarmHandler must cancel the fire after rescheduling the manager to it (§2.3, PR #2648; R8)", rel(stored))
+        };
+        self.violation(actor, at_ms, format!("the handler runs for a fire of {} (deferred delete: {deferred_delete}) but {why}", rel(Some(scheduled))))
     }
 
     /// The handler received `alarmInfo` (R10).
@@ -374,24 +395,44 @@ mod tests {
     fn get_is_null_in_a_handler_until_it_writes_and_the_deferred_delete_follows_success() {
         let mut v = view();
         v.loaded(0, &stored(Some(NOW)));
-        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(Some(NOW)), 0).is_none());
         assert!(get(&mut v, Some(NOW)).is_some(), "R5: null while the deferred delete is pending");
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, true);
         assert!(get(&mut v, None).is_none(), "the deferred delete ran");
         // A write in the handler cancels it (R11), even a write of T itself at T (R3).
         v.loaded(0, &stored(Some(NOW)));
-        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(Some(NOW)), 0).is_none());
         assert!(v.call(0, "a0", &Seen::Set { time: NOW, now: NOW }, &Ok(()), 1).is_none());
         assert!(get(&mut v, Some(NOW)).is_none(), "after a write getAlarm shows it");
         v.handler_finished(0, true);
         assert!(get(&mut v, Some(NOW)).is_none(), "the write survived the handler");
         // deleteAll without deleteAlarm keeps both the alarm and the deferred delete (R7).
-        assert!(v.armed(0, "a0", NOW, true, 0).is_none());
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(Some(NOW)), 0).is_none());
         assert!(v.call(0, "a0", &Seen::DeleteAll { delete_alarm: false }, &Ok(()), 1).is_none());
         assert!(get(&mut v, None).is_none());
         v.handler_finished(0, false);
         assert!(get(&mut v, Some(NOW)).is_none(), "a failed handler keeps the alarm (R11)");
+    }
+
+    #[test]
+    fn a_clean_alarm_runs_only_its_own_fire_or_an_overdue_one() {
+        let later = Some(Millis(NOW.0 + 500));
+        let earlier = Some(Millis(NOW.0 - 500));
+        let mut v = view();
+        // A stale fire of NOW after the alarm moved later durably: cancel it.
+        v.loaded(0, &stored(later));
+        let bad = v.armed(0, "a0", NOW, false, NOW, Some(later), 1).expect("a premature run of a clean alarm");
+        assert!(bad.message.contains("PR #2648"), "{}", bad.message);
+        assert!(v.armed(0, "a0", NOW, false, NOW, None, 1).is_none(), "a commit of another alarm in flight may run it (§2.3)");
+        assert!(v.armed(0, "a0", NOW, false, NOW, Some(Some(NOW)), 1).is_none(), "S ≠ LC: the move later is not acknowledged yet");
+        // The user deleted the alarm and the delete is durable: nothing may run.
+        v.loaded(0, &stored(None));
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(None), 1).is_some(), "a run for a deleted alarm");
+        // An overdue alarm runs a mismatched fire, with its deferred delete (#5764).
+        v.loaded(0, &stored(earlier));
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(earlier), 1).is_none());
+        assert!(v.armed(0, "a0", NOW, false, NOW, Some(earlier), 1).expect("no deferred delete").message.contains("#5764"));
     }
 
     #[test]

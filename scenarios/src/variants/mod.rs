@@ -28,6 +28,7 @@ pub mod get_alarm_shows_running;
 pub mod in_memory_manager;
 pub mod lazy_move_later;
 pub mod leaky_static;
+pub mod mismatch_runs_keeps_alarm;
 pub mod no_clock_recheck;
 pub mod noop_keeps_deferred_delete;
 pub mod notify_after_commit;

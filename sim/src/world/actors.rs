@@ -19,6 +19,7 @@ impl World {
         // `Sym::LastSent`).
         slot.commits.clear();
         slot.last_sent = None;
+        slot.acked = (CommitId(0), loaded.alarm);
         let now = self.now_ms();
         let durable = loaded.alarm;
         let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
@@ -72,7 +73,7 @@ impl World {
         let Some(core) = self.actors[actor].core.as_ref() else { return };
         let gate = core.gate();
         let outstanding = core.commands_outstanding();
-        let violation = self.checker.bounded_commands(&self.actors[actor].id.0, outstanding, self.actors[actor].calls_in_flight, self.now_ms());
+        let violation = self.checker.bounded_commands(&self.actors[actor].id.0, outstanding, self.actors[actor].calls_in_flight, gate == Gate::Broken, self.now_ms());
         self.fail(violation);
         match gate {
             Gate::Broken => self.reset_actor(actor, "output gate broken"),
@@ -151,8 +152,13 @@ impl World {
         }
         let host = self.host_node(actor);
         self.note(if ok { EventKind::Commit } else { EventKind::Fault }, host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
-        self.actors[actor].commits.remove(&id);
-        self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
+        let slot = &mut self.actors[actor];
+        if let Some(alarm) = slot.commits.remove(&id) {
+            if ok && id > slot.acked.0 {
+                slot.acked = (id, alarm);
+            }
+        }
+        slot.core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }
 }

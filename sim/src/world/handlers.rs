@@ -32,7 +32,8 @@ impl World {
         match decision {
             Ok(ArmDecision::Run { deferred_delete }) => {
                 self.note(EventKind::Fire, name, Some(actor), |_| format!("arm {} -> run (deferred delete: {deferred_delete})", rel(Some(fire.scheduled))));
-                let violation = self.user_view.armed(actor, &self.actors[actor].id.0, fire.scheduled, deferred_delete, self.now_ms());
+                let clean = self.clean_alarm(actor);
+                let violation = self.user_view.armed(actor, &self.actors[actor].id.0, fire.scheduled, deferred_delete, now, clean, self.now_ms());
                 self.fail(violation);
                 self.conservation.armed(actor, serving, deferred_delete);
                 let (retry_count, is_retry) = (fire.retry_count, fire.is_retry);
@@ -53,6 +54,17 @@ impl World {
             }
         }
         self.pump(actor);
+    }
+
+    /// What the world knows of §2.3 "clean" (S == LC, and every commit not yet known durable
+    /// carries S): LC, the alarm of the newest acknowledged commit, if every commit still
+    /// unacknowledged carries it too; `None` if some write of the alarm is in flight. The
+    /// user-view model supplies S. Stricter than the actor's own test (it also counts commits
+    /// older than the newest acknowledged), so it never calls clean what the reference would not.
+    fn clean_alarm(&self, actor: usize) -> Option<AlarmTime> {
+        let slot = &self.actors[actor];
+        let acked = slot.acked.1;
+        slot.commits.values().all(|alarm| *alarm == acked).then_some(acked)
     }
 
     pub(super) fn handler_start(&mut self, actor: usize, inc: u64) {

@@ -196,6 +196,9 @@ struct ActorSlot {
     script: Option<HandlerScript>,
     /// Commits shipped and not yet acknowledged, with their alarms (`Sym::InFlight`).
     commits: BTreeMap<CommitId, AlarmTime>,
+    /// The newest commit acknowledged as durable and its alarm (the loaded alarm before any):
+    /// the actor's LC as the world sees it (§2.3 "clean", judged by user-view at each arm).
+    acked: (CommitId, AlarmTime),
     /// The time of the last schedule command this incarnation sent (`Sym::LastSent`).
     last_sent: Option<AlarmTime>,
     /// The actor's most recent alarm values written, newest first (`Sym::Repeat`).
@@ -310,6 +313,7 @@ impl World {
                 handler: None,
                 script: None,
                 commits: BTreeMap::new(),
+                acked: (CommitId(0), None),
                 last_sent: None,
                 recent: [None; REPEAT_DEPTH],
                 pending_events: 0,
