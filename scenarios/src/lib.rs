@@ -98,6 +98,8 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(premature_fire_runs::PrematureFireRuns),
         Arc::new(due_now_keeps_alarm::DueNowKeepsAlarm),
         Arc::new(mismatch_runs_keeps_alarm::MismatchRunsKeepsAlarm),
+        // The gate breaks only for a failure, written from a cargo-mutants survivor.
+        Arc::new(reordered_ack_breaks_gate::ReorderedAckBreaksGate),
         Arc::new(leaky_static::LeakyStatic),
     ]
 }

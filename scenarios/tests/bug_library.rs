@@ -221,12 +221,17 @@ fn mismatch_runs_keeps_alarm() {
     found("mismatch-runs-keeps-alarm");
 }
 
+#[test]
+fn reordered_ack_breaks_gate() {
+    found("reordered-ack-breaks-gate");
+}
+
 /// Each of the issue-17 checkers has a variant only it catches: with that checker switched
 /// off, the variant passes every other checker, over its own scenario and the others it fails
 /// most (200 seeds each, the issue's bound), so the checker is what finds it.
 #[test]
 fn only_its_own_checker_catches() {
-    let proofs: [(&str, Invariant, &[&str]); 5] = [
+    let proofs: [(&str, Invariant, &[&str]); 6] = [
         ("abandon-after-three", Invariant::AlarmConservation, &["retry-backoff", "cpu-limit-retries", "standard"]),
         ("lazy-move-later", Invariant::IdleConvergence, &["standard", "mismatched-fire", "edge-values"]),
         ("get-alarm-shows-running", Invariant::UserView, &["edge-values", "deferred-delete-race", "standard"]),
@@ -235,6 +240,8 @@ fn only_its_own_checker_catches() {
         // alone; conservation's proof is `abandon-after-three`.
         ("due-now-keeps-alarm", Invariant::UserView, &["standard", "everything", "edge-values"]),
         ("mismatch-runs-keeps-alarm", Invariant::UserView, &["move-later-coalescing", "deferred-delete-race", "mismatched-fire"]),
+        // The gate breaks only for a failure (cargo-mutants: `!ok` → `true` for a move-earlier).
+        ("reordered-ack-breaks-gate", Invariant::NoDegradedActor, &["standard", "deferred-delete-race", "move-later-coalescing"]),
     ];
     for (name, invariant, scenarios) in proofs {
         assert!(case(name).caught_by == [invariant], "{name} is the proof of {invariant} alone");

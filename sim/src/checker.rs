@@ -357,6 +357,19 @@ impl Checker {
         self.violation(Invariant::NoLostAlarm, actor, at_ms, message)
     }
 
+    /// The output gate breaks only for a cause: a failed commit or a rejected command this
+    /// incarnation was told of (§2 transition 1; workerd `b4a5ed8cd`'s other half, "a
+    /// successful write does not break the gate"). A break without one resets the actor for
+    /// nothing: every write it had not shipped is silently lost, and the user, whose call
+    /// returned, never hears of it.
+    pub fn gate_broke(&self, actor: &str, gate: Gate, failure_delivered: bool, at_ms: u64) -> Option<Violation> {
+        if gate != Gate::Broken || failure_delivered {
+            return None;
+        }
+        let message = "the output gate broke, but no commit or command of this incarnation has failed: a gate breaks only when a write fails (§2 transition 1), or the reset silently drops writes the user was told succeeded".to_string();
+        self.violation(Invariant::NoDegradedActor, actor, at_ms, message)
+    }
+
     /// A storage call of the actor's code failed with `error`: if that is "broken", the
     /// output gate must be broken too, or nothing ever resets the actor (B11: workerd
     /// `b4a5ed8cd`, "rejected move-later alarm scheduling request does not break gate").

@@ -34,6 +34,7 @@ pub mod noop_keeps_deferred_delete;
 pub mod notify_after_commit;
 pub mod precommit_skips_acked_value;
 pub mod premature_fire_runs;
+pub mod reordered_ack_breaks_gate;
 pub mod retry_no_backoff;
 pub mod success_drops_equal_report;
 

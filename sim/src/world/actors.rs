@@ -20,6 +20,7 @@ impl World {
         slot.commits.clear();
         slot.last_sent = None;
         slot.acked = (CommitId(0), loaded.alarm);
+        slot.failure_delivered = false;
         let now = self.now_ms();
         let durable = loaded.alarm;
         let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
@@ -74,6 +75,8 @@ impl World {
         let gate = core.gate();
         let outstanding = core.commands_outstanding();
         let violation = self.checker.bounded_commands(&self.actors[actor].id.0, outstanding, self.actors[actor].calls_in_flight, gate == Gate::Broken, self.now_ms());
+        self.fail(violation);
+        let violation = self.checker.gate_broke(&self.actors[actor].id.0, gate, self.actors[actor].failure_delivered, self.now_ms());
         self.fail(violation);
         match gate {
             Gate::Broken => self.reset_actor(actor, "output gate broken"),
@@ -158,6 +161,7 @@ impl World {
                 slot.acked = (id, alarm);
             }
         }
+        slot.failure_delivered |= !ok;
         slot.core.as_mut().expect("live").on_commit_result(id, ok);
         self.pump(actor);
     }

@@ -75,6 +75,7 @@ impl World {
         self.note(if ok { EventKind::Command } else { EventKind::Fault }, host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);
+        slot.failure_delivered |= !ok;
         slot.core.as_mut().expect("live").on_schedule_result(call, ok);
         self.pump(actor);
     }

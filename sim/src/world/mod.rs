@@ -199,6 +199,9 @@ struct ActorSlot {
     /// The newest commit acknowledged as durable and its alarm (the loaded alarm before any):
     /// the actor's LC as the world sees it (§2.3 "clean", judged by user-view at each arm).
     acked: (CommitId, AlarmTime),
+    /// This incarnation has been told of a failed commit or command: only such a failure
+    /// may break its output gate (§2 transition 1, `Checker::gate_broke`).
+    failure_delivered: bool,
     /// The time of the last schedule command this incarnation sent (`Sym::LastSent`).
     last_sent: Option<AlarmTime>,
     /// The actor's most recent alarm values written, newest first (`Sym::Repeat`).
@@ -314,6 +317,7 @@ impl World {
                 script: None,
                 commits: BTreeMap::new(),
                 acked: (CommitId(0), None),
+                failure_delivered: false,
                 last_sent: None,
                 recent: [None; REPEAT_DEPTH],
                 pending_events: 0,
