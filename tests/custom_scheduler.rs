@@ -15,14 +15,16 @@
 //!   could fire given everything this actor sent. A batch whose alarm fires earlier than
 //!   `manager_max` is announced (and acknowledged) before it ships; any other batch ships at
 //!   once, and once it is durable the manager is told the new value. So the manager never
-//!   fires later than durable storage (I1).
+//!   fires later than durable storage (I1). `manager_min` is the earliest time the manager
+//!   may end up holding (a report can carry a value earlier than the commands, and be lost):
+//!   while it is earlier than storage the manager hears the durable alarm again (I2).
 //! - **Fences.** Every command and report carries a fence `(incarnation, seq, report)`, so a
 //!   late or duplicated message can never overwrite a newer one at the manager. A failed
 //!   re-announce or move-later is sent again until it lands.
 //! - **Mismatched fires.** A fire for a time that is not the stored alarm is cancelled after
-//!   rescheduling the manager to the stored alarm, but only when the actor is idle (then the
-//!   stored alarm is the durable one); while a write is in flight the handler runs and the
-//!   alarm is kept.
+//!   rescheduling the manager to the stored alarm whenever the alarm is clean (no write of it
+//!   on its way to storage); while a write of it is in flight the handler runs and the alarm
+//!   is kept.
 
 mod support;
 
@@ -112,6 +114,9 @@ pub struct ConservativeActor {
     io: Io,
     /// The latest time the manager could fire, given every command and report sent so far.
     manager_max: AlarmTime,
+    /// The earliest time the manager may end up holding: the newest command's time, or a
+    /// report sent after it (which outranks it, but may be lost on the way).
+    manager_min: AlarmTime,
     /// Reports handed out while the current command was in flight: they rank above it, so
     /// the manager may hold one of them rather than the command's value.
     reported_during_command: Option<AlarmTime>,
@@ -148,6 +153,7 @@ impl ConservativeActor {
             // The manager holds at most what storage holds. With nothing stored that bound
             // is `None`, +∞: the first alarm set is announced before it is committed.
             manager_max: durable.alarm,
+            manager_min: durable.alarm,
             reported_during_command: None,
             retell: false,
             cancel_waiting: None,
@@ -244,7 +250,7 @@ impl ConservativeActor {
             } else {
                 self.ship();
             }
-        } else if self.retell || fires_earlier(self.manager_max, self.durable) {
+        } else if self.retell || fires_earlier(self.manager_min, self.durable) {
             self.retell = false;
             self.send(self.durable, Why::AfterCommit);
         }
@@ -268,6 +274,7 @@ impl ConservativeActor {
         self.reported_during_command = None;
         // From now on the manager may hold `time`.
         self.manager_max = latest(self.manager_max, time);
+        self.manager_min = time;
         let call = CallId(self.next_call);
         self.io = Io::Command { call, time, why };
         self.effects.push_back(ActorEffect::Schedule { call, time, fence: Fence::command(self.incarnation, self.seq) });
@@ -411,6 +418,7 @@ impl ActorScheduler for ConservativeActor {
     fn report(&mut self) -> (AlarmTime, Fence) {
         let value = self.report_value();
         self.manager_max = latest(self.manager_max, value);
+        self.manager_min = earliest(self.manager_min, value);
         if matches!(self.io, Io::Command { .. }) {
             self.reported_during_command = Some(match self.reported_during_command {
                 Some(before) => latest(before, value),

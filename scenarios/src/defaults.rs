@@ -167,6 +167,7 @@ pub fn queue_spec(
         durability,
         invariants: &Invariant::QUEUE,
         max_fires_per_second: 0,
+        unconfirmed_writes: 0.0,
         system: System::Queue(workload),
     }
 }

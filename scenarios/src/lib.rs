@@ -50,6 +50,7 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
         catalog::everything::spec(),
         catalog::multi_namespace::spec(),
         catalog::edge_values::spec(),
+        catalog::unconfirmed_writes::spec(),
         catalog::large_namespace::spec(),
     ]
 }
@@ -100,6 +101,8 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(mismatch_runs_keeps_alarm::MismatchRunsKeepsAlarm),
         // The gate breaks only for a failure, written from a cargo-mutants survivor.
         Arc::new(reordered_ack_breaks_gate::ReorderedAckBreaksGate),
+        // What only unconfirmed writes reach, written from a cargo-mutants survivor.
+        Arc::new(report_shows_stored_alarm::ReportShowsStoredAlarm),
         Arc::new(leaky_static::LeakyStatic),
     ]
 }

@@ -52,6 +52,7 @@ pub const CASES: &[Case] = &[
     Case { variant: "due-now-keeps-alarm", scenario: "standard", caught_by: &[Invariant::UserView], budget: 10 },
     Case { variant: "mismatch-runs-keeps-alarm", scenario: "move-later-coalescing", caught_by: &[Invariant::UserView], budget: 10 },
     Case { variant: "reordered-ack-breaks-gate", scenario: "standard", caught_by: &[Invariant::NoDegradedActor], budget: 10 },
+    Case { variant: "report-shows-stored-alarm", scenario: "unconfirmed-writes", caught_by: &[Invariant::NeverLate], budget: 10 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },

@@ -13,6 +13,7 @@ use alarmsim_scenarios::library::{self, Case, CASES};
 use alarmsim_scenarios::{queue_variants, reference_for, scenario, subject, subjects, variants};
 use alarmsim_scheduler::api::{Reference, SchedulerFactory};
 use alarmsim_sim::{run_seed, run_seed_traced, Invariant, RunReport, Subject};
+use alarmsim_sim::scenario::ScenarioSpec;
 use std::sync::Arc;
 
 fn case(name: &str) -> &'static Case {
@@ -224,6 +225,24 @@ fn mismatch_runs_keeps_alarm() {
 #[test]
 fn reordered_ack_breaks_gate() {
     found("reordered-ack-breaks-gate");
+}
+
+#[test]
+fn report_shows_stored_alarm() {
+    found("report-shows-stored-alarm");
+}
+
+/// `report-shows-stored-alarm` is correct whenever every write is confirmed: the same
+/// scenario with its unconfirmed writes off never exposes it, so the workload is what finds it.
+#[test]
+fn report_shows_stored_alarm_needs_unconfirmed_writes() {
+    let case = case("report-shows-stored-alarm");
+    let spec = ScenarioSpec { unconfirmed_writes: 0.0, ..scenario(case.scenario).expect("a catalog scenario") };
+    let buggy = subject(case.variant, &spec).expect("a registered variant");
+    if let Some(failure) = (0..200).map(|seed| run(&spec, &buggy, seed)).find(|r| !r.passed()) {
+        let traced = run_seed(&spec, &buggy, failure.seed);
+        panic!("report-shows-stored-alarm was found with every write confirmed:\n{}", traced.failure_text(40).unwrap_or_default());
+    }
 }
 
 /// Each of the issue-17 checkers has a variant only it catches: with that checker switched

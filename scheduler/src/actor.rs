@@ -16,7 +16,7 @@ use crate::channel::{InFlight, ManagerChannel, Waiter};
 use crate::error::AlarmError;
 use crate::fence::Fence;
 use crate::ids::{ActorId, ArmId, CallId, CommitId};
-use crate::time::{earliest, fires_earlier, AlarmTime, Millis};
+use crate::time::{earliest, fires_earlier, latest, AlarmTime, Millis};
 use std::collections::{BTreeMap, VecDeque};
 
 /// What the actor asks its environment to do.
@@ -93,6 +93,22 @@ pub struct ActorAlarms {
     durable_commit: CommitId,
     /// ASNLT: the latest time the manager could fire, given every command sent so far.
     scheduled_no_later_than: AlarmTime,
+    /// The latest value reported (handler outcome, abandon answer) since the newest command
+    /// was issued, if any. Such a report is fenced above that command, so the manager may hold
+    /// it rather than the command's time once the command completes.
+    reported_since_issue: Option<AlarmTime>,
+    /// The earliest time the manager may end up holding once the commands sent so far have
+    /// landed: the newest command's time (failed ones are sent again; it outranks every
+    /// earlier report), or a report handed out after it, which outranks it but may be lost.
+    /// A move-later's post-commit command is skipped only if this is not earlier than the
+    /// commit's alarm. ASNLT (the upper bound) alone is not
+    /// enough: a report raises it, but a report may be lost (it is never sent again: the
+    /// manager keeps its older value and retries the fire; deferred-delete-race seed 201), or
+    /// carry a value earlier than the commands (a handler's move-earlier merged into a waiting
+    /// commit; move-later-coalescing seed 895). Either way the post-commit command was skipped
+    /// and the manager stayed earlier than storage while the actor sat idle (I2). Both were
+    /// found with unconfirmed writes, which let a report leave while a commit is in flight.
+    manager_floor: AlarmTime,
     /// Bumped on every real change of S (including deleteAll and the deferred delete).
     alarm_version: u64,
     in_handler: bool,
@@ -130,6 +146,8 @@ impl ActorAlarms {
             last_confirmed: durable.alarm,
             durable_commit: CommitId(0),
             scheduled_no_later_than: durable.alarm,
+            reported_since_issue: None,
+            manager_floor: durable.alarm,
             alarm_version: 0,
             in_handler: false,
             deferred_delete: false,
@@ -414,6 +432,8 @@ impl ActorAlarms {
         if fires_earlier(self.scheduled_no_later_than, value) {
             self.scheduled_no_later_than = value;
         }
+        self.manager_floor = earliest(self.manager_floor, value);
+        self.reported_since_issue = Some(self.reported_since_issue.map_or(value, |before| latest(before, value)));
         self.check_local_invariants();
         (value, self.channel.next_report_fence())
     }
@@ -446,7 +466,7 @@ impl ActorAlarms {
             self.gate_waits_for = None;
         }
         // Move later after the commit, unless S changed since (workerd #5589, B2).
-        if commit.version_before == self.alarm_version && fires_earlier(self.scheduled_no_later_than, commit.alarm) {
+        if commit.version_before == self.alarm_version && fires_earlier(self.manager_floor, commit.alarm) {
             self.submit(commit.alarm, None);
         }
         self.check_local_invariants();
@@ -460,12 +480,19 @@ impl ActorAlarms {
         let Some((done, next)) = self.channel.complete(call) else {
             return; // Duplicate or stale completion.
         };
+        // Reports handed out while `done` was in flight outrank it (their fences are higher).
+        let reported = self.reported_since_issue.take();
         if ok {
-            // The manager now holds `done.time`; a queued value may still replace it.
+            // The manager now holds `done.time`, or a report handed out meanwhile that outranks
+            // it (found with unconfirmed writes, move-later-coalescing seed 1: a report raised
+            // ASNLT to a later S and so suppressed the post-commit command; this completion
+            // then lowered ASNLT to the older command's time, and the next move-earlier
+            // skipped its precommit, I1). A queued value may still replace either.
             let queued = self.channel.queued().map(|q| q.time).or(next.as_ref().map(|n| n.time));
+            let held = reported.map_or(done.time, |r| latest(done.time, r));
             self.scheduled_no_later_than = match queued {
-                Some(q) if fires_earlier(done.time, q) => q,
-                _ => done.time,
+                Some(q) if fires_earlier(held, q) => q,
+                _ => held,
             };
         }
         // A failed move-earlier breaks the gate below; anything else is sent again.
@@ -634,12 +661,15 @@ impl ActorAlarms {
         if fires_earlier(self.scheduled_no_later_than, time) {
             self.scheduled_no_later_than = time;
         }
+        self.manager_floor = time;
         let sent = self.channel.submit(time, waiter);
         self.send(sent);
     }
 
     fn send(&mut self, sent: Option<InFlight>) {
         if let Some(sent) = sent {
+            // Reports from here on are fenced above this command, and earlier ones below it.
+            self.reported_since_issue = None;
             self.effects.push_back(ActorEffect::Schedule { call: sent.call, time: sent.time, fence: sent.fence });
         }
     }
@@ -672,6 +702,7 @@ impl ActorAlarms {
             asnlt,
             floor
         );
+        assert!(!fires_earlier(asnlt, self.manager_floor), "the manager's floor {:?} is above ASNLT {:?}", self.manager_floor, asnlt);
         assert!(self.commands_outstanding() <= 2, "I3: at most one command in flight and one parked");
     }
 }

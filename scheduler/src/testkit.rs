@@ -201,6 +201,17 @@ impl Harness {
         Ok(kept.map(|t| t.0))
     }
 
+    /// The report of a successful handler (`report()`, taken now), sent to the fake manager:
+    /// it applies it if `delivered` and its fence outranks what it holds. A report that is
+    /// not delivered is lost for good: nothing sends it again.
+    pub fn report(&mut self, delivered: bool) -> Option<i64> {
+        let (time, fence) = self.actor.report();
+        if delivered && fence > self.manager.1 {
+            self.manager = (time, fence);
+        }
+        time.map(|t| t.0)
+    }
+
     /// Whether an `abandonAlarm` answer is still held by the output gate.
     pub fn answer_held(&self) -> bool {
         self.held_answer.is_some()

@@ -42,6 +42,15 @@ pub fn earliest(a: AlarmTime, b: AlarmTime) -> AlarmTime {
     }
 }
 
+/// The later of two alarm values, with `None` = +∞ (it is the latest).
+pub fn latest(a: AlarmTime, b: AlarmTime) -> AlarmTime {
+    if fires_earlier(a, b) {
+        b
+    } else {
+        a
+    }
+}
+
 /// Renders an alarm value for traces and error messages.
 pub fn show(t: AlarmTime) -> String {
     match t {

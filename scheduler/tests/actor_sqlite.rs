@@ -1171,6 +1171,61 @@ fn unconfirmed_set_alarm_failure_still_breaks_output_gate() {
     h.assert_converged();
 }
 
+// Found by the `unconfirmed-writes` scenario (no workerd test): with the gate open over an
+// unconfirmed commit, a handler's report leaves while a commit and a command are in flight.
+
+#[test]
+fn a_command_completing_after_a_report_keeps_asnlt_at_the_report() {
+    // Storage and the manager at 5, then a move later to 8 whose sR(8) is still in flight
+    // when the manager fires 8 (the manager applied it; the acknowledgement is slow).
+    let mut h = Harness::base(8);
+    h.set_unconfirmed(5);
+    h.complete("sR(5)");
+    h.complete("C");
+    h.set_unconfirmed(8);
+    h.complete("C");
+    h.expect_calls(&["sR(5)", "C", "C", "sR(8)"]);
+    assert_eq!(h.arm(8), ArmDecision::Run { deferred_delete: true });
+    h.drop_handler(); // The deferred delete: C(none), confirmed.
+    h.set_unconfirmed(30); // Before C(none) is acknowledged: ships at once, no precommit.
+    h.expect_calls(&["C", "C"]);
+    h.complete("C"); // C(none): the gate opens (C(30) is unconfirmed).
+    assert_eq!(h.gate(), Gate::Open);
+    // The handler's report: S = 30, fenced above sR(8). The manager now holds 30.
+    assert_eq!(h.report(true), Some(30));
+    assert_eq!(h.manager_alarm(), Some(30));
+    h.complete("C"); // C(30) durable.
+    h.take_calls();
+    h.complete("sR(8)"); // Outranked by the report: the manager keeps 30.
+    assert_eq!(h.manager_alarm(), Some(30));
+    // The completion of sR(8) must not bring ASNLT down to 8: the manager holds 30, so a move
+    // earlier to 20 must be announced before its commit (I1; before the fix it shipped
+    // straight away and the manager stayed at 30 while storage held 20).
+    h.settle();
+    h.take_calls();
+    h.set(20);
+    h.expect_calls(&["sR(20)"]);
+    h.settle();
+    h.assert_converged();
+}
+
+#[test]
+fn a_lost_report_does_not_stand_in_for_the_post_commit_command() {
+    let mut h = Harness::base(10);
+    assert_eq!(h.arm(10), ArmDecision::Run { deferred_delete: true });
+    h.drop_handler(); // C(none), confirmed.
+    h.set_unconfirmed(30); // A move later: ships at once.
+    h.expect_calls(&["C", "C"]);
+    h.complete("C"); // C(none): the gate opens.
+    // The report (30) is lost on the way: the manager keeps 10 and will retry its fire.
+    assert_eq!(h.report(false), Some(30));
+    assert_eq!(h.manager_alarm(), Some(10));
+    h.complete("C"); // C(30) durable: the manager must still hear 30 (I2).
+    h.expect_calls(&["sR(30)"]);
+    h.settle();
+    h.assert_converged();
+}
+
 // ----- abandonAlarm (R16, B7, B8) ----------------------------------------------------------
 
 #[test]

@@ -125,7 +125,15 @@ impl std::fmt::Display for Op {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Action {
-    Op { client: u32, actor: usize, op: Op },
+    Op {
+        client: u32,
+        actor: usize,
+        op: Op,
+        /// The turn writes with `allowUnconfirmed` (R6): the output gate does not wait for its
+        /// commit. Plans saved before this existed load as confirmed writes.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unconfirmed: bool,
+    },
     Crash { node: Node, power: bool, downtime_ms: u64 },
     /// Cuts the link between `host` and one manager (`manager`), or every manager (`None`,
     /// the only one when the world has one namespace), for `ms`.
@@ -192,7 +200,10 @@ pub struct Step {
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.action {
-            Action::Op { client, actor, op } => write!(f, "t={}ms client-{client} a{actor}: {op}", self.at_ms),
+            Action::Op { client, actor, op, unconfirmed } => {
+                let suffix = if *unconfirmed { " (allowUnconfirmed)" } else { "" };
+                write!(f, "t={}ms client-{client} a{actor}: {op}{suffix}", self.at_ms)
+            }
             Action::Crash { node, power, downtime_ms } => {
                 let kind = if *power { "power loss" } else { "crash" };
                 write!(f, "t={}ms {kind} of {node} for {downtime_ms}ms", self.at_ms)

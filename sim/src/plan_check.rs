@@ -135,7 +135,7 @@ impl Check<'_> {
         let path = format!("{path}.action");
         let queue = self.spec.queue();
         match &step.action {
-            Action::Op { client, actor, op } => {
+            Action::Op { client, actor, op, .. } => {
                 self.alarm_world(&path, "an op step")?;
                 self.index(&format!("{path}.client"), *client as usize, self.spec.clients as usize, "client")?;
                 self.index(&format!("{path}.actor"), *actor, self.spec.actors() as usize, "actor")?;

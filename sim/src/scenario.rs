@@ -319,6 +319,10 @@ pub struct ScenarioSpec {
     pub invariants: &'static [Invariant],
     /// At most this many handler starts per actor within any one second (no-spin).
     pub max_fires_per_second: u32,
+    /// The share of client turns that write with `allowUnconfirmed` (R6: the output gate
+    /// does not wait for their commit, so reports and abandon answers can leave while a
+    /// commit is in flight). 0 in every scenario but `unconfirmed-writes`.
+    pub unconfirmed_writes: f64,
     pub system: System,
 }
 

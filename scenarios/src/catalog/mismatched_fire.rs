@@ -58,6 +58,7 @@ pub fn spec() -> ScenarioSpec {
         durability: DurabilityChoice::Either,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        unconfirmed_writes: 0.0,
         system: System::Alarms,
     }
 }

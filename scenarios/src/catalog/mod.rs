@@ -14,6 +14,7 @@ pub mod power_loss;
 pub mod restart_persistence;
 pub mod retry_backoff;
 pub mod standard;
+pub mod unconfirmed_writes;
 pub mod queue_concurrent_claims;
 pub mod queue_migration_crash;
 pub mod queue_poison_restart;

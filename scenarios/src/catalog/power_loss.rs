@@ -39,6 +39,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         durability,
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
+        unconfirmed_writes: 0.0,
         system: System::Alarms,
     }
 }

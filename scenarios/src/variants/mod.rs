@@ -35,6 +35,7 @@ pub mod notify_after_commit;
 pub mod precommit_skips_acked_value;
 pub mod premature_fire_runs;
 pub mod reordered_ack_breaks_gate;
+pub mod report_shows_stored_alarm;
 pub mod retry_no_backoff;
 pub mod success_drops_equal_report;
 

@@ -84,7 +84,8 @@ impl Burst<'_> {
             self.client = rng.random_range(0..spec.clients);
         }
         if self.at < spec.chaos_ms {
-            self.steps.push(Step { at_ms: self.at, action: Action::Op { client: self.client, actor: self.actor, op } });
+            let unconfirmed = super::unconfirmed(spec, rng);
+            self.steps.push(Step { at_ms: self.at, action: Action::Op { client: self.client, actor: self.actor, op, unconfirmed } });
         }
     }
 }
@@ -186,7 +187,8 @@ fn clients_in_one_millisecond(spec: &ScenarioSpec, edges: &EdgeProfile, b: &mut 
             _ => Op::Put { key: format!("k{}", rng.random_range(0..4)) },
         };
         if b.at < spec.chaos_ms {
-            b.steps.push(Step { at_ms: b.at, action: Action::Op { client: client % spec.clients, actor: b.actor, op } });
+            let unconfirmed = super::unconfirmed(spec, rng);
+            b.steps.push(Step { at_ms: b.at, action: Action::Op { client: client % spec.clients, actor: b.actor, op, unconfirmed } });
         }
     }
 }

@@ -50,6 +50,12 @@ impl Plan {
     }
 }
 
+/// Whether a client turn writes with `allowUnconfirmed` (R6). Scenarios that never do draw
+/// nothing, so their plans (and every seed's trace) are what they were before the option.
+pub(crate) fn unconfirmed(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> bool {
+    spec.unconfirmed_writes > 0.0 && rng.random_bool(spec.unconfirmed_writes)
+}
+
 fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
     let per_client = (spec.ops / spec.clients.max(1)).max(1) as u64;
     let gap = (2 * spec.chaos_ms / per_client).max(1);
@@ -73,7 +79,8 @@ fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
                 6 => Op::DeleteAll { delete_alarm: rng.random_bool(0.5) },
                 _ => Op::ScheduleNext { delay_ms: delay(rng).max(0) },
             };
-            steps.push(Step { at_ms: at, action: Action::Op { client, actor, op } });
+            let unconfirmed = unconfirmed(spec, rng);
+            steps.push(Step { at_ms: at, action: Action::Op { client, actor, op, unconfirmed } });
             at += rng.random_range(1..=gap);
         }
     }

@@ -104,7 +104,7 @@ impl World {
             return; // Steps belong to the chaos phase.
         }
         match self.steps[index].action.clone() {
-            Action::Op { client, actor, op } => self.client_op(client, actor, op),
+            Action::Op { client, actor, op, unconfirmed } => self.client_op(client, actor, op, WriteOptions { allow_unconfirmed: unconfirmed }),
             Action::Crash { node, power, downtime_ms } => self.crash(node, power, downtime_ms),
             Action::Partition { host, ms, manager } => {
                 let until = self.now_ms() + ms;
@@ -125,7 +125,7 @@ impl World {
         }
     }
 
-    pub(super) fn client_op(&mut self, client: u32, actor: usize, op: Op) {
+    pub(super) fn client_op(&mut self, client: u32, actor: usize, op: Op, opts: WriteOptions) {
         self.touched.add(actor);
         let node = Client(client);
         let host = self.actors[actor].host;
@@ -134,7 +134,7 @@ impl World {
             return;
         }
         let (calls, style) = calls_of(op);
-        let (shown, result, writes) = self.run_turn(actor, &calls, style);
+        let (shown, result, writes) = self.run_turn(actor, &calls, style, opts);
         if writes.last_alarm.is_some() {
             // A client's write during a handler replaces what the handler set (R11's check
             // follows the handler's own writes only).
@@ -147,9 +147,10 @@ impl World {
             let violation = self.checker.storage_error(&self.actors[actor].id.0, &shown.to_string(), error, gate, self.now_ms());
             self.fail(violation);
         }
+        let unconfirmed = if opts.allow_unconfirmed { " (allowUnconfirmed)" } else { "" };
         self.note(EventKind::Op, node, Some(actor), |_| match result {
-            Ok(()) => shown.to_string(),
-            Err(e) => format!("{shown} -> error: {e}"),
+            Ok(()) => format!("{shown}{unconfirmed}"),
+            Err(e) => format!("{shown}{unconfirmed} -> error: {e}"),
         });
         self.pump(actor);
     }
@@ -170,13 +171,12 @@ impl World {
     /// stopping at the first that throws, then the end of the turn (the implicit transaction
     /// commits locally, R6). Every symbolic time is resolved first, against the state before
     /// the turn. The effects are left for the caller to pump.
-    pub(super) fn run_turn(&mut self, actor: usize, calls: &[Call], style: Style) -> (OpShown, Result<(), AlarmError>, TurnWrites) {
+    pub(super) fn run_turn(&mut self, actor: usize, calls: &[Call], style: Style, opts: WriteOptions) -> (OpShown, Result<(), AlarmError>, TurnWrites) {
         let now = self.clock(self.host_node(actor));
         let symbolic = calls.iter().any(|c| matches!(c, Call::SetAlarm { time: TimeArg::Sym(_) }));
         let live = if symbolic { self.live_values(actor) } else { LiveValues::default() };
         let value = self.events_handled.to_le_bytes().to_vec();
         let factory = self.factory.clone();
-        let opts = WriteOptions::default();
         let slot = &mut self.actors[actor];
         let core = slot.core.as_mut().expect("a turn runs on a loaded actor");
         let mut shown = Vec::with_capacity(calls.len());

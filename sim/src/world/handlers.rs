@@ -136,7 +136,7 @@ impl World {
         if calls.is_empty() {
             return;
         }
-        let (shown, result, writes) = self.run_turn(actor, calls, Style::Turn);
+        let (shown, result, writes) = self.run_turn(actor, calls, Style::Turn, WriteOptions::default());
         if let Some(last) = writes.last_alarm {
             if let Some(run) = self.actors[actor].handler.as_mut() {
                 run.wrote = last;
@@ -204,7 +204,7 @@ impl World {
                 if ending != Ending::ExceedWallTime && !script.end.is_empty() {
                     // Its end calls, in the turn that ends it (a handler past the wall-clock
                     // limit is aborted before it gets there, R12).
-                    let (shown, result, writes) = self.run_turn(actor, &script.end, Style::Turn);
+                    let (shown, result, writes) = self.run_turn(actor, &script.end, Style::Turn, WriteOptions::default());
                     if let Some(last) = writes.last_alarm {
                         wrote = last;
                     }
