@@ -89,6 +89,15 @@ impl World {
                     // The answer is the actor's report as the reply leaves (R16), never a
                     // value frozen at call time that newer writes may have overtaken.
                     let answer = self.actors[actor].core.as_mut().expect("gate open").report();
+                    // The reply crosses the same link as every message: a partition or a lost
+                    // response turns it into a failed RPC at the manager, after the actor has
+                    // answered (B8's failure half: a replacement queued meanwhile must survive).
+                    if self.cut_off(actor) || self.chance(actor, self.profile.link_drop_response) {
+                        let host = self.host_node(actor);
+                        self.note(EventKind::Fault, host, Some(actor), |_| format!("abandonAlarm({}) reply lost", rel(Some(scheduled))));
+                        self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
+                        continue;
+                    }
                     let latency = self.draw(actor, self.profile.link_latency_ms);
                     self.after(latency, Event::AbandonResult { epoch, actor, scheduled, answer: Ok(answer) });
                 }
