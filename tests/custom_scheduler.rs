@@ -30,7 +30,7 @@ mod support;
 
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
-use alarmsim_scheduler::time::{earliest, fires_earlier};
+use alarmsim_scheduler::time::{earliest, fires_earlier, latest};
 use alarmsim_scheduler::{
     ActorEffect, ActorId, AlarmError, AlarmRow, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState,
     Fence, Gate, ManagerCore, Millis, WriteOptions,
@@ -86,15 +86,6 @@ enum Why {
     AfterCommit,
     /// `armAlarmHandler` cancels a mismatched fire once the manager holds the stored alarm.
     Cancel { arm: ArmId },
-}
-
-/// The later of two alarm values (`None`, no alarm, fires at +∞: it is the latest).
-fn latest(a: AlarmTime, b: AlarmTime) -> AlarmTime {
-    if fires_earlier(a, b) {
-        b
-    } else {
-        a
-    }
 }
 
 #[derive(Debug)]
