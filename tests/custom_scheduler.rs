@@ -124,7 +124,22 @@ pub struct ConservativeActor {
     in_handler: bool,
     deferred_delete: bool,
     broken: bool,
+    /// Open explicit transactions, innermost last (R5).
+    savepoints: Vec<Savepoint>,
     effects: VecDeque<ActorEffect>,
+}
+
+/// What an explicit transaction restores on rollback. Its writes apply at once: nothing
+/// ships before the turn ends (`turn_open`), so a rollback is a restore and a commit keeps
+/// what is there.
+#[derive(Debug)]
+struct Savepoint {
+    alarm: AlarmTime,
+    kv: BTreeMap<String, Vec<u8>>,
+    pending: Option<CommitBatch>,
+    pending_confirmed: bool,
+    turn_open: bool,
+    deferred_delete: bool,
 }
 
 impl ConservativeActor {
@@ -156,6 +171,7 @@ impl ConservativeActor {
             in_handler: false,
             deferred_delete: false,
             broken: false,
+            savepoints: Vec::new(),
             effects: VecDeque::new(),
         };
         // Even `none` after a restart: a reset after a failed move-earlier leaves the manager
@@ -340,6 +356,9 @@ impl ActorScheduler for ConservativeActor {
 
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         self.check_not_broken()?;
+        if !self.savepoints.is_empty() {
+            return Err(AlarmError::InTransaction);
+        }
         self.kv.clear();
         if delete_alarm && self.alarm.is_some() {
             self.alarm = None;
@@ -348,6 +367,37 @@ impl ActorScheduler for ConservativeActor {
         let batch = self.stage(options); // Always a write, even with nothing stored (R7).
         batch.clear_kv = true;
         batch.kv.clear();
+        Ok(())
+    }
+
+    fn txn_begin(&mut self) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        self.savepoints.push(Savepoint {
+            alarm: self.alarm,
+            kv: self.kv.clone(),
+            pending: self.pending.clone(),
+            pending_confirmed: self.pending_confirmed,
+            turn_open: self.turn_open,
+            deferred_delete: self.deferred_delete,
+        });
+        Ok(())
+    }
+
+    fn txn_commit(&mut self, _options: WriteOptions) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        // The writes are in place already; they ship when the turn ends.
+        self.savepoints.pop().map(drop).ok_or(AlarmError::NoTransaction)
+    }
+
+    fn txn_rollback(&mut self) -> Result<(), AlarmError> {
+        self.check_not_broken()?;
+        let saved = self.savepoints.pop().ok_or(AlarmError::NoTransaction)?;
+        self.alarm = saved.alarm;
+        self.kv = saved.kv;
+        self.pending = saved.pending;
+        self.pending_confirmed = saved.pending_confirmed;
+        self.turn_open = saved.turn_open;
+        self.deferred_delete = saved.deferred_delete; // R5: null again inside the handler.
         Ok(())
     }
 

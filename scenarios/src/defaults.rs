@@ -168,6 +168,7 @@ pub fn queue_spec(
         invariants: &Invariant::QUEUE,
         max_fires_per_second: 0,
         unconfirmed_writes: 0.0,
+        explicit_transactions: 0.0,
         system: System::Queue(workload),
     }
 }

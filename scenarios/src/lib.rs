@@ -51,6 +51,7 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
         catalog::multi_namespace::spec(),
         catalog::edge_values::spec(),
         catalog::unconfirmed_writes::spec(),
+        catalog::explicit_transactions::spec(),
         catalog::large_namespace::spec(),
     ]
 }
@@ -103,6 +104,9 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(reordered_ack_breaks_gate::ReorderedAckBreaksGate),
         // What only unconfirmed writes reach, written from a cargo-mutants survivor.
         Arc::new(report_shows_stored_alarm::ReportShowsStoredAlarm),
+        // What only explicit transactions reach (R5's second bullet, R6's output gate).
+        Arc::new(txn_commit_unconfirmed::TxnCommitUnconfirmed),
+        Arc::new(txn_rollback_keeps_alarm::TxnRollbackKeepsAlarm),
         Arc::new(leaky_static::LeakyStatic),
     ]
 }

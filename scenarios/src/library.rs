@@ -53,6 +53,9 @@ pub const CASES: &[Case] = &[
     Case { variant: "mismatch-runs-keeps-alarm", scenario: "move-later-coalescing", caught_by: &[Invariant::UserView], budget: 10 },
     Case { variant: "reordered-ack-breaks-gate", scenario: "standard", caught_by: &[Invariant::NoDegradedActor], budget: 10 },
     Case { variant: "report-shows-stored-alarm", scenario: "unconfirmed-writes", caught_by: &[Invariant::NeverLate], budget: 10 },
+    // What only explicit transactions reach (R5's second bullet; R6's output gate).
+    Case { variant: "txn-commit-unconfirmed", scenario: "explicit-transactions", caught_by: &[Invariant::UserView], budget: 10 },
+    Case { variant: "txn-rollback-keeps-alarm", scenario: "explicit-transactions", caught_by: &[Invariant::UserView, Invariant::AlarmConservation, Invariant::NoLostAlarm], budget: 10 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },

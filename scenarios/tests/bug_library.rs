@@ -232,6 +232,31 @@ fn report_shows_stored_alarm() {
     found("report-shows-stored-alarm");
 }
 
+#[test]
+fn txn_commit_unconfirmed() {
+    found("txn-commit-unconfirmed");
+}
+
+#[test]
+fn txn_rollback_keeps_alarm() {
+    found("txn-rollback-keeps-alarm");
+}
+
+/// The explicit-transaction variants are correct wherever nothing opens a transaction: the
+/// same scenario with its transactions off never exposes them, so the workload finds them.
+#[test]
+fn txn_variants_need_explicit_transactions() {
+    for name in ["txn-commit-unconfirmed", "txn-rollback-keeps-alarm"] {
+        let case = case(name);
+        let spec = ScenarioSpec { explicit_transactions: 0.0, ..scenario(case.scenario).expect("a catalog scenario") };
+        let buggy = subject(case.variant, &spec).expect("a registered variant");
+        if let Some(failure) = (0..200).map(|seed| run(&spec, &buggy, seed)).find(|r| !r.passed()) {
+            let traced = run_seed(&spec, &buggy, failure.seed);
+            panic!("{name} was found without explicit transactions:\n{}", traced.failure_text(40).unwrap_or_default());
+        }
+    }
+}
+
 /// `report-shows-stored-alarm` is correct whenever every write is confirmed: the same
 /// scenario with its unconfirmed writes off never exposes it, so the workload is what finds it.
 #[test]
@@ -250,7 +275,7 @@ fn report_shows_stored_alarm_needs_unconfirmed_writes() {
 /// most (200 seeds each, the bound), so the checker is what finds it.
 #[test]
 fn only_its_own_checker_catches() {
-    let proofs: [(&str, Invariant, &[&str]); 6] = [
+    let proofs: [(&str, Invariant, &[&str]); 7] = [
         ("abandon-after-three", Invariant::AlarmConservation, &["retry-backoff", "cpu-limit-retries", "standard"]),
         ("lazy-move-later", Invariant::IdleConvergence, &["standard", "mismatched-fire", "edge-values"]),
         ("get-alarm-shows-running", Invariant::UserView, &["edge-values", "deferred-delete-race", "standard"]),
@@ -261,6 +286,9 @@ fn only_its_own_checker_catches() {
         ("mismatch-runs-keeps-alarm", Invariant::UserView, &["move-later-coalescing", "deferred-delete-race", "mismatched-fire"]),
         // The gate breaks only for a failure (cargo-mutants: `!ok` → `true` for a move-earlier).
         ("reordered-ack-breaks-gate", Invariant::NoDegradedActor, &["standard", "deferred-delete-race", "move-later-coalescing"]),
+        // The output gate of a confirmed write (R6), which only explicit transactions reach
+        // with this mistake.
+        ("txn-commit-unconfirmed", Invariant::UserView, &["explicit-transactions", "standard", "unconfirmed-writes"]),
     ];
     for (name, invariant, scenarios) in proofs {
         assert!(case(name).caught_by == [invariant], "{name} is the proof of {invariant} alone");

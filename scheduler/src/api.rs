@@ -27,6 +27,18 @@ pub trait ActorScheduler {
     /// `storage.delete(key)`: the key reads as none afterwards; it commits with the turn (R6).
     fn delete(&mut self, key: &str, options: WriteOptions) -> Result<(), AlarmError>;
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError>;
+    /// `storage.transaction()` opens an explicit, possibly nested, transaction (R5, R6). Until
+    /// it commits, its writes are seen only by reads inside it: `getAlarm` returns the
+    /// transaction's value, and after a rollback the value before it (inside a handler with
+    /// its deferred delete pending that is null again). `deleteAll` inside one throws
+    /// [`AlarmError::InTransaction`].
+    fn txn_begin(&mut self) -> Result<(), AlarmError>;
+    /// Commits the innermost explicit transaction: a nested one folds into its parent; the
+    /// outermost applies its writes as one write of the turn (a set or delete in it cancels
+    /// the deferred delete, R11). Without an open transaction: [`AlarmError::NoTransaction`].
+    fn txn_commit(&mut self, options: WriteOptions) -> Result<(), AlarmError>;
+    /// Discards the innermost explicit transaction's writes (R5: "after rollback, null again").
+    fn txn_rollback(&mut self) -> Result<(), AlarmError>;
     /// The end of a turn: the implicit transaction commits locally.
     fn end_turn(&mut self);
     fn arm_alarm_handler(&mut self, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError>;
@@ -135,6 +147,15 @@ impl ActorScheduler for ActorAlarms {
     }
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         ActorAlarms::delete_all(self, delete_alarm, options)
+    }
+    fn txn_begin(&mut self) -> Result<(), AlarmError> {
+        ActorAlarms::txn_begin(self)
+    }
+    fn txn_commit(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        ActorAlarms::txn_commit(self, options)
+    }
+    fn txn_rollback(&mut self) -> Result<(), AlarmError> {
+        ActorAlarms::txn_rollback(self)
     }
     fn end_turn(&mut self) {
         ActorAlarms::end_turn(self)

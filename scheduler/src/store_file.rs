@@ -239,9 +239,53 @@ fn difference(found: &Shape, expected: &Shape, version: i64) -> Option<String> {
     found.keys().find(|t| !expected.contains_key(*t)).map(|t| format!("it has a table {t} that schema version {version} does not have"))
 }
 
+/// Refusals of a file that changed while it was checked are checked again, this many times.
+const CHANGED_RECHECKS: u32 = 50;
+
 /// Steps 1 to 7 for `path` as a store of `kind`. Nothing is written (see the module docs for
 /// the one exception, a hot journal).
+///
+/// A WAL file without a `-wal` is read `immutable`, without SQLite's locks, so a process that
+/// writes it meanwhile (a checkpoint copying pages in, a migration of a file it just
+/// created) can show the check a torn state: tables beside `user_version` 0, a failed
+/// `quick_check` (`queue_kill.rs`, two processes opening a fresh queue at once). A refusal is
+/// trusted only if the file did not change while it was checked; otherwise it is checked again.
 pub fn accept(path: &Path, kind: &StoreKind, access: Access) -> Result<Accepted, StoreError> {
+    let mut rechecks = 0;
+    loop {
+        let before = FileState::of(path);
+        let result = accept_once(path, kind, access);
+        if result.is_ok() || rechecks == CHANGED_RECHECKS || FileState::of(path) == before {
+            return result;
+        }
+        rechecks += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// What tells that another process wrote a file: its size, its modification time, and
+/// whether its `-wal` and `-journal` exist.
+#[derive(Debug, PartialEq, Eq)]
+struct FileState {
+    len: Option<u64>,
+    modified: Option<std::time::SystemTime>,
+    wal: bool,
+    journal: bool,
+}
+
+impl FileState {
+    fn of(path: &Path) -> FileState {
+        let meta = std::fs::metadata(path).ok();
+        FileState {
+            len: meta.as_ref().map(|m| m.len()),
+            modified: meta.and_then(|m| m.modified().ok()),
+            wal: sibling(path, "-wal").exists(),
+            journal: sibling(path, "-journal").exists(),
+        }
+    }
+}
+
+fn accept_once(path: &Path, kind: &StoreKind, access: Access) -> Result<Accepted, StoreError> {
     let Some(size) = check_path(path, access)? else { return Ok(Accepted::New) };
     if size == 0 {
         return Ok(Accepted::New);

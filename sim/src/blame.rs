@@ -105,6 +105,9 @@ impl ActorScheduler for GuardedActor {
         mut fn put(key: &str, value: Vec<u8>, options: WriteOptions) -> Result<(), AlarmError>;
         mut fn delete(key: &str, options: WriteOptions) -> Result<(), AlarmError>;
         mut fn delete_all(delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError>;
+        mut fn txn_begin() -> Result<(), AlarmError>;
+        mut fn txn_commit(options: WriteOptions) -> Result<(), AlarmError>;
+        mut fn txn_rollback() -> Result<(), AlarmError>;
         mut fn end_turn();
         mut fn arm_alarm_handler(scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError>;
         mut fn handler_finished(succeeded: bool);

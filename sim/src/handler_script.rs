@@ -92,7 +92,18 @@ fn draw_calls(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, pa
         5..=8 => 1,
         _ => MAX_CALLS_PER_PART,
     };
-    (0..n).map(|_| draw_call(spec, edges, rng, part)).collect()
+    (0..n)
+        .map(|_| {
+            let call = draw_call(spec, edges, rng, part);
+            if !matches!(call, Call::DeleteAll { .. }) && crate::workload::in_transaction(spec, rng) {
+                // Inside the handler: after a rollback getAlarm is null again while the
+                // deferred delete is pending (R5); a committed write cancels it (R11).
+                crate::workload::transaction(vec![call], rng)
+            } else {
+                call
+            }
+        })
+        .collect()
 }
 
 fn draw_call(spec: &ScenarioSpec, edges: &EdgeProfile, rng: &mut ChaCha8Rng, part: Part) -> Call {

@@ -59,19 +59,28 @@ impl Op {
         match self {
             Op::SetAlarm { time } | Op::SetAndPut { time, .. } => vec![time],
             Op::SetTwice { first, second } => vec![first, second],
-            Op::Turn { calls } => calls
-                .iter_mut()
-                .filter_map(|c| match c {
-                    Call::SetAlarm { time } => Some(time),
-                    _ => None,
-                })
-                .collect(),
+            Op::Turn { calls } => calls.iter_mut().flat_map(Call::time_args_mut).collect(),
             Op::DeleteAlarm | Op::GetAlarm | Op::Put { .. } | Op::DeleteAll { .. } | Op::ScheduleNext { .. } => Vec::new(),
         }
     }
 }
 
 impl Op {
+    /// The storage calls the operation makes, in order, in one turn.
+    pub fn into_calls(self) -> Vec<Call> {
+        match self {
+            Op::SetAlarm { time } => vec![Call::SetAlarm { time }],
+            Op::DeleteAlarm => vec![Call::DeleteAlarm],
+            Op::GetAlarm => vec![Call::GetAlarm],
+            Op::Put { key } => vec![Call::Put { key }],
+            Op::SetAndPut { time, key } => vec![Call::SetAlarm { time }, Call::Put { key }],
+            Op::SetTwice { first, second } => vec![Call::SetAlarm { time: first }, Call::SetAlarm { time: second }],
+            Op::DeleteAll { delete_alarm } => vec![Call::DeleteAll { delete_alarm }],
+            Op::ScheduleNext { delay_ms } => vec![Call::ScheduleNext { delay_ms }],
+            Op::Turn { calls } => calls,
+        }
+    }
+
     /// Turns every `setAlarm(none)` of the operation into a plain `deleteAlarm()` (what it
     /// means); true if there was one.
     fn deletes_instead(&mut self) -> bool {
@@ -90,19 +99,26 @@ impl Op {
                 *self = Op::Turn { calls: vec![call(*first), call(*second)] };
                 true
             }
-            Op::Turn { calls } => {
-                let mut changed = false;
-                for c in calls.iter_mut() {
-                    if matches!(c, Call::SetAlarm { time } if none(time)) {
-                        *c = Call::DeleteAlarm;
-                        changed = true;
-                    }
-                }
-                changed
-            }
+            Op::Turn { calls } => calls_delete_instead(calls),
             _ => false,
         }
     }
+}
+
+/// [`Op::deletes_instead`] for the calls of a turn, inside transactions too.
+fn calls_delete_instead(calls: &mut [Call]) -> bool {
+    let mut changed = false;
+    for c in calls.iter_mut() {
+        match c {
+            Call::SetAlarm { time } if time.kind() == ArgKind::Delete => {
+                *c = Call::DeleteAlarm;
+                changed = true;
+            }
+            Call::Txn { calls, .. } => changed |= calls_delete_instead(calls),
+            _ => {}
+        }
+    }
+    changed
 }
 
 impl std::fmt::Display for Op {

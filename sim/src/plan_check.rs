@@ -10,7 +10,7 @@
 //! One function per part of a plan; a new `Op`, `Action` or profile field is one more arm or
 //! line in the function for its part.
 
-use crate::call::Call;
+use crate::call::{Call, MAX_TXN_DEPTH};
 use crate::edge_profile::EdgeProfile;
 use crate::node::Node;
 pub use crate::plan::PlanInvalid;
@@ -184,7 +184,7 @@ impl Check<'_> {
                     return Err(invalid(&format!("{path}.calls"), "[]", "at least one call in the turn"));
                 }
                 for (i, call) in calls.iter().enumerate() {
-                    self.call(&format!("{path}.calls[{i}]"), call)?;
+                    self.call(&format!("{path}.calls[{i}]"), call, 0)?;
                 }
                 Ok(())
             }
@@ -192,10 +192,20 @@ impl Check<'_> {
         }
     }
 
-    fn call(&self, path: &str, call: &Call) -> Result<(), PlanInvalid> {
+    /// One call of a turn, `depth` explicit transactions deep.
+    fn call(&self, path: &str, call: &Call, depth: usize) -> Result<(), PlanInvalid> {
         match call {
             Call::SetAlarm { time } => self.time(&format!("{path}.time"), *time),
             Call::ScheduleNext { delay_ms } => self.delay(&format!("{path}.delay_ms"), *delay_ms),
+            Call::Txn { calls, .. } => {
+                if depth + 1 > MAX_TXN_DEPTH {
+                    return Err(invalid(&format!("{path}.calls"), "a transaction", format!("at most {MAX_TXN_DEPTH} transactions nested inside one another")));
+                }
+                for (i, inner) in calls.iter().enumerate() {
+                    self.call(&format!("{path}.calls[{i}]"), inner, depth + 1)?;
+                }
+                Ok(())
+            }
             Call::DeleteAlarm | Call::GetAlarm | Call::Put { .. } | Call::DeleteAll { .. } | Call::ExitRearm => Ok(()),
         }
     }

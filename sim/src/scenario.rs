@@ -323,6 +323,10 @@ pub struct ScenarioSpec {
     /// does not wait for their commit, so reports and abandon answers can leave while a
     /// commit is in flight). 0 in every scenario but `unconfirmed-writes`.
     pub unconfirmed_writes: f64,
+    /// The share of client turns, and of scripted handlers' calls, that run inside an
+    /// explicit transaction (`storage.transaction()`, R5's second bullet), committed or
+    /// rolled back. 0 in every scenario but `explicit-transactions`.
+    pub explicit_transactions: f64,
     pub system: System,
 }
 

@@ -23,7 +23,7 @@
 
 use crate::checker::{rel, Violation};
 use crate::scenario::Invariant;
-use alarmsim_scheduler::{AlarmError, AlarmTime, DurableState, Millis};
+use alarmsim_scheduler::{AlarmError, AlarmTime, DurableState, Gate, Millis};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the model allows S to be.
@@ -71,6 +71,47 @@ struct ActorView {
     /// The key-value pairs the API promises (an absent key reads as none); `None` while
     /// unknown (a call threw "broken": until the reset any value may be seen).
     kv: Option<BTreeMap<String, Vec<u8>>>,
+    /// Open explicit transactions, innermost last (R5's second bullet).
+    txns: Vec<TxnView>,
+}
+
+/// The writes of one open explicit transaction, seen only by reads inside it until the
+/// outermost one commits.
+#[derive(Clone, Debug, Default)]
+struct TxnView {
+    alarm: Option<AlarmTime>,
+    kv: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl ActorView {
+    /// The alarm a read inside the open transactions sees, if one of them wrote it.
+    fn txn_alarm(&self) -> Option<AlarmTime> {
+        self.txns.iter().rev().find_map(|t| t.alarm)
+    }
+
+    /// What a read of `key` inside the open transactions sees, if one of them wrote it.
+    fn txn_key(&self, key: &str) -> Option<Option<Vec<u8>>> {
+        self.txns.iter().rev().find_map(|t| t.kv.get(key).cloned())
+    }
+
+    /// The outermost transaction committed: its writes become the turn's (R6), and an alarm
+    /// write cancels a pending deferred delete (R11).
+    fn apply(&mut self, committed: TxnView) {
+        if let Some(alarm) = committed.alarm {
+            self.s = Promised::Is(alarm);
+            if let Some(run) = self.handler.as_mut() {
+                run.deferred = false;
+            }
+        }
+        if let Some(kv) = self.kv.as_mut() {
+            for (key, value) in committed.kv {
+                match value {
+                    Some(v) => kv.insert(key, v),
+                    None => kv.remove(&key),
+                };
+            }
+        }
+    }
 }
 
 /// One call of the actor's code, as the model sees it.
@@ -88,6 +129,18 @@ pub enum Seen {
     Put { key: String, value: Vec<u8> },
     /// `delete(key)`.
     DeleteKey { key: String },
+    /// `storage.transaction()` opened an explicit transaction.
+    TxnBegin,
+    /// The innermost explicit transaction committed (`commit`) or rolled back.
+    TxnEnd { commit: bool },
+}
+
+/// What the API promised just before a turn ([`UserView::turn_start`]), to tell whether the
+/// turn changed it.
+#[derive(Clone, Debug)]
+pub struct TurnStart {
+    s: Promised,
+    kv: Option<BTreeMap<String, Vec<u8>>>,
 }
 
 /// The user-view checker of one run.
@@ -99,7 +152,7 @@ pub struct UserView {
 
 impl UserView {
     pub fn new(actors: usize, on: bool) -> UserView {
-        UserView { actors: vec![ActorView { s: Promised::Is(None), handler: None, asked: BTreeSet::new(), kv: Some(BTreeMap::new()) }; actors], on }
+        UserView { actors: vec![ActorView { s: Promised::Is(None), handler: None, asked: BTreeSet::new(), kv: Some(BTreeMap::new()), txns: Vec::new() }; actors], on }
     }
 
     fn violation(&self, actor: &str, at_ms: u64, message: String) -> Option<Violation> {
@@ -113,6 +166,7 @@ impl UserView {
         view.s = Promised::Is(durable.alarm);
         view.kv = Some(durable.kv.clone());
         view.handler = None;
+        view.txns.clear();
     }
 
     /// A storage call returned `result`. Returns the violation if the answer or the error is
@@ -122,7 +176,11 @@ impl UserView {
             // B11's checker judges whether the gate broke with it; until the reset S is unknown.
             self.actors[index].s = Promised::Unknown;
             self.actors[index].kv = None;
+            self.actors[index].txns.clear();
             return None;
+        }
+        if let Some(answer) = self.in_transaction(index, actor, seen, result, at_ms) {
+            return answer;
         }
         let view = &mut self.actors[index];
         match *seen {
@@ -189,7 +247,7 @@ impl UserView {
                     let e = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
                     return self.violation(actor, at_ms, format!("get({key}) threw \"{e}\"; it never throws on a healthy actor"));
                 };
-                let Some(kv) = view.kv.as_ref() else { return None };
+                let kv = view.kv.as_ref()?;
                 let promised = kv.get(key).cloned();
                 if promised.as_ref() != returned.as_ref() {
                     return self.violation(
@@ -203,6 +261,7 @@ impl UserView {
                     );
                 }
             }
+            Seen::TxnBegin | Seen::TxnEnd { .. } => unreachable!("in_transaction answers every transaction call"),
             Seen::Get(returned) => {
                 let Some(returned) = returned else {
                     let e = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
@@ -225,6 +284,89 @@ impl UserView {
         None
     }
 
+    /// A call that opens or ends an explicit transaction, or runs inside one (R5's second
+    /// bullet): reads see the transaction's writes, writes stay in it until the outermost
+    /// commit, a rollback discards them (inside a handler whose deferred delete is pending,
+    /// getAlarm is null again), and `deleteAll` throws. `None` if the call is an ordinary one
+    /// for [`UserView::call`]; otherwise the answer.
+    fn in_transaction(&mut self, index: usize, actor: &str, seen: &Seen, result: &Result<(), AlarmError>, at_ms: u64) -> Option<Option<Violation>> {
+        let view = &mut self.actors[index];
+        let open = !view.txns.is_empty();
+        let violation = match seen {
+            Seen::TxnBegin | Seen::TxnEnd { .. } if result.is_err() => {
+                let e = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+                let call = if matches!(seen, Seen::TxnBegin) { "transaction()" } else { "the transaction's commit or rollback" };
+                if let Seen::TxnEnd { .. } = seen {
+                    view.txns.pop();
+                }
+                Some(format!("{call} threw \"{e}\"; it never throws on a healthy actor (R5)"))
+            }
+            Seen::TxnBegin => {
+                view.txns.push(TxnView::default());
+                None
+            }
+            Seen::TxnEnd { commit } => {
+                let ended = view.txns.pop().expect("a transaction ends only after it began");
+                match (commit, view.txns.last_mut()) {
+                    (false, _) => {}
+                    (true, Some(parent)) => {
+                        if ended.alarm.is_some() {
+                            parent.alarm = ended.alarm;
+                        }
+                        parent.kv.extend(ended.kv);
+                    }
+                    (true, None) => view.apply(ended),
+                }
+                None
+            }
+            _ if !open => return None,
+            Seen::Set { time, now } if time.0 > 0 && result.is_ok() => {
+                view.asked.insert(*time);
+                view.asked.insert((*time).max(*now));
+                view.txns.last_mut().expect("open").alarm = Some(Some((*time).max(*now)));
+                None
+            }
+            Seen::Delete if result.is_ok() => {
+                view.txns.last_mut().expect("open").alarm = Some(None);
+                None
+            }
+            Seen::Put { key, value } if result.is_ok() => {
+                view.txns.last_mut().expect("open").kv.insert(key.clone(), Some(value.clone()));
+                None
+            }
+            Seen::DeleteKey { key } if result.is_ok() => {
+                view.txns.last_mut().expect("open").kv.insert(key.clone(), None);
+                None
+            }
+            Seen::DeleteAll { .. } => match result {
+                Err(AlarmError::InTransaction) => None,
+                Ok(()) => Some("deleteAll() succeeded inside an explicit transaction; it must throw (workerd: deleteAll cannot run in a transaction)".to_string()),
+                Err(e) => Some(format!("deleteAll() inside an explicit transaction threw \"{e}\"; it must throw \"{}\"", AlarmError::InTransaction)),
+            },
+            Seen::Get(Some(returned)) => match view.txn_alarm() {
+                Some(promised) if promised != *returned => Some(format!(
+                    "getAlarm() inside an explicit transaction returned {} but the transaction set it to {} (R5: a transaction reads its own writes)",
+                    rel(*returned),
+                    rel(promised)
+                )),
+                Some(_) => None,
+                None => return None, // Nothing written in the transaction: the ordinary read.
+            },
+            Seen::GetKey { key, returned: Some(returned) } => match view.txn_key(key) {
+                Some(promised) if promised != *returned => Some(format!(
+                    "get({key}) inside an explicit transaction returned {} but the transaction wrote {} (a transaction reads its own writes)",
+                    show_value(returned.as_ref()),
+                    show_value(promised.as_ref())
+                )),
+                Some(_) => None,
+                None => return None,
+            },
+            // Errors of ordinary calls, and an R2 TypeError, are judged as outside a transaction.
+            _ => return None,
+        };
+        Some(violation.and_then(|m| self.violation(actor, at_ms, m)))
+    }
+
     /// `armAlarmHandler` decided to run the handler for `scheduled`, with a deferred delete
     /// or not (§2.3: a write in flight runs it without one).
     /// A fire of the alarm the API promises must arm its deferred delete (R11: a successful
@@ -238,6 +380,7 @@ impl UserView {
     /// an alarm the user deleted, is cancelled after rescheduling the manager to S (PR #2648,
     /// `d1faebb06`, `4aa2aa046`; R8). Running it would call the user's handler for an alarm
     /// that is not due, or not set at all.
+    #[allow(clippy::too_many_arguments)] // One fire's facts, each a value the world already holds.
     pub fn armed(&mut self, index: usize, actor: &str, scheduled: Millis, deferred_delete: bool, now: Millis, clean: Option<AlarmTime>, at_ms: u64) -> Option<Violation> {
         let view = &mut self.actors[index];
         view.handler = Some(Running { scheduled, deferred: deferred_delete });
@@ -300,6 +443,36 @@ impl UserView {
         view.s = if write_in_flight { Promised::OneOf(None, Some(scheduled)) } else { Promised::Is(None) };
     }
 
+    /// What the API promises before a turn (nothing when the check is off).
+    pub fn turn_start(&self, index: usize) -> Option<TurnStart> {
+        let view = &self.actors[index];
+        self.on.then(|| TurnStart { s: view.s.clone(), kv: view.kv.clone() })
+    }
+
+    /// The turn that began at `start` ended with the output gate `gate`. If its confirmed
+    /// writes changed what the API promises (the alarm or a key), the gate must not be open:
+    /// they are not durable yet, and nothing may leave the actor before they are (R6: alarm
+    /// writes share the output gate with KV writes; R11: a handler's result waits on it). A
+    /// write the turn undid itself changes nothing, and an unknown S or key set asks nothing.
+    pub fn turn_end(&self, index: usize, actor: &str, start: Option<TurnStart>, confirmed: bool, gate: Gate, at_ms: u64) -> Option<Violation> {
+        let start = start?;
+        if !confirmed || gate != Gate::Open {
+            return None;
+        }
+        let view = &self.actors[index];
+        let alarm_changed = matches!((&start.s, &view.s), (Promised::Is(a), Promised::Is(b)) if a != b);
+        let keys_changed = matches!((&start.kv, &view.kv), (Some(a), Some(b)) if a != b);
+        if !alarm_changed && !keys_changed {
+            return None;
+        }
+        let what = if alarm_changed { format!("the alarm from {} to {}", start.s.show(), view.s.show()) } else { "a key".to_string() };
+        self.violation(
+            actor,
+            at_ms,
+            format!("a turn's confirmed writes changed {what}, yet the output gate is open before their commit is durable (R6: confirmed writes close the gate; R11: a handler's result waits on it)"),
+        )
+    }
+
     /// The scheduled time of the running handler, if one runs (for messages).
     pub fn running(&self, index: usize) -> Option<Millis> {
         self.actors[index].handler.map(|r| r.scheduled)
@@ -315,6 +488,8 @@ fn what(seen: &Seen) -> &'static str {
         Seen::GetKey { .. } => "get()",
         Seen::Put { .. } => "put()",
         Seen::DeleteKey { .. } => "delete()",
+        Seen::TxnBegin => "transaction()",
+        Seen::TxnEnd { .. } => "the transaction's end",
     }
 }
 
@@ -364,6 +539,35 @@ mod tests {
         v.loaded(0, &DurableState { kv: [("k".to_string(), vec![4])].into(), alarm: None });
         assert!(read(&mut v, "k", Some(vec![4])).is_none());
         assert!(read(&mut v, "k", Some(vec![3])).is_some(), "after the reload storage is the truth");
+    }
+
+    #[test]
+    fn a_transaction_reads_its_writes_a_rollback_restores_and_a_commit_cancels_the_deferred_delete() {
+        let ok = |v: &mut UserView, seen: Seen| v.call(0, "a0", &seen, &Ok(()), 3);
+        let later = Millis(NOW.0 + 500);
+        let mut v = view();
+        v.loaded(0, &stored(Some(NOW)));
+        assert!(v.armed(0, "a0", NOW, true, NOW, Some(Some(NOW)), 0).is_none());
+        assert!(ok(&mut v, Seen::TxnBegin).is_none());
+        assert!(ok(&mut v, Seen::Set { time: later, now: NOW }).is_none());
+        assert!(get(&mut v, Some(later)).is_none(), "R5: the transaction's value inside it");
+        assert!(get(&mut v, None).is_some(), "a transaction reads its own writes, even in a handler");
+        assert!(ok(&mut v, Seen::TxnEnd { commit: false }).is_none());
+        assert!(get(&mut v, None).is_none(), "R5: after rollback, null again");
+        assert!(get(&mut v, Some(later)).is_some(), "a rolled-back write is gone");
+        // Nested: the inner commit folds into the outer one, which commits the alarm.
+        for seen in [Seen::TxnBegin, Seen::TxnBegin, Seen::Set { time: later, now: NOW }, Seen::TxnEnd { commit: true }] {
+            assert!(ok(&mut v, seen).is_none());
+        }
+        assert!(get(&mut v, Some(later)).is_none(), "the inner commit is seen in the outer transaction");
+        let delete_all = v.call(0, "a0", &Seen::DeleteAll { delete_alarm: true }, &Ok(()), 3).expect("deleteAll inside a transaction must throw");
+        assert!(delete_all.message.contains("transaction"), "{}", delete_all.message);
+        assert!(v.call(0, "a0", &Seen::DeleteAll { delete_alarm: true }, &Err(AlarmError::InTransaction), 3).is_none());
+        assert!(ok(&mut v, Seen::TxnEnd { commit: true }).is_none());
+        assert!(get(&mut v, Some(later)).is_none(), "R11: the committed write replaced the deferred delete");
+        v.handler_finished(0, true);
+        assert!(get(&mut v, Some(later)).is_none(), "the deferred delete was cancelled by the commit");
+        assert!(v.call(0, "a0", &Seen::TxnBegin, &Err(AlarmError::NoTransaction), 3).is_some(), "transaction() never throws on a healthy actor");
     }
 
     #[test]

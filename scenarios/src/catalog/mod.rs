@@ -6,6 +6,7 @@ pub mod cpu_limit_retries;
 pub mod deferred_delete_race;
 pub mod edge_values;
 pub mod everything;
+pub mod explicit_transactions;
 pub mod large_namespace;
 pub mod mismatched_fire;
 pub mod move_later_coalescing;

@@ -33,6 +33,7 @@ pub fn spec() -> ScenarioSpec {
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
         unconfirmed_writes: 0.0,
+        explicit_transactions: 0.0,
         system: System::Alarms,
     }
 }

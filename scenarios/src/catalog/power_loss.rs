@@ -40,6 +40,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         invariants: ALL_INVARIANTS,
         max_fires_per_second: 20,
         unconfirmed_writes: 0.0,
+        explicit_transactions: 0.0,
         system: System::Alarms,
     }
 }

@@ -38,6 +38,8 @@ pub mod reordered_ack_breaks_gate;
 pub mod report_shows_stored_alarm;
 pub mod retry_no_backoff;
 pub mod success_drops_equal_report;
+pub mod txn_commit_unconfirmed;
+pub mod txn_rollback_keeps_alarm;
 
 // Job-queue variants (seed 004).
 pub mod queue_ack_before_durable;

@@ -197,6 +197,14 @@ pub trait ActorHooks: 'static {
     fn end_turn(&mut self, x: &mut Parts) {
         x.inner.end_turn();
     }
+    /// The commit of an explicit transaction, after `storage_check`.
+    fn txn_commit(&mut self, x: &mut Parts, options: WriteOptions) -> Result<(), AlarmError> {
+        x.inner.txn_commit(options)
+    }
+    /// The rollback of an explicit transaction, after `storage_check`.
+    fn txn_rollback(&mut self, x: &mut Parts) -> Result<(), AlarmError> {
+        x.inner.txn_rollback()
+    }
     fn arm(&mut self, x: &mut Parts, scheduled: Millis, now: Millis) -> Result<ArmDecision, AlarmError> {
         x.inner.arm_alarm_handler(scheduled, now)
     }
@@ -302,6 +310,22 @@ impl<H: ActorHooks> ActorScheduler for Wrapped<H> {
     fn delete_all(&mut self, delete_alarm: bool, options: WriteOptions) -> Result<(), AlarmError> {
         self.hooks.storage_check(&self.parts)?;
         let r = self.parts.inner.delete_all(delete_alarm, options);
+        self.drain(Ctx::Api);
+        r
+    }
+    fn txn_begin(&mut self) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
+        self.parts.inner.txn_begin()
+    }
+    fn txn_commit(&mut self, options: WriteOptions) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
+        let r = self.hooks.txn_commit(&mut self.parts, options);
+        self.drain(Ctx::Api);
+        r
+    }
+    fn txn_rollback(&mut self) -> Result<(), AlarmError> {
+        self.hooks.storage_check(&self.parts)?;
+        let r = self.hooks.txn_rollback(&mut self.parts);
         self.drain(Ctx::Api);
         r
     }

@@ -8,6 +8,7 @@
 
 mod edges;
 
+use crate::call::Call;
 use crate::draws::{count, pick};
 use crate::plan::crash_steps;
 use crate::node::Node;
@@ -56,6 +57,27 @@ pub(crate) fn unconfirmed(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> bool {
     spec.unconfirmed_writes > 0.0 && rng.random_bool(spec.unconfirmed_writes)
 }
 
+/// Whether a client turn, or a scripted handler's call, runs inside an explicit transaction
+/// (R5). Scenarios that never do draw nothing, so their plans are what they were before.
+pub(crate) fn in_transaction(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> bool {
+    spec.explicit_transactions > 0.0 && rng.random_bool(spec.explicit_transactions)
+}
+
+/// `calls` inside an explicit transaction (R5's second bullet): a read of the alarm inside
+/// it after the writes (the transaction's value), committed or, one time in three, rolled
+/// back; one time in four nested in an outer transaction, itself rolled back one time in
+/// four. `deleteAll` cannot run in a transaction, so the caller never wraps one.
+pub(crate) fn transaction(calls: Vec<Call>, rng: &mut ChaCha8Rng) -> Call {
+    debug_assert!(!calls.iter().any(|c| matches!(c, Call::DeleteAll { .. })), "deleteAll throws inside a transaction");
+    let mut inner = calls;
+    inner.push(Call::GetAlarm);
+    let txn = Call::Txn { calls: inner, rollback: rng.random_bool(1.0 / 3.0) };
+    if rng.random_bool(0.25) {
+        return Call::Txn { calls: vec![txn, Call::GetAlarm], rollback: rng.random_bool(0.25) };
+    }
+    txn
+}
+
 fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
     let per_client = (spec.ops / spec.clients.max(1)).max(1) as u64;
     let gap = (2 * spec.chaos_ms / per_client).max(1);
@@ -78,6 +100,13 @@ fn client_ops(spec: &ScenarioSpec, rng: &mut ChaCha8Rng) -> Vec<Step> {
                 5 => Op::SetTwice { first: TimeArg::Delay(delay(rng)), second: TimeArg::Delay(delay(rng)) },
                 6 => Op::DeleteAll { delete_alarm: rng.random_bool(0.5) },
                 _ => Op::ScheduleNext { delay_ms: delay(rng).max(0) },
+            };
+            let op = if !matches!(op, Op::DeleteAll { .. }) && in_transaction(spec, rng) {
+                // The read after the transaction sees what it left: the committed value, or
+                // after a rollback the value before it.
+                Op::Turn { calls: vec![transaction(op.into_calls(), rng), Call::GetAlarm] }
+            } else {
+                op
             };
             let unconfirmed = unconfirmed(spec, rng);
             steps.push(Step { at_ms: at, action: Action::Op { client, actor, op, unconfirmed } });

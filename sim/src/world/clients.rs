@@ -2,7 +2,6 @@
 //! actors' code, each checked for a degraded actor (B11).
 
 use super::*;
-use crate::time_arg::TimeArg;
 
 /// What one storage call of the actor's code did, rendered into text only when a trace is
 /// kept or a check fails.
@@ -19,6 +18,19 @@ pub(super) enum Shown {
     ScheduleNextSet(i64, Millis),
     ScheduleNextKeep(i64, AlarmTime),
     ExitRearm(Millis),
+    /// An explicit transaction: the calls that ran inside it, and how it ended.
+    Txn { calls: Vec<Shown>, end: TxnEnd },
+}
+
+/// How an explicit transaction ended, for the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TxnEnd {
+    Committed,
+    RolledBack,
+    /// `txn_begin` threw.
+    NotOpened,
+    /// The commit or rollback threw.
+    Failed,
 }
 
 impl std::fmt::Display for Shown {
@@ -35,6 +47,16 @@ impl std::fmt::Display for Shown {
             Shown::ScheduleNextSet(delay_ms, t) => write!(f, "scheduleNextAlarm({delay_ms}) -> setAlarm({})", rel(Some(*t))),
             Shown::ScheduleNextKeep(delay_ms, existing) => write!(f, "scheduleNextAlarm({delay_ms}) -> keep {}", rel(*existing)),
             Shown::ExitRearm(t) => write!(f, "exit re-arm setAlarm({})", rel(Some(*t))),
+            Shown::Txn { calls, end } => {
+                let inner: Vec<String> = calls.iter().map(ToString::to_string).collect();
+                let end = match end {
+                    TxnEnd::Committed => "commit",
+                    TxnEnd::RolledBack => "rollback",
+                    TxnEnd::NotOpened => "not opened",
+                    TxnEnd::Failed => "end failed",
+                };
+                write!(f, "transaction {{ {} }} {end}", inner.join("; "))
+            }
         }
     }
 }
@@ -75,17 +97,12 @@ pub(super) struct TurnWrites {
 
 /// An operation as the calls of one turn, and how the trace shows them.
 fn calls_of(op: Op) -> (Vec<Call>, Style) {
-    match op {
-        Op::SetAlarm { time } => (vec![Call::SetAlarm { time }], Style::Single),
-        Op::DeleteAlarm => (vec![Call::DeleteAlarm], Style::Single),
-        Op::GetAlarm => (vec![Call::GetAlarm], Style::Single),
-        Op::Put { key } => (vec![Call::Put { key }], Style::Single),
-        Op::SetAndPut { time, key } => (vec![Call::SetAlarm { time }, Call::Put { key }], Style::Plus),
-        Op::SetTwice { first, second } => (vec![Call::SetAlarm { time: first }, Call::SetAlarm { time: second }], Style::Turn),
-        Op::DeleteAll { delete_alarm } => (vec![Call::DeleteAll { delete_alarm }], Style::Single),
-        Op::ScheduleNext { delay_ms } => (vec![Call::ScheduleNext { delay_ms }], Style::Single),
-        Op::Turn { calls } => (calls, Style::Turn),
-    }
+    let style = match op {
+        Op::SetAndPut { .. } => Style::Plus,
+        Op::SetTwice { .. } | Op::Turn { .. } => Style::Turn,
+        Op::SetAlarm { .. } | Op::DeleteAlarm | Op::GetAlarm | Op::Put { .. } | Op::DeleteAll { .. } | Op::ScheduleNext { .. } => Style::Single,
+    };
+    (op.into_calls(), style)
 }
 
 /// A client task as a trace node (`client-<n>`).
@@ -114,6 +131,7 @@ impl World {
                         *cut = until;
                     }
                 }
+                self.partition_ends.push(std::cmp::Reverse((until, host)));
                 let peer = match manager {
                     Some(m) => m.to_string(),
                     None if self.managers.len() == 1 => "manager".to_string(),
@@ -173,96 +191,54 @@ impl World {
     /// the turn. The effects are left for the caller to pump.
     pub(super) fn run_turn(&mut self, actor: usize, calls: &[Call], style: Style, opts: WriteOptions) -> (OpShown, Result<(), AlarmError>, TurnWrites) {
         let now = self.clock(self.host_node(actor));
-        let symbolic = calls.iter().any(|c| matches!(c, Call::SetAlarm { time: TimeArg::Sym(_) }));
+        let symbolic = calls.iter().any(Call::is_symbolic);
         let live = if symbolic { self.live_values(actor) } else { LiveValues::default() };
         let value = self.events_handled.to_le_bytes().to_vec();
         let factory = self.factory.clone();
+        let before = self.user_view.turn_start(actor);
         let slot = &mut self.actors[actor];
         let core = slot.core.as_mut().expect("a turn runs on a loaded actor");
+        let mut turn = Turn { core: &mut **core, recent: &mut slot.recent, factory: factory.as_ref(), now, live: &live, value: &value, opts, seen: Vec::with_capacity(calls.len() + 1) };
         let mut shown = Vec::with_capacity(calls.len());
         let mut writes = TurnWrites::default();
-        let mut result = Ok(());
-        // What the user saw, for the user-view model and the conservation ledger, in order.
-        let mut seen: Vec<(Seen, Result<(), AlarmError>)> = Vec::with_capacity(calls.len() + 1);
-        for call in calls {
-            let (what, r, wrote) = match call {
-                Call::SetAlarm { time } => match time.resolve(now, &live) {
-                    Resolved::At(t) => {
-                        let r = core.set_alarm(t, now, opts);
-                        seen.push((Seen::Set { time: t, now }, r.clone()));
-                        (Shown::SetAlarm(t), r, Some(Some(t.max(now))))
-                    }
-                    Resolved::Delete => {
-                        let r = core.delete_alarm(opts);
-                        seen.push((Seen::Delete, r.clone()));
-                        (Shown::DeleteAlarm, r, Some(None))
-                    }
-                },
-                Call::DeleteAlarm => {
-                    let r = core.delete_alarm(opts);
-                    seen.push((Seen::Delete, r.clone()));
-                    (Shown::DeleteAlarm, r, Some(None))
-                }
-                Call::GetAlarm => match core.get_alarm() {
-                    Ok(t) => {
-                        seen.push((Seen::Get(Some(t)), Ok(())));
-                        (Shown::GotAlarm(t), Ok(()), None)
-                    }
-                    Err(e) => {
-                        seen.push((Seen::Get(None), Err(e.clone())));
-                        (Shown::GetAlarm, Err(e), None)
-                    }
-                },
-                Call::Put { key } => {
-                    let (shown, r) = put_counter(&mut **core, key, &value, opts, &mut seen);
-                    (shown, r, None)
-                }
-                Call::DeleteAll { delete_alarm } => {
-                    let r = core.delete_all(*delete_alarm, opts);
-                    seen.push((Seen::DeleteAll { delete_alarm: *delete_alarm }, r.clone()));
-                    (Shown::DeleteAll(*delete_alarm), r, delete_alarm.then_some(None))
-                }
-                Call::ScheduleNext { delay_ms } => match core.get_alarm() {
-                    Ok(existing) => {
-                        seen.push((Seen::Get(Some(existing)), Ok(())));
-                        match factory.schedule_next(existing, now, *delay_ms) {
-                            Some(t) => {
-                                let r = core.set_alarm(t, now, opts);
-                                seen.push((Seen::Set { time: t, now }, r.clone()));
-                                (Shown::ScheduleNextSet(*delay_ms, t), r, Some(Some(t.max(now))))
-                            }
-                            None => (Shown::ScheduleNextKeep(*delay_ms, existing), Ok(()), None),
-                        }
-                    }
-                    Err(e) => {
-                        seen.push((Seen::Get(None), Err(e.clone())));
-                        (Shown::ScheduleNext(*delay_ms), Err(e), None)
-                    }
-                },
-                Call::ExitRearm => {
-                    let t = factory.exit_rearm(now, None, None);
-                    let r = core.set_alarm(t, now, opts);
-                    seen.push((Seen::Set { time: t, now }, r.clone()));
-                    (Shown::ExitRearm(t), r, Some(Some(t.max(now))))
-                }
-            };
-            shown.push(what);
-            if let Err(e) = r {
-                result = Err(e);
-                break;
-            }
-            if let Some(w) = wrote {
-                writes.last_alarm = Some(w);
-                if let Some(t) = w {
-                    slot.recent.rotate_right(1);
-                    slot.recent[0] = Some(t);
-                }
-            }
-        }
+        let result = turn.calls(calls, &mut shown, &mut writes);
+        let seen = std::mem::take(&mut turn.seen);
         core.end_turn();
+        // Alarm writes inside an explicit transaction end the stored value only if the
+        // outermost transaction commits (conservation); one entry per open transaction.
+        let mut txn_writes: Vec<Option<(AlarmTime, Option<Millis>)>> = Vec::new();
         for (what, r) in seen {
-            self.observe(actor, what, &r);
+            let at = self.now_ms();
+            let violation = self.user_view.call(actor, &self.actors[actor].id.0, &what, &r, at);
+            self.fail(violation);
+            if r.is_err() {
+                if matches!(what, Seen::TxnEnd { .. }) {
+                    txn_writes.pop();
+                }
+                continue;
+            }
+            let write = match what {
+                Seen::TxnBegin => {
+                    txn_writes.push(None);
+                    continue;
+                }
+                Seen::TxnEnd { commit } => match (txn_writes.pop().flatten(), commit) {
+                    (Some(w), true) => w,
+                    _ => continue,
+                },
+                other => match user_alarm_write(&other) {
+                    Some(w) => w,
+                    None => continue,
+                },
+            };
+            match txn_writes.last_mut() {
+                Some(open) => *open = Some(write),
+                None => self.conservation.user_write(actor, write.0, write.1),
+            }
         }
+        let gate = self.actors[actor].core.as_ref().expect("a turn keeps the actor loaded").gate();
+        let violation = self.user_view.turn_end(actor, &self.actors[actor].id.0, before, !opts.allow_unconfirmed, gate, self.now_ms());
+        self.fail(violation);
         (OpShown { calls: shown, style }, result, writes)
     }
 
@@ -275,11 +251,140 @@ impl World {
         if result.is_err() {
             return;
         }
-        match seen {
-            Seen::Set { time, now } if time.0 > 0 => self.conservation.user_write(actor, Some(time.max(now)), Some(time)),
-            Seen::Delete | Seen::DeleteAll { delete_alarm: true } => self.conservation.user_write(actor, None, None),
-            Seen::Set { .. } | Seen::Get(_) | Seen::DeleteAll { delete_alarm: false } | Seen::GetKey { .. } | Seen::Put { .. } | Seen::DeleteKey { .. } => {}
+        if let Some((value, asked)) = user_alarm_write(&seen) {
+            self.conservation.user_write(actor, value, asked);
         }
+    }
+}
+
+/// A successful call's alarm write as the conservation ledger enters it: the value it leaves
+/// (R2-clamped) and the time the user asked for.
+fn user_alarm_write(seen: &Seen) -> Option<(AlarmTime, Option<Millis>)> {
+    match *seen {
+        Seen::Set { time, now } if time.0 > 0 => Some((Some(time.max(now)), Some(time))),
+        Seen::Delete | Seen::DeleteAll { delete_alarm: true } => Some((None, None)),
+        Seen::Set { .. } | Seen::Get(_) | Seen::DeleteAll { delete_alarm: false } | Seen::GetKey { .. } | Seen::Put { .. } | Seen::DeleteKey { .. } | Seen::TxnBegin | Seen::TxnEnd { .. } => None,
+    }
+}
+
+/// One turn of the actor's code in progress: the scheduler, what the calls resolve against,
+/// and what the user saw, in order (for the user-view model and the conservation ledger).
+struct Turn<'a> {
+    core: &'a mut dyn ActorScheduler,
+    recent: &'a mut [Option<Millis>; REPEAT_DEPTH],
+    factory: &'a dyn SchedulerFactory,
+    now: Millis,
+    live: &'a LiveValues,
+    value: &'a [u8],
+    opts: WriteOptions,
+    seen: Vec<(Seen, Result<(), AlarmError>)>,
+}
+
+impl Turn<'_> {
+    /// Runs `calls` in order, stopping at the first that throws.
+    fn calls(&mut self, calls: &[Call], shown: &mut Vec<Shown>, writes: &mut TurnWrites) -> Result<(), AlarmError> {
+        for call in calls {
+            let (what, r, wrote) = self.call(call);
+            shown.push(what);
+            r?;
+            if let Some(w) = wrote {
+                writes.last_alarm = Some(w);
+                if let Some(t) = w {
+                    self.recent.rotate_right(1);
+                    self.recent[0] = Some(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One call: how the trace shows it, its result, and the alarm it wrote (for the checks
+    /// that follow writes: a committed transaction counts as the last write inside it).
+    fn call(&mut self, call: &Call) -> (Shown, Result<(), AlarmError>, Option<AlarmTime>) {
+        let (now, opts) = (self.now, self.opts);
+        match call {
+            Call::SetAlarm { time } => match time.resolve(now, self.live) {
+                Resolved::At(t) => {
+                    let r = self.core.set_alarm(t, now, opts);
+                    self.seen.push((Seen::Set { time: t, now }, r.clone()));
+                    (Shown::SetAlarm(t), r, Some(Some(t.max(now))))
+                }
+                Resolved::Delete => self.delete_alarm(),
+            },
+            Call::DeleteAlarm => self.delete_alarm(),
+            Call::GetAlarm => match self.core.get_alarm() {
+                Ok(t) => {
+                    self.seen.push((Seen::Get(Some(t)), Ok(())));
+                    (Shown::GotAlarm(t), Ok(()), None)
+                }
+                Err(e) => {
+                    self.seen.push((Seen::Get(None), Err(e.clone())));
+                    (Shown::GetAlarm, Err(e), None)
+                }
+            },
+            Call::Put { key } => {
+                let (shown, r) = put_counter(self.core, key, self.value, opts, &mut self.seen);
+                (shown, r, None)
+            }
+            Call::DeleteAll { delete_alarm } => {
+                let r = self.core.delete_all(*delete_alarm, opts);
+                self.seen.push((Seen::DeleteAll { delete_alarm: *delete_alarm }, r.clone()));
+                (Shown::DeleteAll(*delete_alarm), r, delete_alarm.then_some(None))
+            }
+            Call::ScheduleNext { delay_ms } => match self.core.get_alarm() {
+                Ok(existing) => {
+                    self.seen.push((Seen::Get(Some(existing)), Ok(())));
+                    match self.factory.schedule_next(existing, now, *delay_ms) {
+                        Some(t) => {
+                            let r = self.core.set_alarm(t, now, opts);
+                            self.seen.push((Seen::Set { time: t, now }, r.clone()));
+                            (Shown::ScheduleNextSet(*delay_ms, t), r, Some(Some(t.max(now))))
+                        }
+                        None => (Shown::ScheduleNextKeep(*delay_ms, existing), Ok(()), None),
+                    }
+                }
+                Err(e) => {
+                    self.seen.push((Seen::Get(None), Err(e.clone())));
+                    (Shown::ScheduleNext(*delay_ms), Err(e), None)
+                }
+            },
+            Call::ExitRearm => {
+                let t = self.factory.exit_rearm(now, None, None);
+                let r = self.core.set_alarm(t, now, opts);
+                self.seen.push((Seen::Set { time: t, now }, r.clone()));
+                (Shown::ExitRearm(t), r, Some(Some(t.max(now))))
+            }
+            Call::Txn { calls, rollback } => self.transaction(calls, *rollback),
+        }
+    }
+
+    fn delete_alarm(&mut self) -> (Shown, Result<(), AlarmError>, Option<AlarmTime>) {
+        let r = self.core.delete_alarm(self.opts);
+        self.seen.push((Seen::Delete, r.clone()));
+        (Shown::DeleteAlarm, r, Some(None))
+    }
+
+    /// `storage.transaction()` around `calls` (R5): begin, the calls, then commit, or roll
+    /// back if asked to or if a call threw (its error then ends the turn).
+    fn transaction(&mut self, calls: &[Call], rollback: bool) -> (Shown, Result<(), AlarmError>, Option<AlarmTime>) {
+        let begun = self.core.txn_begin();
+        self.seen.push((Seen::TxnBegin, begun.clone()));
+        if let Err(e) = begun {
+            return (Shown::Txn { calls: Vec::new(), end: TxnEnd::NotOpened }, Err(e), None);
+        }
+        let mut inner = Vec::with_capacity(calls.len());
+        let mut writes = TurnWrites::default();
+        let ran = self.calls(calls, &mut inner, &mut writes);
+        let commit = !rollback && ran.is_ok();
+        let ended = if commit { self.core.txn_commit(self.opts) } else { self.core.txn_rollback() };
+        self.seen.push((Seen::TxnEnd { commit }, ended.clone()));
+        let end = match (&ended, commit) {
+            (Err(_), _) => TxnEnd::Failed,
+            (Ok(()), true) => TxnEnd::Committed,
+            (Ok(()), false) => TxnEnd::RolledBack,
+        };
+        let wrote = if commit && ended.is_ok() { writes.last_alarm } else { None };
+        (Shown::Txn { calls: inner, end }, ran.and(ended), wrote)
     }
 }
 

@@ -277,6 +277,10 @@ pub struct World {
     touched: Touched,
     /// The per-event check visits every actor, not only the touched ones (`run_plan_with`).
     check_every_actor: bool,
+    /// When each partition ends, and whose host: the first event at or after that instant
+    /// touches the host's actors, because the link coming back can make an actor idle (and
+    /// so subject to idle convergence) without any event of its own.
+    partition_ends: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>>,
     /// Where the next quiescence check starts looking for an unsettled actor (`phases.rs`).
     quiesce_hand: std::cell::Cell<usize>,
     keep_trace: bool,
@@ -357,6 +361,7 @@ impl World {
             last_event_ms: 0,
             touched: Touched::new(spec_actors),
             check_every_actor: false,
+            partition_ends: std::collections::BinaryHeap::new(),
             quiesce_hand: std::cell::Cell::new(0),
             keep_trace,
             unsettled: Vec::new(),
@@ -456,6 +461,7 @@ impl World {
         if let Some(actor) = event.actor() {
             self.touched.add(actor);
         }
+        self.touch_healed_links();
         // A panic in the scheduler under test is a finding: record it and stop the run here,
         // with the world's trace intact (and without madsim's own panic report). A panic of
         // the world itself is not the scheduler's: it goes on up to the seed thread, which
@@ -473,6 +479,21 @@ impl World {
             self.check_step();
         }
         self.settle_gauges();
+    }
+
+    /// Touches the actors of every host whose partition has ended since the last event: no
+    /// event marks the end of a partition, yet it can make an actor idle.
+    fn touch_healed_links(&mut self) {
+        let now = self.now_ms();
+        while let Some(&std::cmp::Reverse((until, host))) = self.partition_ends.peek() {
+            if until > now {
+                break;
+            }
+            self.partition_ends.pop();
+            for &actor in &self.hosts[host].actors {
+                self.touched.add(actor);
+            }
+        }
     }
 
     /// Records an event. `node` and `what` are rendered only when a trace is kept or a live

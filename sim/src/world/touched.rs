@@ -6,7 +6,9 @@
 //! An event touches its own actor (a message's, a client operation's), every actor its
 //! manager fired or persisted a row for (a manager changes an entry only in a call that
 //! persists it, R18, or fires it), every actor of a host that crashed or restarted, and every
-//! actor of a namespace whose manager crashed or restarted. The heal touches them all.
+//! actor of a namespace whose manager crashed or restarted, and every actor of a host whose
+//! partition ended since the last event (the link coming back can make an actor idle, which
+//! idle convergence judges). The heal touches them all.
 
 /// A set of actor indices, cleared between events in O(its size).
 #[derive(Debug)]
