@@ -48,6 +48,9 @@ pub struct BenchArgs {
     /// With --scale: the fewest seeds a size runs.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     min_seeds: u64,
+    /// Count coverage probes in every seed (what `sweep --coverage` costs).
+    #[arg(long, conflicts_with_all = ["bugs", "scale"])]
+    coverage: bool,
     /// One size of --scale, in this process (the parent runs each size in a child).
     #[arg(long, hide = true)]
     scale_row: Option<u32>,
@@ -90,7 +93,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 if seed >= args.seeds {
                     break;
                 }
-                let report = run_seed_traced(&spec, factory.clone(), seed, false);
+                let report = run_seed_traced(&spec, factory.clone(), seed, alarmsim_sim::RunOptions { keep_trace: false, coverage: args.coverage });
                 events.fetch_add(report.events, Ordering::Relaxed);
                 sim_ms.fetch_add(report.sim_ms, Ordering::Relaxed);
                 violations.fetch_add(u64::from(!report.passed()), Ordering::Relaxed);
@@ -113,6 +116,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "jobs": jobs,
         "wall_s": wall,
         "seeds_per_s": args.seeds as f64 / wall,
+        "coverage": args.coverage,
         "events": events,
         "events_per_seed": per_seed_events,
         "world_events_per_s_per_core": world_events_per_s,
@@ -126,7 +130,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("scenario            {}", spec.name);
+        println!("scenario            {}{}", spec.name, if args.coverage { " (coverage probes counted)" } else { "" });
         println!("seeds               {} on {} jobs in {:.2} s", args.seeds, jobs, wall);
         println!("seeds/s             {:.1}", args.seeds as f64 / wall);
         println!("events              {} ({} per seed)", events, per_seed_events);

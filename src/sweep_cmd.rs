@@ -3,9 +3,10 @@
 
 use crate::regressions;
 use crate::select;
+use alarmsim_sim::coverage::Coverage;
 use alarmsim_sim::fingerprint::Fingerprint;
 use alarmsim_sim::spot_check;
-use alarmsim_sim::{run_seed, run_seed_traced, RunReport, ScenarioSpec, Subject};
+use alarmsim_sim::{run_seed, run_seed_traced, RunOptions, RunReport, ScenarioSpec, Subject};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 /// Seeds per scenario when `--seeds` is not given (a scenario with far longer seeds gets a
 /// share of them: `alarmsim_scenarios::default_seeds`).
-pub const DEFAULT_SEEDS: u64 = 100;
+pub const DEFAULT_SEEDS: u64 = alarmsim_scenarios::SWEEP_SEEDS;
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
@@ -61,6 +62,11 @@ pub struct SweepArgs {
     /// already present are skipped; see tests/regressions.txt).
     #[arg(long, value_name = "FILE")]
     save_regressions: Option<std::path::PathBuf>,
+    /// Count the coverage probes every seed reaches (the scheduler's, the queue's, the
+    /// world's) and print, per scenario, each probe's hits and first seed and the probes no
+    /// seed reached (with --json: in the summary, for `merge`).
+    #[arg(long)]
+    coverage: bool,
 }
 
 /// One failing seed in the summary.
@@ -89,6 +95,9 @@ pub struct ScenarioSummary {
     /// The seeds the determinism spot-check ran again after the sweep (`spot_check.rs`).
     #[serde(default)]
     pub spot_checked: Vec<u64>,
+    /// With `--coverage`: what the seeds explored (`alarmsim_sim::coverage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
 }
 
 struct Outcome {
@@ -126,7 +135,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         let started = Instant::now();
         // `--check-determinism` already compares every seed with a second run.
         let sample: BTreeSet<u64> = if args.check_determinism { BTreeSet::new() } else { spot_check::sample(&seeds).into_iter().collect() };
-        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, args.check_determinism, &sample, &bar);
+        let options = RunOptions { keep_trace: args.check_determinism, coverage: args.coverage };
+        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, options, &sample, &bar);
         sampled.push(outcomes.iter_mut().filter(|o| sample.contains(&o.report.seed)).map(|o| (o.report.seed, std::mem::take(&mut o.report.fingerprint))).collect());
         for outcome in &mut outcomes {
             outcome.report.replay_flags = args.edges.replay_flags().to_string();
@@ -141,7 +151,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             sim_ms: 0,
             events: 0,
             spot_checked: sample.iter().copied().collect(),
+            coverage: args.coverage.then(|| Coverage::declaring(&factory.declared_probes())),
         };
+        // Coverage first: a failure folder says which rare probes its seed reached.
+        if let Some(coverage) = summary.coverage.as_mut() {
+            for outcome in &outcomes {
+                coverage.add_run(outcome.report.seed, &outcome.report.coverage);
+            }
+        }
         for outcome in outcomes {
             let report = &outcome.report;
             summary.sim_ms += report.sim_ms;
@@ -164,7 +181,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     folder: None,
                 });
                 if summary.failures.len() <= crate::failure_dir::MAX_PER_SCENARIO {
-                    let dir = crate::failure_dir::write(&args.failures_dir, report)?;
+                    let dir = crate::failure_dir::write(&args.failures_dir, report, summary.coverage.as_ref())?;
                     summary.failures.last_mut().expect("just pushed").folder = Some(dir.display().to_string());
                 }
                 // The full report for the first failure of each scenario; the rest are listed
@@ -235,9 +252,17 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         save_regressions(file, &summaries)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "scenarios": summaries, "passed": !failed }))?);
+        let mut summary = serde_json::json!({ "scenarios": summaries, "passed": !failed });
+        if args.coverage {
+            summary["probes"] = serde_json::to_value(crate::coverage_report::docs(scenarios.iter().map(|(_, s)| s)))?;
+        }
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", table(&summaries));
+        if args.coverage {
+            let docs = crate::coverage_report::docs(scenarios.iter().map(|(_, s)| s));
+            print!("{}", crate::coverage_report::text(&coverage_rows(&summaries), &docs));
+        }
         println!("{}", spot_check_line(&summaries, args.check_determinism, spot_ms, sweep_ms));
         println!("{}", crate::paint::result_line(failed));
     }
@@ -281,7 +306,8 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
 /// Runs `seeds` on `jobs` workers; each seed still gets a fresh OS thread of its own. Only
 /// the seeds in `sample` keep their fingerprints (for the spot-check; the rest would cost
 /// memory in proportion to the sweep).
-fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, check_determinism: bool, sample: &BTreeSet<u64>, bar: &ProgressBar) -> Vec<Outcome> {
+fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, options: RunOptions, sample: &BTreeSet<u64>, bar: &ProgressBar) -> Vec<Outcome> {
+    let check_determinism = options.keep_trace;
     let queue: Mutex<VecDeque<(usize, u64)>> = Mutex::new(seeds.iter().copied().enumerate().collect());
     let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(seeds.len()));
     std::thread::scope(|scope| {
@@ -290,10 +316,11 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usi
                 let Some((index, seed)) = queue.lock().expect("queue lock").pop_front() else { break };
                 // Untraced first (the trace text is most of a run's cost); a failing seed is
                 // replayed with its trace, which is the same run by determinism.
-                let mut report = run_seed_traced(spec, factory.clone(), seed, check_determinism);
+                let mut report = run_seed_traced(spec, factory.clone(), seed, options);
                 let nondeterminism = if check_determinism { compare_with_rerun(spec, factory, &report) } else { None };
-                if !report.passed() && report.trace.is_empty() {
-                    report = run_seed(spec, factory.clone(), seed);
+                if !report.passed() && (report.trace.is_empty() || report.coverage.is_empty()) {
+                    // The failure folder lists the probes the failing seed reached.
+                    report = run_seed_traced(spec, factory.clone(), seed, RunOptions { keep_trace: true, coverage: true });
                 }
                 if report.passed() && nondeterminism.is_none() {
                     report.trace = Default::default();
@@ -390,6 +417,11 @@ fn compare_with_rerun(spec: &ScenarioSpec, factory: &Subject, first: &RunReport)
     }
     let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or_else(|| a.lines().count().min(b.lines().count()));
     Some(format!("two runs of the same seed gave different traces, first difference at event {line}"))
+}
+
+/// The scenarios that counted coverage, as the coverage report shows them.
+pub fn coverage_rows(summaries: &[ScenarioSummary]) -> Vec<crate::coverage_report::Row<'_>> {
+    summaries.iter().filter_map(|s| s.coverage.as_ref().map(|c| (s.scenario.as_str(), s.variant.as_str(), c))).collect()
 }
 
 /// The summary table, aligned (coloured on a terminal: header, violations column).

@@ -30,6 +30,7 @@ mod support;
 
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::probe::{Probe, Probes};
 use alarmsim_scheduler::time::{earliest, fires_earlier, latest};
 use alarmsim_scheduler::{
     ActorEffect, ActorId, AlarmError, AlarmRow, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState,
@@ -54,12 +55,30 @@ impl SchedulerFactory for Conservative {
         "example: a one-I/O-at-a-time actor written from scratch, with the reference manager"
     }
 
-    fn new_actor(&self, _actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
-        Box::new(ConservativeActor::load(incarnation, durable))
+    fn new_actor(&self, _actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+        Box::new(ConservativeActor::load(incarnation, durable, probes.clone()))
     }
 
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
-        Box::new(ManagerCore::load(rows, policy))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+        Box::new(ManagerCore::load_probed(rows, policy, probes.clone()))
+    }
+
+    /// Its own probes, and the reference manager's (it reuses `ManagerCore`).
+    fn probes(&self) -> Vec<&'static Probe> {
+        let mut all = conservative_probes::ALL.to_vec();
+        all.extend_from_slice(alarmsim_scheduler::probe::manager::ALL);
+        all
+    }
+}
+
+/// The rare conditions this actor's own design adds: `sweep --coverage` reports how often a
+/// run reached each, and lists them when no seed did.
+pub mod conservative_probes {
+    alarmsim_scheduler::probes! {
+        CANCEL_WAITS = "conservative.cancel-waits":
+            "a clean mismatched fire arrived while a commit or command was under way: its cancel waits for that I/O";
+        RETELL = "conservative.retell":
+            "a re-announce, move-later or cancel did not land: the stored alarm is told again (restart-persistence seed 2049)";
     }
 }
 
@@ -127,6 +146,8 @@ pub struct ConservativeActor {
     /// Open explicit transactions, innermost last (R5).
     savepoints: Vec<Savepoint>,
     effects: VecDeque<ActorEffect>,
+    /// Where this actor's coverage probes go (`conservative_probes`).
+    probes: Probes,
 }
 
 /// What an explicit transaction restores on rollback. Its writes apply at once: nothing
@@ -146,7 +167,7 @@ impl ConservativeActor {
     /// A new incarnation, from what storage holds. The stored alarm is re-announced: the
     /// manager may have lost it (a crash between a commit and its command, a power loss), or
     /// hold one storage never got.
-    pub fn load(incarnation: u64, durable: DurableState) -> ConservativeActor {
+    pub fn load(incarnation: u64, durable: DurableState, probes: Probes) -> ConservativeActor {
         let mut actor = ConservativeActor {
             incarnation,
             alarm: durable.alarm,
@@ -173,6 +194,7 @@ impl ConservativeActor {
             broken: false,
             savepoints: Vec::new(),
             effects: VecDeque::new(),
+            probes,
         };
         // Even `none` after a restart: a reset after a failed move-earlier leaves the manager
         // holding a time storage never got, and it would stay earlier than storage until it
@@ -421,6 +443,7 @@ impl ActorScheduler for ConservativeActor {
             // command or a KV-only commit is under way, the cancel goes out right after it.
             self.next_arm += 1;
             let arm = ArmId(self.next_arm);
+            self.probes.sometimes(self.io != Io::Idle, &conservative_probes::CANCEL_WAITS);
             self.cancel_waiting = Some(arm);
             self.advance();
             return Ok(ArmDecision::Cancel { arm });
@@ -510,11 +533,15 @@ impl ActorScheduler for ConservativeActor {
                 // tell it the stored alarm again, or it stays out of step while the actor is
                 // idle (I2, `idle-convergence`, mismatched-fire seed 12).
                 self.retell = !ok;
+                self.probes.sometimes(!ok, &conservative_probes::RETELL);
                 self.effects.push_back(ActorEffect::ArmResolved { arm, ok });
             }
             // Found by the simulator (restart-persistence seed 2049): a re-announce that failed
             // while the manager was down left the alarm lost. Say it again until it lands.
-            Why::Announce | Why::AfterCommit if !ok => self.retell = true,
+            Why::Announce | Why::AfterCommit if !ok => {
+                self.probes.hit(&conservative_probes::RETELL);
+                self.retell = true;
+            }
             Why::Announce | Why::BeforeCommit | Why::AfterCommit => self.retell = false,
         }
         self.advance();
@@ -553,7 +580,7 @@ const T0: i64 = 1_700_000_000_000;
 /// Sans-IO by hand: time goes in, effects come out, completions go back in.
 #[test]
 fn moving_earlier_tells_the_manager_before_the_commit_and_later_after_it() {
-    let mut actor = ConservativeActor::load(1, DurableState::default());
+    let mut actor = ConservativeActor::load(1, DurableState::default(), Probes::off());
     let now = Millis(T0);
 
     // Earlier than anything the manager may hold: announce first, ship after the ack.
@@ -581,7 +608,7 @@ fn moving_earlier_tells_the_manager_before_the_commit_and_later_after_it() {
 #[test]
 fn a_mismatched_fire_reschedules_then_cancels() {
     let stored = DurableState { alarm: Some(Millis(T0 + 9_000)), ..DurableState::default() };
-    let mut actor = ConservativeActor::load(2, stored);
+    let mut actor = ConservativeActor::load(2, stored, Probes::off());
     let Some(ActorEffect::Schedule { call, .. }) = actor.poll_effect() else { panic!("re-announce on load") };
     actor.on_schedule_result(call, true);
 
@@ -618,6 +645,28 @@ fn conservative_passes_the_whole_catalog() {
         let seeds = seeds_from_env(0, alarmsim_scenarios::default_seeds(&spec, seed_count()));
         assert_catalog_passes(std::slice::from_ref(&spec), Arc::new(Conservative), &seeds, "custom_scheduler");
     }
+}
+
+/// Its own probes show in the coverage report beside the manager's and the world's: a sweep
+/// of the scenarios that make mismatched fires and lost commands reaches both, and the report
+/// lists any declared probe no seed reached.
+#[test]
+fn its_own_probes_show_in_the_coverage_report() {
+    let subject: alarmsim_sim::Subject = Arc::new(Conservative).into();
+    let work: Vec<_> = ["mismatched-fire", "restart-persistence", "standard"]
+        .into_iter()
+        .map(|name| (alarmsim_scenarios::scenario(name).expect("a catalog scenario"), subject.clone(), (0..100).collect()))
+        .collect();
+    let mut coverage = alarmsim_sim::coverage::Coverage::default();
+    for c in alarmsim_sim::sweep::coverage(&work) {
+        coverage.merge(&c);
+    }
+    for probe in conservative_probes::ALL {
+        assert!(coverage.declared.contains(probe.name), "{} is declared", probe.name);
+        let reached = coverage.reached.get(probe.name).unwrap_or_else(|| panic!("no seed reached {}", probe.name));
+        println!("{}: {} hits in {} of {} seeds, first at seed {}", probe.name, reached.hits, reached.seeds, coverage.seeds, reached.first_seed);
+    }
+    assert!(coverage.reached.contains_key("manager.schedule.stale-fence"), "the reference manager's probes count too");
 }
 
 /// docs/TEST_YOUR_SCHEDULER.md quotes this file: every code block it marks as an excerpt must

@@ -250,10 +250,10 @@ impl SchedulerFactory for WithManager {
     fn description(&self) -> &str {
         "the reference actor with a manager written for this test"
     }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: alarmsim_scheduler::DurableState) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
-        Reference.new_actor(actor, incarnation, durable)
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: alarmsim_scheduler::DurableState, probes: &alarmsim_scheduler::probe::Probes) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
+        Reference.new_actor(actor, incarnation, durable, probes)
     }
-    fn new_manager(&self, _: Vec<AlarmRow>, _: RetryPolicy) -> Box<dyn ManagerScheduler> {
+    fn new_manager(&self, _: Vec<AlarmRow>, _: RetryPolicy, _: &alarmsim_scheduler::probe::Probes) -> Box<dyn ManagerScheduler> {
         (self.0)()
     }
 }

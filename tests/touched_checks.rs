@@ -169,10 +169,10 @@ impl SchedulerFactory for Wrong {
     fn description(&self) -> &str {
         "a wrong manager for tests/touched_checks.rs"
     }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
-        Reference.new_actor(actor, incarnation, durable)
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &alarmsim_scheduler::probe::Probes) -> Box<dyn ActorScheduler> {
+        Reference.new_actor(actor, incarnation, durable, probes)
     }
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, _probes: &alarmsim_scheduler::probe::Probes) -> Box<dyn ManagerScheduler> {
         let rows = if matches!(self, Wrong::ForgetsRowsOnRestart) { Vec::new() } else { rows };
         Box::new(WrongManager { core: ManagerCore::load(rows, policy), wrong: *self })
     }

@@ -56,6 +56,10 @@ pub fn alarm_scenarios() -> Vec<ScenarioSpec> {
     ]
 }
 
+/// Seeds per scenario of the main job, `alarmsim sweep` without `--seeds` (each scenario gets
+/// its [`default_seeds`] share of them).
+pub const SWEEP_SEEDS: u64 = 100;
+
 /// Seeds a run gives `spec` when it was not told how many: `seeds` (a sweep's 100, the test
 /// suite's 500), or a share of them for a scenario whose seeds are far longer than the others'
 /// (`large-namespace`: a tenth), so the main job stays short. At least one.

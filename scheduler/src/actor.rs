@@ -16,6 +16,7 @@ use crate::channel::{InFlight, ManagerChannel, Waiter};
 use crate::error::AlarmError;
 use crate::fence::Fence;
 use crate::ids::{ActorId, ArmId, CallId, CommitId};
+use crate::probe::{actor as probe, Probes};
 use crate::time::{earliest, fires_earlier, latest, AlarmTime, Millis};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -112,6 +113,9 @@ pub struct ActorAlarms {
     /// Bumped on every real change of S (including deleteAll and the deferred delete).
     alarm_version: u64,
     in_handler: bool,
+    /// The actor's clock when the running handler was armed (a write at this instant is the
+    /// handler's first millisecond).
+    armed_at: Option<Millis>,
     deferred_delete: bool,
     /// Writes committed locally but not yet handed to the backend.
     unshipped: Option<CommitBatch>,
@@ -125,6 +129,8 @@ pub struct ActorAlarms {
     channel: ManagerChannel,
     next_arm: u64,
     effects: VecDeque<ActorEffect>,
+    /// Where the coverage probes of `probe/actor.rs` are reported (off unless a sweep asks).
+    probes: Probes,
 }
 
 impl ActorAlarms {
@@ -138,6 +144,11 @@ impl ActorAlarms {
     /// a value storage never got (a move-earlier told before a commit that failed), it stops
     /// holding it.
     pub fn load(actor: ActorId, incarnation: u64, durable: DurableState) -> ActorAlarms {
+        ActorAlarms::load_probed(actor, incarnation, durable, Probes::off())
+    }
+
+    /// [`ActorAlarms::load`], reporting coverage probes to `probes`.
+    pub fn load_probed(actor: ActorId, incarnation: u64, durable: DurableState, probes: Probes) -> ActorAlarms {
         let mut alarms = ActorAlarms {
             actor,
             alarm: durable.alarm,
@@ -150,6 +161,7 @@ impl ActorAlarms {
             manager_floor: durable.alarm,
             alarm_version: 0,
             in_handler: false,
+            armed_at: None,
             deferred_delete: false,
             unshipped: None,
             pending_commit: false,
@@ -157,9 +169,10 @@ impl ActorAlarms {
             inflight_commits: BTreeMap::new(),
             gate_waits_for: None,
             broken: false,
-            channel: ManagerChannel::new(incarnation),
+            channel: ManagerChannel::with_probes(incarnation, probes.clone()),
             next_arm: 0,
             effects: VecDeque::new(),
+            probes,
         };
         // Even "none" after a restart: a command of the new incarnation outranks (by its fence)
         // every command the old one may still have on its way, and a move-earlier the old one
@@ -167,6 +180,9 @@ impl ActorAlarms {
         // stay at the manager while storage holds nothing (I2 when idle: it would fire for
         // nothing). A first incarnation with nothing stored has told the manager nothing.
         if durable.alarm.is_some() || incarnation > 1 {
+            if incarnation > 1 {
+                alarms.probes.hit(if durable.alarm.is_some() { &probe::LOAD_REANNOUNCE } else { &probe::LOAD_REANNOUNCE_NONE });
+            }
             alarms.submit(durable.alarm, None);
         }
         alarms.check_local_invariants();
@@ -200,6 +216,8 @@ impl ActorAlarms {
             return Err(AlarmError::InvalidTime(time.0));
         }
         let clamped = if time < now { now } else { time };
+        self.probes.sometimes(time < now, &probe::SET_PAST_CLAMPED);
+        self.probes.sometimes(self.in_handler && self.armed_at == Some(now), &probe::HANDLER_WRITE_FIRST_MS);
         self.write_alarm(Some(clamped), options);
         Ok(())
     }
@@ -248,6 +266,7 @@ impl ActorAlarms {
         batch.clear_kv = true;
         batch.kv.clear();
         if delete_alarm && had_alarm {
+            self.probes.sometimes(self.in_handler && self.deferred_delete, &probe::DELETE_ALL_IN_HANDLER);
             self.apply_alarm_to_base(None);
             self.deferred_delete = false;
         }
@@ -269,6 +288,7 @@ impl ActorAlarms {
         self.check_not_broken()?;
         let overlay = self.txns.pop().ok_or(AlarmError::NoTransaction)?;
         if let Some(parent) = self.txns.last_mut() {
+            self.probes.hit(&probe::TXN_NESTED_COMMIT);
             if overlay.alarm.is_some() {
                 parent.alarm = overlay.alarm;
             }
@@ -280,6 +300,7 @@ impl ActorAlarms {
             self.apply_kv_to_base(&key, value);
         }
         if let Some(alarm) = overlay.alarm {
+            self.probes.hit(&probe::TXN_ROOT_COMMIT_ALARM);
             self.apply_alarm_to_base(alarm);
             self.deferred_delete = false; // R11: a write in the handler cancels the delete.
         }
@@ -293,7 +314,11 @@ impl ActorAlarms {
     /// Rolls back the innermost explicit transaction.
     pub fn txn_rollback(&mut self) -> Result<(), AlarmError> {
         self.check_not_broken()?;
-        self.txns.pop().map(|_| ()).ok_or(AlarmError::NoTransaction)
+        let overlay = self.txns.pop().ok_or(AlarmError::NoTransaction)?;
+        // R5: inside the handler getAlarm is null again, unless an outer transaction wrote it.
+        let hides_again = overlay.alarm.is_some() && self.in_handler && self.deferred_delete && self.txns.iter().all(|o| o.alarm.is_none());
+        self.probes.sometimes(hides_again, &probe::TXN_ROLLBACK_IN_HANDLER);
+        Ok(())
     }
 
     /// The end of the current turn: the implicit transaction commits locally and the commit
@@ -301,11 +326,13 @@ impl ActorAlarms {
     /// commit while a commit waits for its precommit scheduling.
     pub fn end_turn(&mut self) {
         if self.broken || self.unshipped.is_none() || self.pending_commit {
+            self.probes.sometimes(!self.broken && self.unshipped.is_some(), &probe::COMMIT_MERGED);
             return; // Nothing new, or merged into the waiting commit.
         }
         if fires_earlier(self.alarm, self.scheduled_no_later_than) {
             // Move earlier: tell the manager before the commit (startPrecommitAlarmScheduling).
-            self.channel.drop_parked();
+            let dropped = self.channel.drop_parked();
+            self.probes.sometimes(dropped, &probe::MOVE_EARLIER_REPLACES_PARKED);
             self.pending_commit = true;
             self.submit(self.alarm, Some(Waiter::PendingCommit));
         } else {
@@ -324,20 +351,28 @@ impl ActorAlarms {
         let clean = self.alarm_is_clean();
         let overdue = stored.is_some_and(|s| s < now);
         let decision = if stored == Some(scheduled) || (clean && overdue) {
+            self.probes.hit(if stored == Some(scheduled) { &probe::ARM_RUN_CURRENT } else { &probe::ARM_RUN_OVERDUE });
             ArmDecision::Run { deferred_delete: true } // #5764 for the overdue case.
         } else if !clean {
+            self.probes.hit(&probe::ARM_RUN_DIRTY);
             ArmDecision::Run { deferred_delete: false } // A write is in flight.
         } else {
             // Clean mismatch, premature or late: reschedule the manager to S, then cancel
             // (PR #2648, `4aa2aa046`, `d1faebb06`; B10 is cancelling without the reschedule).
+            match stored {
+                None => self.probes.hit(&probe::ARM_CANCEL_NONE),
+                Some(s) => self.probes.sometimes(scheduled < s, &probe::ARM_CANCEL_PREMATURE),
+            }
             self.next_arm += 1;
             let arm = ArmId(self.next_arm);
-            self.channel.drop_parked();
+            let dropped = self.channel.drop_parked();
+            self.probes.sometimes(dropped, &probe::ARM_CANCEL_DROPS_PARKED);
             self.submit(stored, Some(Waiter::Arm(arm)));
             return Ok(ArmDecision::Cancel { arm });
         };
         if let ArmDecision::Run { deferred_delete } = decision {
             self.in_handler = true;
+            self.armed_at = Some(now);
             self.deferred_delete = deferred_delete;
         }
         Ok(decision)
@@ -359,11 +394,14 @@ impl ActorAlarms {
             return;
         }
         self.in_handler = false;
+        self.armed_at = None;
         let delete = std::mem::take(&mut self.deferred_delete);
+        self.probes.sometimes(delete && !succeeded && !self.broken, &probe::HANDLER_FAILED_KEEPS);
         if self.broken || !succeeded || !delete {
             return;
         }
         if self.alarm.is_some() {
+            self.probes.hit(&probe::HANDLER_DEFERRED_DELETE);
             self.apply_alarm_to_base(None);
             self.note_write(WriteOptions::default());
             self.end_turn();
@@ -380,6 +418,7 @@ impl ActorAlarms {
     pub fn abandon_alarm(&mut self, scheduled: Millis) -> Result<AlarmTime, AlarmError> {
         self.check_not_broken()?;
         if self.in_handler {
+            self.probes.hit(&probe::ABANDON_IN_HANDLER);
             // R16 says none here, but the manager keeps the answer: none would leave it at ∞
             // while storage keeps T if the handler then fails (I1; the B7 stale alarm). The
             // handler's deferred delete, or its failure, settles the alarm instead.
@@ -387,11 +426,13 @@ impl ActorAlarms {
         }
         let clean = self.alarm_is_clean(); // B7: clear only a CLEAN S == T.
         if self.alarm == Some(scheduled) && clean {
+            self.probes.hit(&probe::ABANDON_CLEARS);
             self.apply_alarm_to_base(None);
             self.note_write(WriteOptions::default());
             self.end_turn();
             return Ok(None);
         }
+        self.probes.hit(if self.alarm == Some(scheduled) { &probe::ABANDON_DIRTY } else { &probe::ABANDON_OTHER_VALUE });
         Ok(self.report_value())
     }
 
@@ -429,6 +470,9 @@ impl ActorAlarms {
     /// so a later move must not assume the manager is earlier than it.
     pub fn report(&mut self) -> (AlarmTime, Fence) {
         let value = self.report_value();
+        self.probes.sometimes(self.channel.in_flight().is_some(), &probe::REPORT_COMMAND_IN_FLIGHT);
+        let newer = self.inflight_commits.range(CommitId(self.durable_commit.0 + 1)..);
+        self.probes.sometimes(newer.into_iter().any(|(_, c)| c.alarm != self.last_confirmed), &probe::REPORT_COMMIT_IN_FLIGHT);
         if fires_earlier(self.scheduled_no_later_than, value) {
             self.scheduled_no_later_than = value;
         }
@@ -452,9 +496,11 @@ impl ActorAlarms {
             return;
         }
         let Some(commit) = self.inflight_commits.remove(&id) else {
+            self.probes.hit(&probe::COMMIT_DUPLICATE_COMPLETION);
             return; // Duplicate completion.
         };
         if !ok {
+            self.probes.hit(&probe::GATE_BROKEN_BY_COMMIT);
             self.break_gate();
             return;
         }
@@ -467,7 +513,12 @@ impl ActorAlarms {
         }
         // Move later after the commit, unless S changed since (workerd #5589, B2).
         if commit.version_before == self.alarm_version && fires_earlier(self.manager_floor, commit.alarm) {
+            self.probes.sometimes(self.channel.in_flight().is_some(), &probe::MOVE_LATER_PARKED);
             self.submit(commit.alarm, None);
+        } else {
+            // B2: the move-later this commit would need is skipped because S moved since.
+            let needed = fires_earlier(self.manager_floor, commit.alarm);
+            self.probes.sometimes(needed && commit.version_before != self.alarm_version, &probe::MOVE_LATER_SKIPPED_VERSION);
         }
         self.check_local_invariants();
     }
@@ -478,6 +529,7 @@ impl ActorAlarms {
             return;
         }
         let Some((done, next)) = self.channel.complete(call) else {
+            self.probes.hit(&probe::COMPLETION_STALE);
             return; // Duplicate or stale completion.
         };
         // Reports handed out while `done` was in flight outrank it (their fences are higher).
@@ -490,8 +542,12 @@ impl ActorAlarms {
             // skipped its precommit, I1). A queued value may still replace either.
             let queued = self.channel.queued().map(|q| q.time).or(next.as_ref().map(|n| n.time));
             let held = reported.map_or(done.time, |r| latest(done.time, r));
+            self.probes.sometimes(held != done.time, &probe::COMPLETION_REPORT_OUTRANKS);
             self.scheduled_no_later_than = match queued {
-                Some(q) if fires_earlier(held, q) => q,
+                Some(q) if fires_earlier(held, q) => {
+                    self.probes.hit(&probe::COMPLETION_ASNLT_TO_QUEUED);
+                    q
+                }
                 _ => held,
             };
         }
@@ -499,6 +555,7 @@ impl ActorAlarms {
         let retry = !ok && next.is_none() && !done.waiters.contains(&Waiter::PendingCommit);
         self.send(next);
         if retry {
+            self.probes.hit(&probe::COMMAND_RETRIED);
             // A move-later, a re-announce or a Cancel's reschedule failed and nothing newer is
             // queued: the manager may still hold an older value, or none at all (it lost the
             // alarm, or a power loss rolled storage back while it was down: restart-persistence
@@ -512,6 +569,7 @@ impl ActorAlarms {
                 Waiter::Arm(arm) => self.effects.push_back(ActorEffect::ArmResolved { arm, ok }),
                 Waiter::PendingCommit if !ok => {
                     // A rejected move-earlier breaks the gate (§2 transition 1).
+                    self.probes.hit(&probe::GATE_BROKEN_BY_MOVE_EARLIER);
                     self.break_gate();
                     return;
                 }
@@ -586,8 +644,11 @@ impl ActorAlarms {
             return;
         }
         // R11: any set/delete in the handler cancels the deferred delete.
+        let cancels_delete = self.in_handler && self.deferred_delete;
+        self.probes.sometimes(cancels_delete, &probe::HANDLER_WRITE_CANCELS_DELETE);
         self.deferred_delete = false;
         if self.alarm == alarm {
+            self.probes.hit(if cancels_delete { &probe::SET_SAME_VALUE_IN_HANDLER } else { &probe::SET_SAME_VALUE });
             return; // R3: no write, no commit, no sR.
         }
         self.apply_alarm_to_base(alarm);
@@ -635,6 +696,7 @@ impl ActorAlarms {
         debug_assert!(self.pending_commit);
         if fires_earlier(self.alarm, self.scheduled_no_later_than) {
             // A merged turn moved the alarm earlier again: `while S < ASNLT: await sR(S)`.
+            self.probes.hit(&probe::PRECOMMIT_CATCH_UP);
             self.submit(self.alarm, Some(Waiter::PendingCommit));
             return;
         }

@@ -14,6 +14,7 @@ use crate::error::AlarmError;
 use crate::fence::Fence;
 use crate::ids::{ActorId, CallId, CommitId};
 use crate::manager::{AlarmRow, Applied, Fire, FireResult, ManagerCore, ManagerEffect};
+use crate::probe::{Probe, Probes};
 use crate::time::{AlarmTime, Millis};
 use rand::RngCore;
 
@@ -81,8 +82,17 @@ pub trait SchedulerFactory: Send + Sync {
     fn name(&self) -> &str;
     /// One line: what this scheduler is (and, for a bug variant, what it gets wrong).
     fn description(&self) -> &str;
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler>;
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler>;
+    /// A new incarnation of `actor` from what storage holds. `probes` is where its coverage
+    /// probes go (`crate::probe`): keep a clone and report through it; it is off unless a
+    /// sweep asks for coverage.
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler>;
+    /// A manager process from the rows it persisted; `probes` as for [`SchedulerFactory::new_actor`].
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler>;
+    /// The coverage probes this scheduler reports (`crate::probe`): `sweep --coverage` lists
+    /// the ones no seed reached. A probe reported but not declared still shows in the report.
+    fn probes(&self) -> Vec<&'static Probe> {
+        Vec::new()
+    }
     /// Whether the manager's rows survive a manager restart (false before workerd #6104).
     fn manager_persists_rows(&self) -> bool {
         true
@@ -117,12 +127,16 @@ impl SchedulerFactory for Reference {
         "the reference scheduler: ActorSqlite semantics with fenced, serialized manager commands"
     }
 
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
-        Box::new(ActorAlarms::load(actor, incarnation, durable))
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+        Box::new(ActorAlarms::load_probed(actor, incarnation, durable, probes.clone()))
     }
 
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
-        Box::new(ManagerCore::load(rows, policy))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+        Box::new(ManagerCore::load_probed(rows, policy, probes.clone()))
+    }
+
+    fn probes(&self) -> Vec<&'static Probe> {
+        crate::probe::reference_alarms()
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::fence::Fence;
 use crate::ids::{ArmId, CallId};
+use crate::probe::{channel as probe, Probes};
 use crate::time::AlarmTime;
 
 /// Who is waiting for a command to complete.
@@ -44,11 +45,18 @@ pub struct ManagerChannel {
     /// Reports handed out since command `next_seq` was issued.
     reports: u32,
     next_call: u64,
+    /// Where the probes of `probe/channel.rs` are reported.
+    probes: Probes,
 }
 
 impl ManagerChannel {
     pub fn new(incarnation: u64) -> ManagerChannel {
-        ManagerChannel { incarnation, ..ManagerChannel::default() }
+        ManagerChannel::with_probes(incarnation, Probes::off())
+    }
+
+    /// [`ManagerChannel::new`], reporting coverage probes to `probes`.
+    pub fn with_probes(incarnation: u64, probes: Probes) -> ManagerChannel {
+        ManagerChannel { incarnation, probes, ..ManagerChannel::default() }
     }
 
     pub fn in_flight(&self) -> Option<&InFlight> {
@@ -67,15 +75,19 @@ impl ManagerChannel {
     /// A fence for a value computed now: it ranks after every command and report so far.
     pub fn next_report_fence(&mut self) -> Fence {
         self.reports += 1;
+        self.probes.sometimes(self.reports >= 2, &probe::SECOND_REPORT_FENCE);
         Fence::nth_report(self.incarnation, self.next_seq, self.reports)
     }
 
     /// Offers a value to the manager. Returns the command to send now, if the channel is idle.
     /// A queued value is replaced (latest state wins) and its waiters are kept.
     pub fn submit(&mut self, time: AlarmTime, waiter: Option<Waiter>) -> Option<InFlight> {
-        let mut waiters = self.queued.take().map(|q| q.waiters).unwrap_or_default();
+        let replaced = self.queued.take();
+        self.probes.sometimes(replaced.is_some(), &probe::QUEUED_REPLACED);
+        let mut waiters = replaced.map(|q| q.waiters).unwrap_or_default();
         waiters.extend(waiter);
         if self.in_flight.is_some() {
+            self.probes.hit(&probe::QUEUED);
             self.queued = Some(Queued { time, waiters });
             return None;
         }
@@ -84,15 +96,20 @@ impl ManagerChannel {
 
     /// Drops a parked move-later (a queued value nobody waits for). Precommit scheduling
     /// does this before a move-earlier (B5: the drained parked time must not race it).
-    pub fn drop_parked(&mut self) {
-        if self.queued.as_ref().is_some_and(|q| q.waiters.is_empty()) {
+    /// Returns whether there was one.
+    pub fn drop_parked(&mut self) -> bool {
+        let parked = self.queued.as_ref().is_some_and(|q| q.waiters.is_empty());
+        if parked {
+            self.probes.hit(&probe::PARKED_DROPPED);
             self.queued = None;
         }
+        parked
     }
 
     /// Completes the in-flight command. Returns it and the next command to send, if any.
     pub fn complete(&mut self, call: CallId) -> Option<(InFlight, Option<InFlight>)> {
         if self.in_flight.as_ref().map(|f| f.call) != Some(call) {
+            self.probes.hit(&probe::STALE_COMPLETION);
             return None; // A stale or duplicated completion: the link reported it already.
         }
         let done = self.in_flight.take().expect("checked above");
@@ -105,6 +122,7 @@ impl ManagerChannel {
         let mut waiters = Vec::new();
         waiters.extend(self.in_flight.take().into_iter().flat_map(|f| f.waiters));
         waiters.extend(self.queued.take().into_iter().flat_map(|q| q.waiters));
+        self.probes.sometimes(!waiters.is_empty(), &probe::CLEARED_WITH_WAITERS);
         waiters
     }
 

@@ -27,6 +27,7 @@ pub mod ids;
 pub mod io;
 pub mod manager;
 pub mod metadata_store;
+pub mod probe;
 pub mod queue;
 pub mod realtime;
 pub mod rearm;

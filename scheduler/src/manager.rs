@@ -9,6 +9,7 @@
 use crate::backoff::{RetryDecision, RetryPolicy, RetryState};
 use crate::fence::Fence;
 use crate::ids::ActorId;
+use crate::probe::{manager as probe, Probes};
 use crate::time::{AlarmTime, Millis};
 use rand::RngCore;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -139,14 +140,22 @@ pub struct ManagerCore {
     wakeups: BTreeSet<(Millis, ActorId)>,
     policy: RetryPolicy,
     effects: VecDeque<ManagerEffect>,
+    /// Where the probes of `probe/manager.rs` are reported.
+    probes: Probes,
 }
 
 impl ManagerCore {
     /// Starts from persisted rows (R18 `loadAlarmsFromDb`): every row is scheduled, and
     /// past ones fire at the first [`ManagerCore::take_due`]. Retry state starts fresh.
     pub fn load(rows: impl IntoIterator<Item = AlarmRow>, policy: RetryPolicy) -> ManagerCore {
-        let mut core = ManagerCore { policy, ..ManagerCore::default() };
+        ManagerCore::load_probed(rows, policy, Probes::off())
+    }
+
+    /// [`ManagerCore::load`], reporting coverage probes to `probes`.
+    pub fn load_probed(rows: impl IntoIterator<Item = AlarmRow>, policy: RetryPolicy, probes: Probes) -> ManagerCore {
+        let mut core = ManagerCore { policy, probes, ..ManagerCore::default() };
         for row in rows {
+            core.probes.sometimes(row.time.is_some(), &probe::LOAD_ROWS);
             let mut entry = Entry::tombstone(row.fence);
             entry.time = row.time;
             entry.name = row.name;
@@ -166,6 +175,7 @@ impl ManagerCore {
     pub fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
         let entry = self.entries.entry(actor.clone()).or_insert_with(|| Entry::tombstone(Fence::default()));
         if fence <= entry.fence {
+            self.probes.hit(&probe::SCHEDULE_STALE_FENCE);
             return Applied::Stale;
         }
         entry.fence = fence;
@@ -178,7 +188,7 @@ impl ManagerCore {
             // re-announcement after a restart: it still stores T) is not a new setAlarm. It
             // must not cancel the backoff (B13, PR #853: retries without backoff, and a reset
             // retry count). It still carries the newer fence.
-            Status::Backoff { .. } if time == entry.time => {}
+            Status::Backoff { .. } if time == entry.time => self.probes.hit(&probe::SCHEDULE_BACKOFF_SAME_TIME),
             // R19: while the alarm runs (or is being abandoned) every value is queued, the
             // running alarm's own time T included: the actor's latest word is T, and if the
             // attempt is cancelled or succeeds without a report, T must stay (workerd queues
@@ -186,8 +196,12 @@ impl ManagerCore {
             // premature fire of T was being cancelled: edge-values seed 5391). A failed attempt
             // does not take a queued T as a replacement that beats its retries (R17,
             // `on_fire_result`).
-            Status::Started | Status::Abandoning => entry.queued = Some(time),
+            Status::Started | Status::Abandoning => {
+                self.probes.hit(if time == entry.time { &probe::SCHEDULE_QUEUED_OWN_TIME } else { &probe::SCHEDULE_QUEUED_WHILE_RUNNING });
+                entry.queued = Some(time);
+            }
             Status::Waiting | Status::Backoff { .. } => {
+                self.probes.sometimes(matches!(entry.status, Status::Backoff { .. }), &probe::SCHEDULE_BACKOFF_REPLACED);
                 if entry.time != time || entry.status != Status::Waiting {
                     entry.retry = RetryState::default();
                 }
@@ -200,6 +214,7 @@ impl ManagerCore {
         if changed {
             Applied::Applied
         } else {
+            self.probes.hit(&probe::SCHEDULE_UNCHANGED);
             Applied::Unchanged
         }
     }
@@ -217,6 +232,7 @@ impl ManagerCore {
             let scheduled = entry.time.expect("a due entry has a time");
             assert!(scheduled <= now, "R8: never fire early");
             entry.status = Status::Started;
+            self.probes.sometimes(entry.retry.counted > 0, &probe::FIRE_RETRY);
             fires.push(Fire {
                 actor: actor.clone(),
                 scheduled,
@@ -246,7 +262,10 @@ impl ManagerCore {
         // R17: a value queued during the attempt beats retries, unless it is the running
         // alarm's own time (the actor re-announcing T after a restart, say): then a failed
         // attempt is retried (or abandoned) as if nothing had been queued.
-        let replacement = entry.queued.take().filter(|q| !(retries && *q == Some(scheduled)));
+        let queued = entry.queued.take();
+        self.probes.sometimes(retries && queued == Some(Some(scheduled)), &probe::RESULT_OWN_TIME_RETRIED);
+        let replacement = queued.filter(|q| !(retries && *q == Some(scheduled)));
+        self.probes.sometimes(retries && replacement.is_some(), &probe::RESULT_REPLACEMENT_BEATS_RETRY);
         if let Some(queued) = replacement {
             entry.time = queued;
             entry.status = Status::Waiting;
@@ -258,13 +277,22 @@ impl ManagerCore {
                     entry.status = Status::Waiting;
                     entry.retry = RetryState::default();
                 }
-                Outcome::Aborted => entry.status = Status::Abandoning,
-                Outcome::Failed { counted } => match entry.retry.on_failure(counted, &policy, rng) {
-                    RetryDecision::RetryAfterMs(delay) => {
-                        entry.status = Status::Backoff { retry_at: now.saturating_add_ms(delay) };
+                Outcome::Aborted => {
+                    self.probes.hit(&probe::RESULT_ABORT_ABANDONS);
+                    entry.status = Status::Abandoning;
+                }
+                Outcome::Failed { counted } => {
+                    self.probes.sometimes(!counted, &probe::RESULT_UNCOUNTED_FAILURE);
+                    match entry.retry.on_failure(counted, &policy, rng) {
+                        RetryDecision::RetryAfterMs(delay) => {
+                            entry.status = Status::Backoff { retry_at: now.saturating_add_ms(delay) };
+                        }
+                        RetryDecision::Abandon => {
+                            self.probes.hit(&probe::RESULT_LIMIT_ABANDONS);
+                            entry.status = Status::Abandoning;
+                        }
                     }
-                    RetryDecision::Abandon => entry.status = Status::Abandoning,
-                },
+                }
             }
             if entry.status == Status::Abandoning {
                 self.effects.push_back(ManagerEffect::Abandon { actor: actor.clone(), scheduled });
@@ -272,7 +300,8 @@ impl ManagerCore {
         }
         self.persist(actor);
         if let Some((time, fence)) = result.report {
-            self.schedule(actor, time, fence, None);
+            let applied = self.schedule(actor, time, fence, None);
+            self.probes.sometimes(applied == Applied::Stale, &probe::RESULT_REPORT_STALE);
         }
     }
 
@@ -289,11 +318,13 @@ impl ManagerCore {
             // Nothing queued, or only the abandoned alarm's own time (a re-announcement): keep
             // the alarm and try again after the longest backoff.
             Err(()) if entry.queued.is_none_or(|q| q == Some(scheduled)) => {
+                self.probes.hit(&probe::ABANDON_FAILED_KEEPS);
                 entry.queued = None;
                 entry.status = Status::Backoff { retry_at: now.saturating_add_ms(max_delay) };
             }
             Err(()) => {
                 // B8: a replacement queued while the abandon was pending survives it.
+                self.probes.hit(&probe::ABANDON_FAILED_REPLACEMENT);
                 entry.time = entry.queued.take().unwrap_or(None);
                 entry.status = Status::Waiting;
             }
@@ -303,6 +334,7 @@ impl ManagerCore {
             // one of the same actor state (the abandon runs after the failed attempt's
             // report), so it counts as current, or a kept alarm would be lost.
             Ok((time, fence)) if fence >= entry.fence => {
+                self.probes.hit(&probe::ABANDON_ANSWER_APPLIED);
                 entry.time = time;
                 entry.queued = None;
                 entry.fence = fence;
@@ -311,6 +343,7 @@ impl ManagerCore {
             Ok(_) => {
                 // B8: a command newer than the answer wins: the queued replacement, or (when
                 // nothing is queued) the newer command re-set the abandoned time itself.
+                self.probes.hit(&probe::ABANDON_ANSWER_OUTRANKED);
                 if let Some(queued) = entry.queued.take() {
                     entry.time = queued;
                 }

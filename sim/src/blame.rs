@@ -18,6 +18,7 @@ use alarmsim_scheduler::{
     ActorEffect, ActorId, AlarmError, AlarmRow, Applied, AlarmTime, ArmDecision, CallId, CommitId, DurableState, Fence, Fire, FireResult, Gate,
     ManagerEffect, Millis, WriteOptions,
 };
+use alarmsim_scheduler::probe::{Probe, Probes};
 use rand::RngCore;
 use std::cell::Cell;
 use std::future::Future;
@@ -82,17 +83,18 @@ impl SchedulerFactory for GuardedFactory {
     fn description(&self) -> &str {
         self.0.description()
     }
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
-        Box::new(GuardedActor(subject(|| self.0.new_actor(actor, incarnation, durable))))
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+        Box::new(GuardedActor(subject(|| self.0.new_actor(actor, incarnation, durable, probes))))
     }
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
-        Box::new(GuardedManager(subject(|| self.0.new_manager(rows, policy))))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+        Box::new(GuardedManager(subject(|| self.0.new_manager(rows, policy, probes))))
     }
     delegate! {
         ref fn manager_persists_rows() -> bool;
         ref fn schedule_next(existing: AlarmTime, now: Millis, delay_ms: i64) -> Option<Millis>;
         ref fn exit_rearm(now: Millis, next_due: AlarmTime, sleep_after: AlarmTime) -> Millis;
         ref fn retry_counts(facts: FailureFacts) -> bool;
+        ref fn probes() -> Vec<&'static Probe>;
     }
 }
 
@@ -151,11 +153,17 @@ impl<D: Db> Db for HarnessDb<'_, D> {
     fn conn(&self) -> &rusqlite::Connection {
         owned_by(false, || self.0.conn())
     }
+    fn probe(&mut self, probe: &'static Probe) {
+        self.0.probe(probe);
+    }
 }
 
 impl<Q: JobQueue> JobQueue for GuardedQueue<Q> {
     fn with_config(config: QueueConfig) -> Self {
         GuardedQueue(subject(|| Q::with_config(config)))
+    }
+    fn probes() -> Vec<&'static Probe> {
+        Q::probes()
     }
     async fn open<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
         polled_as(true, self.0.open(&mut HarnessDb(db))).await

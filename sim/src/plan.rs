@@ -174,6 +174,20 @@ pub enum Attempt {
     Crash,
     /// Outlives its lease, then succeeds.
     Slow,
+    /// Outlives its lease, then throws: a stale owner's `fail` (it must be fenced).
+    SlowThrow,
+}
+
+impl Attempt {
+    /// Whether the attempt outlives its lease.
+    pub fn is_slow(self) -> bool {
+        matches!(self, Attempt::Slow | Attempt::SlowThrow)
+    }
+
+    /// Whether the attempt ends by calling `fail`.
+    pub fn throws(self) -> bool {
+        matches!(self, Attempt::Throw | Attempt::SlowThrow)
+    }
 }
 
 /// A job's behaviour: its work time and its attempts in order (after the last, it succeeds).
@@ -200,6 +214,7 @@ impl std::fmt::Display for JobScript {
                 Attempt::Throw => "throw",
                 Attempt::Crash => "crash",
                 Attempt::Slow => "slow",
+                Attempt::SlowThrow => "slow-throw",
             })
             .collect();
         write!(f, "work {}ms, attempts [{}]", self.work_ms, attempts.join(","))

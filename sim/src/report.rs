@@ -6,6 +6,7 @@ use crate::plan::Plan;
 use crate::profile::FaultProfile;
 use crate::store_work::StoreWork;
 use crate::trace::Trace;
+use alarmsim_scheduler::probe::ProbeHits;
 use serde::Serialize;
 
 /// Everything one seed produced.
@@ -32,6 +33,10 @@ pub struct RunReport {
     /// The SQLite operations the alarm world did (zero for the queue world, whose SQL runs
     /// inside the queue under test).
     pub store_work: StoreWork,
+    /// The coverage probes the run reached and how often (empty unless the run was asked to
+    /// count them, `RunOptions::coverage`).
+    #[serde(skip_serializing_if = "ProbeHits::is_empty")]
+    pub coverage: ProbeHits,
     /// Flags the replay line needs besides scenario, variant and seed, set by the tool that
     /// ran the seed (` --edges off` when a sweep switched the edge-seeking workload off).
     pub replay_flags: String,

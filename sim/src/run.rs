@@ -4,6 +4,7 @@
 
 use crate::plan::Plan;
 use crate::report::RunReport;
+use crate::run_options::RunOptions;
 use crate::scenario::ScenarioSpec;
 use crate::subject::Subject;
 use alarmsim_scheduler::api::SchedulerFactory;
@@ -14,12 +15,13 @@ pub fn run_seed(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64) -> 
     run_seed_traced(spec, subject, seed, true)
 }
 
-/// Runs one seed; with `keep_trace` false the trace stays empty (the run is otherwise
-/// identical, so a failing seed can be replayed with the trace on).
-pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64, keep_trace: bool) -> RunReport {
+/// Runs one seed recording what `options` asks (`false`: no trace text, `true`: the trace;
+/// a [`RunOptions`] for coverage too). The run is otherwise identical, so a failing seed can
+/// be replayed with the trace on.
+pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64, options: impl Into<RunOptions>) -> RunReport {
     let subject = subject.into();
     let plan = Plan::generate(spec, subject.name(), seed);
-    subject.run_plan(spec, plan, keep_trace)
+    subject.run_plan(spec, plan, options)
 }
 
 /// Runs one seed of an alarm scenario with the per-event I1 check (and, with `keep_trace`, the
@@ -30,11 +32,11 @@ pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u
 #[doc(hidden)]
 pub fn run_seed_checking_every_actor(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, seed: u64, keep_trace: bool) -> RunReport {
     let plan = Plan::generate(spec, factory.name(), seed);
-    crate::world::run_plan_with(spec, factory, plan, keep_trace, true)
+    crate::world::run_plan_with(spec, factory, plan, keep_trace.into(), true)
 }
 
 /// Runs a plan (its seed drives the per-actor random streams and the executor).
-pub fn run_plan(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, keep_trace: bool) -> RunReport {
-    subject.into().run_plan(spec, plan, keep_trace)
+pub fn run_plan(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, options: impl Into<RunOptions>) -> RunReport {
+    subject.into().run_plan(spec, plan, options)
 }
 

@@ -4,6 +4,7 @@
 use crate::plan::Plan;
 use crate::queue::QueueFactory;
 use crate::report::RunReport;
+use crate::run_options::RunOptions;
 use crate::scenario::ScenarioSpec;
 use alarmsim_scheduler::api::SchedulerFactory;
 use std::sync::Arc;
@@ -30,6 +31,17 @@ impl Subject {
         }
     }
 
+    /// Every coverage probe a run of this subject may report and the report lists when no
+    /// seed reaches it: the subject's own declared ones, then its world's.
+    pub fn declared_probes(&self) -> Vec<&'static alarmsim_scheduler::probe::Probe> {
+        let (mut own, world) = match self {
+            Subject::Alarms(f) => (f.probes(), crate::probes::alarms::ALL),
+            Subject::Queue(q) => (q.probes(), crate::probes::queue::ALL),
+        };
+        own.extend_from_slice(world);
+        own
+    }
+
     /// `alarms` or `queue`: the kind of scenario this subject runs.
     pub fn system(&self) -> &'static str {
         match self {
@@ -47,14 +59,15 @@ impl Subject {
     /// Runs a plan on a fresh thread. The plan must fit the scenario
     /// ([`crate::plan_check::validate`]; callers with a plan from a file check it first and
     /// report the error): a plan that does not would make the world itself fail.
-    pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport {
+    pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, options: impl Into<RunOptions>) -> RunReport {
+        let options = options.into();
         assert!(self.fits(spec), "variant {} tests {} and cannot run scenario {}", self.name(), self.system(), spec.name);
         if let Err(e) = crate::plan_check::validate(&plan, spec) {
             panic!("plan of seed {} does not fit scenario {}: {e}", plan.seed, spec.name);
         }
         match self {
-            Subject::Alarms(f) => crate::world::run_plan(spec, f.clone(), plan, keep_trace),
-            Subject::Queue(q) => q.run_plan(spec, plan, keep_trace),
+            Subject::Alarms(f) => crate::world::run_plan(spec, f.clone(), plan, options),
+            Subject::Queue(q) => q.run_plan(spec, plan, options),
         }
     }
 }

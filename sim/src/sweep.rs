@@ -94,6 +94,30 @@ fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Sampled]) ->
     found
 }
 
+/// The coverage of each scenario over its seeds (`RunOptions::coverage`), run on all cores,
+/// each seed on its own fresh thread; in the order of `work`. A failing seed counts like any
+/// other (its probes were reached all the same).
+pub fn coverage(work: &[(ScenarioSpec, Subject, Vec<u64>)]) -> Vec<crate::coverage::Coverage> {
+    let queue: Mutex<Vec<(usize, u64)>> = Mutex::new(work.iter().enumerate().flat_map(|(i, (_, _, seeds))| seeds.iter().map(move |&s| (i, s))).rev().collect());
+    let hits: Mutex<Vec<(usize, u64, alarmsim_scheduler::probe::ProbeHits)>> = Mutex::new(Vec::new());
+    let options = crate::run_options::RunOptions { keep_trace: false, coverage: true };
+    std::thread::scope(|scope| {
+        for _ in 0..jobs() {
+            scope.spawn(|| loop {
+                let Some((i, seed)) = queue.lock().expect("work lock").pop() else { break };
+                let (spec, subject, _) = &work[i];
+                let report = run_seed_traced(spec, subject, seed, options);
+                hits.lock().expect("hits lock").push((i, seed, report.coverage));
+            });
+        }
+    });
+    let mut out: Vec<crate::coverage::Coverage> = work.iter().map(|(_, subject, _)| crate::coverage::Coverage::declaring(&subject.declared_probes())).collect();
+    for (i, seed, h) in hits.into_inner().expect("hits lock") {
+        out[i].add_run(seed, &h);
+    }
+    out
+}
+
 /// Panics with the full report of the first failure (seed, profile, invariant, events,
 /// replay line) and a list of all failing seeds, if any seed of any scenario fails.
 /// `test_name` goes into the replay hint: `ALARMSIM_SEED=<seed> cargo test --test <test_name>`.

@@ -8,9 +8,10 @@
 //! The scheduler is the reference; only the application's two re-arm helpers are the
 //! pre-fix ones: the exit re-arm is `now` and `scheduleNextAlarm` always writes.
 
-use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
+use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, Reference, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
-use alarmsim_scheduler::{ActorAlarms, ActorId, AlarmRow, AlarmTime, DurableState, ManagerCore, Millis};
+use alarmsim_scheduler::probe::{Probe, Probes};
+use alarmsim_scheduler::{ActorId, AlarmRow, AlarmTime, DurableState, Millis};
 
 /// B16: the pre-#191 containers alarm helpers.
 #[derive(Clone, Copy, Debug, Default)]
@@ -25,12 +26,16 @@ impl SchedulerFactory for B16ContainerSpin {
         "B16 (containers #189/#191): the handler's exit re-arms to now and scheduleNextAlarm writes unconditionally, so container alarms spin"
     }
 
-    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState) -> Box<dyn ActorScheduler> {
-        Box::new(ActorAlarms::load(actor, incarnation, durable))
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+        Reference.new_actor(actor, incarnation, durable, probes)
     }
 
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy) -> Box<dyn ManagerScheduler> {
-        Box::new(ManagerCore::load(rows, policy))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+        Reference.new_manager(rows, policy, probes)
+    }
+
+    fn probes(&self) -> Vec<&'static Probe> {
+        Reference.probes()
     }
 
     fn schedule_next(&self, _existing: AlarmTime, now: Millis, delay_ms: i64) -> Option<Millis> {

@@ -39,6 +39,11 @@ impl<P: QueuePatch> JobQueue for Patched<P> {
         Patched { queue: SqliteQueue::with_config(config), patch: P::default() }
     }
 
+    /// The reference's: a patch replaces single operations of it.
+    fn probes() -> Vec<&'static alarmsim_scheduler::probe::Probe> {
+        SqliteQueue::probes()
+    }
+
     async fn open<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
         self.patch.open(&mut self.queue, db).await
     }

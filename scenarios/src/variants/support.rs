@@ -489,18 +489,24 @@ macro_rules! variant_factory {
                 actor: alarmsim_scheduler::ActorId,
                 incarnation: u64,
                 durable: alarmsim_scheduler::DurableState,
+                probes: &alarmsim_scheduler::probe::Probes,
             ) -> Box<dyn alarmsim_scheduler::api::ActorScheduler> {
-                let $a = alarmsim_scheduler::ActorAlarms::load(actor, incarnation, durable);
+                let $a = alarmsim_scheduler::ActorAlarms::load_probed(actor, incarnation, durable, probes.clone());
                 Box::new($actor)
             }
             fn new_manager(
                 &self,
                 rows: Vec<alarmsim_scheduler::AlarmRow>,
                 policy: alarmsim_scheduler::backoff::RetryPolicy,
+                probes: &alarmsim_scheduler::probe::Probes,
             ) -> Box<dyn alarmsim_scheduler::api::ManagerScheduler> {
                 $( let $p = policy; let policy = $policy; )?
-                let $m = alarmsim_scheduler::ManagerCore::load(rows, policy);
+                let $m = alarmsim_scheduler::ManagerCore::load_probed(rows, policy, probes.clone());
                 Box::new($manager)
+            }
+            /// The reference cores' probes: a variant wraps them.
+            fn probes(&self) -> Vec<&'static alarmsim_scheduler::probe::Probe> {
+                alarmsim_scheduler::probe::reference_alarms()
             }
             $(
                 fn manager_persists_rows(&self) -> bool {

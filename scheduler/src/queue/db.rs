@@ -2,6 +2,7 @@
 //! statement.
 
 use super::error::QueueError;
+use crate::probe::{queue as probe, Probe};
 use rusqlite::{Connection, ErrorCode};
 
 /// How the queue reaches SQLite and the clock.
@@ -17,6 +18,10 @@ pub trait Db {
     async fn busy(&mut self, attempt: u32) -> bool;
 
     fn conn(&self) -> &Connection;
+
+    /// A coverage probe was reached (`crate::probe`): the simulator counts it when a sweep
+    /// asks for coverage; real mode ignores it.
+    fn probe(&mut self, _probe: &'static Probe) {}
 }
 
 /// Runs one statement: the hook, then `f` with the connection and the time, retrying
@@ -27,6 +32,7 @@ pub async fn run<D: Db, T>(db: &mut D, label: &'static str, mut f: impl FnMut(&C
         let now = db.statement(label).await;
         match f(db.conn(), now) {
             Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {
+                db.probe(&probe::BUSY_RETRIED);
                 attempt += 1;
                 if !db.busy(attempt).await {
                     return Err(QueueError::Busy { op: label, attempts: attempt });

@@ -149,4 +149,13 @@ pub trait JobQueue {
     fn has_background_work(&self) -> bool {
         false
     }
+
+    /// The coverage probes this queue reports through [`Db::probe`] (`crate::probe`):
+    /// `sweep --coverage` lists the ones no seed reached.
+    fn probes() -> Vec<&'static crate::probe::Probe>
+    where
+        Self: Sized,
+    {
+        Vec::new()
+    }
 }

@@ -4,6 +4,7 @@ use super::db::{run, Db};
 use super::error::QueueError;
 use super::schema::migrate_atomically;
 use super::{retry_delay_ms, status, ClaimedJob, FailOutcome, JobQueue, NewJob, QueueConfig, Reclaimed, Ulid, Wakeup};
+use crate::probe::queue as probe;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// The reference job queue.
@@ -90,8 +91,16 @@ impl SqliteQueue {
     /// The claim of `SELECT` then `UPDATE`, for variants that drop the transaction.
     pub async fn claim_statements<D: Db>(db: &mut D, owner: &str, lease_ms: u64) -> Result<Option<ClaimedJob>, QueueError> {
         match Self::select_due(db).await? {
-            Some((row, _)) => Ok(Some(Self::take(db, row, owner, lease_ms).await?)),
-            None => Ok(None),
+            Some((row, _)) => {
+                if row.attempts > 0 {
+                    db.probe(&probe::CLAIM_RETRY);
+                }
+                Ok(Some(Self::take(db, row, owner, lease_ms).await?))
+            }
+            None => {
+                db.probe(&probe::CLAIM_EMPTY);
+                Ok(None)
+            }
         }
     }
 
@@ -148,6 +157,10 @@ impl SqliteQueue {
 }
 
 impl JobQueue for SqliteQueue {
+    fn probes() -> Vec<&'static crate::probe::Probe> {
+        probe::ALL.to_vec()
+    }
+
     fn with_config(config: QueueConfig) -> Self {
         assert!(config.max_attempts >= 1 && config.lease_ms > 0, "a queue needs a lease and at least one attempt");
         SqliteQueue { config }
@@ -178,6 +191,7 @@ impl JobQueue for SqliteQueue {
         })
         .await?;
         if changed == 0 {
+            db.probe(&probe::COMPLETE_FENCED);
             return Err(QueueError::Fenced { id, owner: job.owner.clone() });
         }
         Ok(())
@@ -189,8 +203,17 @@ impl JobQueue for SqliteQueue {
         Self::immediate(db, "fail: begin immediate", async |db: &mut D| {
             let attempts = run(db, "fail: check fence", |c, _| Self::fenced_attempts(c, &id, &owner)).await?;
             match attempts {
-                Some(attempts) => self.record_failure(db, &id, attempts, error).await,
-                None => Err(QueueError::Fenced { id: id.clone(), owner: owner.clone() }),
+                Some(attempts) => {
+                    let outcome = self.record_failure(db, &id, attempts, error).await?;
+                    if matches!(outcome, FailOutcome::Dead { .. }) {
+                        db.probe(&probe::FAIL_DEAD_LETTER);
+                    }
+                    Ok(outcome)
+                }
+                None => {
+                    db.probe(&probe::FAIL_FENCED);
+                    Err(QueueError::Fenced { id: id.clone(), owner: owner.clone() })
+                }
             }
         })
         .await
@@ -211,7 +234,11 @@ impl JobQueue for SqliteQueue {
             .await?;
             let mut reclaimed = Vec::with_capacity(expired.len());
             for (id, stale_owner, attempts) in expired {
+                db.probe(&probe::RECLAIM_EXPIRED);
                 let outcome = self.record_failure(db, &id, attempts, "lease expired: the worker crashed or the job outlived its lease").await?;
+                if matches!(outcome, FailOutcome::Dead { .. }) {
+                    db.probe(&probe::RECLAIM_DEAD_LETTER);
+                }
                 reclaimed.push(Reclaimed { id: parse_id(&id)?, stale_owner, outcome });
             }
             Ok(reclaimed)

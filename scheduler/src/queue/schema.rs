@@ -9,6 +9,7 @@
 
 use super::db::{run, Db};
 use super::error::QueueError;
+use crate::probe::queue as probe;
 use rusqlite::Connection;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Several statements each, so
@@ -76,6 +77,11 @@ async fn migrate_in_transaction<D: Db>(db: &mut D) -> Result<(), QueueError> {
     if found > LATEST {
         return Err(QueueError::SchemaTooNew { found, latest: LATEST });
     }
+    db.probe(match found {
+        0 => &probe::MIGRATE_FROM_EMPTY,
+        LATEST => &probe::MIGRATE_RACED,
+        _ => &probe::MIGRATE_FROM_OLDER,
+    });
     for (version, statements) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         for sql in *statements {
             run(db, "migrate: statement", |c, _| c.execute_batch(sql)).await?;

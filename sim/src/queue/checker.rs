@@ -128,6 +128,16 @@ impl QueueChecker {
         Ok(())
     }
 
+    /// Whether `job`'s claim is stale: its lease expired and another claim took the job.
+    pub fn is_stale(&self, job: &ClaimedJob) -> bool {
+        self.holders.get(&job.id.to_string()).is_some_and(|hs| hs.iter().any(|h| h.owner == job.owner && h.stale))
+    }
+
+    /// Whether `process` holds a claim now.
+    pub fn holds_a_claim(&self, process: usize) -> bool {
+        self.holders.values().flatten().any(|h| h.process == process)
+    }
+
     /// The holder of `owner`'s claim finished (accepted or fenced); returns it if it was stale.
     fn release(&mut self, id: &str, owner: &str) -> Option<bool> {
         let holders = self.holders.get_mut(id)?;

@@ -18,6 +18,7 @@ pub mod world;
 use crate::plan::Plan;
 use crate::driver::drive;
 use crate::report::RunReport;
+use crate::run_options::RunOptions;
 use crate::blame::GuardedQueue;
 use crate::seed_thread::{on_seed_thread, panic_violation, pending_panic_is_subjects};
 use crate::scenario::ScenarioSpec;
@@ -33,7 +34,11 @@ pub trait QueueFactory: Send + Sync {
     fn name(&self) -> &str;
     fn description(&self) -> &str;
     /// Runs one plan of a queue scenario on a fresh thread.
-    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport;
+    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, options: RunOptions) -> RunReport;
+    /// The coverage probes the queue declares (`JobQueue::probes`).
+    fn probes(&self) -> Vec<&'static alarmsim_scheduler::probe::Probe> {
+        Vec::new()
+    }
 }
 
 /// Registers a [`JobQueue`] type under a name.
@@ -58,8 +63,12 @@ impl<Q: JobQueue + 'static> QueueFactory for QueueVariant<Q> {
         self.description
     }
 
-    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, keep_trace: bool) -> RunReport {
-        run_plan::<Q>(spec, self.name, plan, keep_trace)
+    fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, options: RunOptions) -> RunReport {
+        run_plan::<Q>(spec, self.name, plan, options)
+    }
+
+    fn probes(&self) -> Vec<&'static alarmsim_scheduler::probe::Probe> {
+        Q::probes()
     }
 }
 
@@ -69,23 +78,23 @@ pub fn reference() -> Arc<dyn QueueFactory> {
 }
 
 /// Runs one seed of a queue scenario.
-pub fn run_seed(spec: &ScenarioSpec, factory: &dyn QueueFactory, seed: u64, keep_trace: bool) -> RunReport {
+pub fn run_seed(spec: &ScenarioSpec, factory: &dyn QueueFactory, seed: u64, options: impl Into<RunOptions>) -> RunReport {
     let plan = plan::generate(spec, spec.queue().expect("a job-queue scenario"), factory.name(), seed);
-    factory.run_plan(spec, plan, keep_trace)
+    factory.run_plan(spec, plan, options.into())
 }
 
 /// Runs a plan of a queue scenario with queue type `Q`, on a fresh OS thread.
-pub fn run_plan<Q: JobQueue + 'static>(spec: &ScenarioSpec, variant: &str, plan: Plan, keep_trace: bool) -> RunReport {
+pub fn run_plan<Q: JobQueue + 'static>(spec: &ScenarioSpec, variant: &str, plan: Plan, options: RunOptions) -> RunReport {
     assert!(spec.queue().is_some(), "{} is not a job-queue scenario", spec.name);
     let spec = spec.clone();
     let variant = variant.to_string();
     // The queue runs as the system under test's code, its Db hooks as the world's (`blame.rs`).
-    on_seed_thread(plan.seed, move || run_on_fresh_thread::<GuardedQueue<Q>>(spec, variant, plan, keep_trace))
+    on_seed_thread(plan.seed, move || run_on_fresh_thread::<GuardedQueue<Q>>(spec, variant, plan, options))
 }
 
 type SharedWorld<Q> = Rc<RefCell<QueueWorld<Q>>>;
 
-fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: String, plan: Plan, keep_trace: bool) -> RunReport {
+fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: String, plan: Plan, options: RunOptions) -> RunReport {
     let seed = plan.seed;
     let kept_plan = plan.clone();
     let scenario = spec.name.to_string();
@@ -96,7 +105,7 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
     let name = variant.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async move {
-            let world = QueueWorld::<Q>::new(spec, &name, plan, keep_trace);
+            let world = QueueWorld::<Q>::new(spec, &name, plan, options);
             *inner.borrow_mut() = Some(world.clone());
             drive(&world).await;
         })
@@ -127,6 +136,7 @@ fn run_on_fresh_thread<Q: JobQueue + 'static>(spec: ScenarioSpec, variant: Strin
         events: w.events_handled,
         sim_ms: w.last_event_ms,
         store_work: Default::default(),
+        coverage: w.probes.snapshot(),
         replay_flags: String::new(),
     }
 }

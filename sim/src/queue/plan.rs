@@ -26,6 +26,9 @@ pub fn draw_script(workload: &QueueWorkload, rng: &mut ChaCha8Rng) -> JobScript 
             0 => break,
             1 => Attempt::Throw,
             2 => Attempt::Crash,
+            // Half the slow attempts throw at the end: a stale owner's `fail`, not only its
+            // `complete`, must be fenced.
+            _ if rng.random_bool(0.5) => Attempt::SlowThrow,
             _ => Attempt::Slow,
         };
         attempts.push(attempt);

@@ -16,6 +16,9 @@ use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
+use crate::probes::queue as probe;
+use crate::run_options::RunOptions;
+use alarmsim_scheduler::probe::{Probe, Probes};
 use alarmsim_scheduler::queue::inspect::{contents, Contents};
 use alarmsim_scheduler::queue::{schema, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueError, Reclaimed, Ulid};
 use madsim::task::JoinHandle;
@@ -61,6 +64,9 @@ struct Proc {
     rung: bool,
     /// Workers: the waker of its idle wait, if it is waiting.
     idle: Option<Waker>,
+    /// Inside a reclaim transaction (between its `BEGIN IMMEDIATE` and its end), for the
+    /// probe of a claim that races it.
+    in_reclaim: bool,
 }
 
 /// A job of the plan.
@@ -91,6 +97,8 @@ pub struct QueueWorld<Q> {
     checker: QueueChecker,
     pub trace: Trace,
     keep_trace: bool,
+    /// Where the queue's and the world's coverage probes are counted (off unless asked).
+    pub(crate) probes: Probes,
     /// Every event's time, kind and track, traced or not (`fingerprint.rs`).
     pub fingerprint: crate::fingerprint::Fingerprint,
     pub violation: Option<Violation>,
@@ -108,16 +116,17 @@ fn job_ulid(seed: u64, job: u32, at_ms: u64) -> Ulid {
 }
 
 impl<Q: JobQueue + 'static> QueueWorld<Q> {
-    pub fn new(spec: ScenarioSpec, variant: &str, plan: Plan, keep_trace: bool) -> Rc<RefCell<QueueWorld<Q>>> {
+    pub fn new(spec: ScenarioSpec, variant: &str, plan: Plan, options: RunOptions) -> Rc<RefCell<QueueWorld<Q>>> {
+        let keep_trace = options.keep_trace;
         let workload = spec.queue().expect("a queue world needs a queue scenario").clone();
         let profile = plan.profile.clone();
         let seed = plan.seed;
         let mut procs = Vec::new();
         for p in 0..workload.producers as usize {
-            procs.push(Proc { node: Node::Producer(p), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: false, started_at: 0, conn: None, rung: false, idle: None });
+            procs.push(Proc { node: Node::Producer(p), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: false, started_at: 0, conn: None, rung: false, idle: None, in_reclaim: false });
         }
         for w in 0..workload.workers as usize {
-            procs.push(Proc { node: Node::Worker(w), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: true, started_at: 0, conn: None, rung: false, idle: None });
+            procs.push(Proc { node: Node::Worker(w), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: true, started_at: 0, conn: None, rung: false, idle: None, in_reclaim: false });
         }
         let streams = (0..procs.len() as u64).map(|i| ChaCha8Rng::seed_from_u64(seed ^ (i + 1).wrapping_mul(0xd1b5_4a32_d192_ed03))).collect();
         let mut jobs = BTreeMap::new();
@@ -150,6 +159,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             checker,
             trace: Trace::default(),
             keep_trace,
+            probes: if options.coverage { Probes::recording() } else { Probes::off() },
             fingerprint: Default::default(),
             violation: None,
             events_handled: 0,
@@ -270,6 +280,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         if !self.procs[process].up {
             return;
         }
+        let holds = self.probes.is_on() && self.checker.holds_a_claim(process);
+        self.probes.sometimes(holds, &probe::CRASH_MID_JOB);
         self.kill(process);
         let node = self.node_name(process);
         self.note(EventKind::Crash, "world", None, || format!("crash: {node} ({why})"));
@@ -280,6 +292,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     fn kill(&mut self, process: usize) {
         let proc = &mut self.procs[process];
         proc.up = false;
+        proc.in_reclaim = false;
         if let Some(task) = proc.task.take() {
             task.abort(); // Its future (and the last handle of its connection) drops soon.
         }
@@ -299,6 +312,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             }
         }
         let rolled_back = self.disk.power_loss();
+        self.probes.sometimes(rolled_back, &probe::POWER_LOSS_ROLLS_BACK);
         self.checker.power_loss(rolled_back);
         let lost = if rolled_back { ": commits since the last sync are lost" } else { "" };
         self.note(EventKind::PowerLoss, "world", None, || format!("power loss{lost}"));
@@ -349,6 +363,34 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         (delay, crash)
     }
 
+    /// The probes of a statement about to run (or, with `crash`, that its process dies
+    /// before): a claim racing a reclaim, a crash inside each migration.
+    fn statement_probes(&mut self, process: usize, label: &'static str, crash: bool, conn: &Connection) {
+        if crash {
+            // The version this process's open transaction has reached (its own uncommitted
+            // bumps included) against what is committed.
+            let version = |c: &Connection| schema::user_version(c).unwrap_or(0);
+            let probe = match label {
+                "migrate: statement" | "migrate: bump user_version" => probe::crash_in_migration_to(version(conn) + 1),
+                "migrate: end" if version(conn) > version(self.disk.reader()) => Some(&probe::CRASH_IN_MIGRATION_BEFORE_COMMIT),
+                _ => None,
+            };
+            if let Some(probe) = probe {
+                self.probes.hit(probe);
+            }
+            return;
+        }
+        match label {
+            "reclaim: begin immediate" => self.procs[process].in_reclaim = true,
+            "commit or rollback" => self.procs[process].in_reclaim = false,
+            "claim: begin immediate" => {
+                let racing = self.procs.iter().enumerate().any(|(p, proc)| p != process && proc.in_reclaim);
+                self.probes.sometimes(racing, &probe::CLAIM_DURING_RECLAIM);
+            }
+            _ => {}
+        }
+    }
+
     fn open_failed(&mut self, process: usize, error: &QueueError) {
         let node = self.node_name(process);
         let now = self.now_ms();
@@ -389,7 +431,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             }
             None => (Attempt::Succeed, 1), // Not a job of this run's plan: finish it quickly.
         };
-        let work_ms = if attempt == Attempt::Slow { lease_ms + work_ms } else { work_ms };
+        let work_ms = if attempt.is_slow() { lease_ms + work_ms } else { work_ms };
         let (owner, attempts, lease_until) = (job.owner.clone(), job.attempts, job.lease_until_ms);
         let node = self.node_name(process);
         let due = self.jobs.get(&id).and_then(|j| j.due_ms);
@@ -529,6 +571,8 @@ struct SimDb<Q: JobQueue + 'static> {
     world: Rc<RefCell<QueueWorld<Q>>>,
     process: usize,
     conn: Rc<Connection>,
+    /// The world's probe sink (a clone: reporting borrows nothing).
+    probes: Probes,
 }
 
 impl<Q: JobQueue + 'static> SimDb<Q> {
@@ -536,7 +580,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         let mut w = world.borrow_mut();
         let conn = Rc::new(w.disk.connect());
         w.procs[process].conn = Some(conn.clone());
-        SimDb { world: world.clone(), process, conn }
+        SimDb { world: world.clone(), process, conn, probes: w.probes.clone() }
     }
 }
 
@@ -560,6 +604,9 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         w.last_event_ms = now;
         if w.disk.before_statement(now) {
             w.checker.synced();
+        }
+        if w.probes.is_on() {
+            w.statement_probes(self.process, label, crash, &self.conn);
         }
         if crash {
             let range = w.profile.downtime_ms;
@@ -591,6 +638,10 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
 
     fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    fn probe(&mut self, probe: &'static Probe) {
+        self.probes.hit(probe);
     }
 }
 
@@ -754,7 +805,12 @@ async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
     }
     madsim::time::sleep(Duration::from_millis(work_ms)).await;
     let started = now_of(world);
-    let result = if attempt == Attempt::Throw {
+    {
+        let w = world.borrow();
+        let stale = w.probes.is_on() && w.checker.is_stale(&job);
+        w.probes.sometimes(stale, if attempt.throws() { &probe::STALE_OWNER_FAIL } else { &probe::STALE_OWNER_COMPLETE });
+    }
+    let result = if attempt.throws() {
         queue.fail(db, &job, "the job threw").await.map(Some)
     } else {
         queue.complete(db, &job).await.map(|()| None)

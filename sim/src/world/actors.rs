@@ -26,7 +26,7 @@ impl World {
         let violation = self.checker.durability(&self.actors[actor].id.0, &loaded, &expected, now);
         self.fail(violation);
         self.user_view.loaded(actor, &loaded);
-        let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded);
+        let core = self.factory.new_actor(self.actors[actor].id.clone(), incarnation, loaded, &self.probes);
         self.actors[actor].core = Some(core);
         self.checker.actor_loaded(actor, durable);
         self.conservation.loaded(actor, durable);
@@ -94,6 +94,7 @@ impl World {
                     // answered (B8's failure half: a replacement queued meanwhile must survive).
                     if self.cut_off(actor) || self.chance(actor, self.profile.link_drop_response) {
                         let host = self.host_node(actor);
+                        self.probes.hit(&probe::ABANDON_REPLY_LOST);
                         self.note(EventKind::Fault, host, Some(actor), |_| format!("abandonAlarm({}) reply lost", rel(Some(scheduled))));
                         self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
                         continue;
@@ -145,7 +146,7 @@ impl World {
         if already_failed || fail_before {
             self.actors[actor].failed_from.get_or_insert(id);
             self.note(EventKind::Fault, host, Some(actor), |_| format!("C#{} failed before applying", id.0));
-            self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false });
+            self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: false, dup: false });
             return;
         }
         let now = self.now_ms();
@@ -153,16 +154,23 @@ impl World {
         self.checker.durable_changed(actor, batch.alarm, false);
         let violation = self.conservation.durable_changed(actor, &self.actors[actor].id.0, batch.alarm, now);
         self.fail(violation);
+        self.probes.sometimes(fail_after, &probe::COMMIT_ACK_LOST);
         let suffix = if fail_after { " (its acknowledgement will fail)" } else { "" };
         self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} durable: D={}{suffix}", id.0, rel(batch.alarm)));
-        self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after });
+        self.after(ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after, dup: false });
+        self.maybe_duplicate(actor, ack_delay, Event::CommitAck { actor, inc, id, ok: !fail_after, dup: true });
     }
 
-    pub(super) fn commit_ack(&mut self, actor: usize, inc: u64, id: CommitId, ok: bool) {
+    pub(super) fn commit_ack(&mut self, actor: usize, inc: u64, id: CommitId, ok: bool, dup: bool) {
         if !self.live(actor, inc) {
             return;
         }
         let host = self.host_node(actor);
+        if dup {
+            self.note(EventKind::Commit, host, Some(actor), |_| format!("C#{} {} again (a duplicate completion)", id.0, if ok { "ok" } else { "FAILED" }));
+            self.actors[actor].core.as_mut().expect("live").on_commit_result(id, ok);
+            return self.pump(actor);
+        }
         self.note(if ok { EventKind::Commit } else { EventKind::Fault }, host, Some(actor), |_| format!("C#{} {}", id.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         if let Some(alarm) = slot.commits.remove(&id) {

@@ -18,10 +18,14 @@ impl World {
                 let now = self.now_ms();
                 for actor in self.hosts[host].actors.clone() {
                     self.touched.add(actor);
+                    let behind = fires_earlier(self.manager_time(actor), self.checker.actors[actor].durable);
+                    self.probes.sometimes(behind, &probe::CRASH_MANAGER_BEHIND_STORAGE);
+                    self.probes.sometimes(self.actors[actor].handler.is_some(), &probe::CRASH_MID_HANDLER);
                     self.abort_attempts(actor, DEATH_DETECTION_MS);
                     let slot = &mut self.actors[actor];
                     slot.core = None;
                     if power && slot.disk.power_loss(now) {
+                        self.probes.hit(&probe::POWER_LOSS_ROLLS_BACK);
                         let d = slot.disk.shadow().alarm;
                         self.checker.durable_changed(actor, d, true);
                         self.conservation.rolled_back(actor, d);
@@ -32,10 +36,12 @@ impl World {
             Node::Manager | Node::NamespaceManager(_) => {
                 // Only this namespace's manager goes down; the others keep serving theirs.
                 let ns = self.namespace_served(node);
-                let manager = &mut self.managers[ns];
-                if !manager.up {
+                if !self.managers[ns].up {
                     return;
                 }
+                let running = (0..self.actors.len()).any(|a| self.home(a) == ns && self.actors[a].handler.is_some());
+                self.probes.sometimes(running, &probe::MANAGER_CRASH_WHILE_RUNNING);
+                let manager = &mut self.managers[ns];
                 manager.up = false;
                 manager.epoch += 1;
                 manager.core = None;
@@ -88,7 +94,7 @@ impl World {
         };
         let node = self.managers[ns].node;
         self.note(EventKind::Restart, "world", None, |_| format!("restart: {node} ({} rows)", rows.len()));
-        self.managers[ns].core = Some(self.factory.new_manager(rows, RetryPolicy::default()));
+        self.managers[ns].core = Some(self.factory.new_manager(rows, RetryPolicy::default(), &self.probes));
         for actor in 0..self.actors.len() {
             if self.home(actor) == ns {
                 self.checker.retries_reset(actor); // R18: retry state lives in memory.

@@ -18,6 +18,7 @@ impl World {
         let host = self.actors[actor].host;
         let busy = self.actors[actor].handler.is_some() || !self.actors[actor].arm_waiters.is_empty();
         if !self.hosts[host].up || self.actors[actor].core.is_none() || self.cut_off(actor) || busy {
+            self.probes.sometimes(!busy, &probe::FIRE_LOST_TO_PARTITION);
             let why = if busy { "busy with another attempt (R9)" } else { "unreachable" };
             self.note(if busy { EventKind::Fire } else { EventKind::Fault }, Node::Host(host), Some(actor), |_| format!("fire {} rejected: {why}", rel(Some(fire.scheduled))));
             let result = FireResult { outcome: Outcome::Failed { counted: false }, report: None };
@@ -40,6 +41,7 @@ impl World {
                 self.actors[actor].handler = Some(RunningHandler { ctx, fired_at, serving, retry_count, is_retry, wrote: None });
                 // R8: the actor also waits for its own clock to reach the alarm time.
                 let wait = self.shared_ms_for(Node::Host(host), fire.scheduled).saturating_sub(self.now_ms());
+                self.probes.sometimes(wait > 0, &probe::FIRE_BEFORE_ACTOR_CLOCK);
                 let inc = self.actors[actor].incarnation;
                 self.after(wait, Event::HandlerStart { actor, inc });
             }
@@ -268,6 +270,8 @@ impl World {
         let core = self.actors[actor].core.as_mut().expect("live");
         core.end_turn();
         let succeeded = outcome == Outcome::Succeeded;
+        let replaced = core.stored_alarm() != Some(run.ctx.scheduled);
+        self.probes.sometimes(!succeeded && replaced && core.gate() != Gate::Broken, &probe::HANDLER_FAILS_WITH_REPLACEMENT);
         core.handler_finished(succeeded);
         // R11 (B12): an alarm the handler itself set survives the handler's deferred delete.
         let kept = core.stored_alarm();

@@ -5,14 +5,17 @@ use super::*;
 
 impl World {
     pub(super) fn command_send(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
-        let lost = self.cut_off(actor) || self.chance(actor, self.profile.link_drop_request);
+        let cut = self.cut_off(actor);
+        let move_earlier = cut && fires_earlier(time, self.checker.actors[actor].durable);
+        self.probes.sometimes(move_earlier, &probe::PARTITION_MOVE_EARLIER);
+        let lost = cut || self.chance(actor, self.profile.link_drop_request);
         if !lost {
             let latency = self.draw(actor, self.profile.link_latency_ms);
             self.after(latency, Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie: false });
         } else if attempt < LINK_RETRIES {
             self.after(100 << attempt, Event::CommandSend { actor, inc, call, time, fence, attempt: attempt + 1 });
         } else {
-            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false, dup: false });
         }
     }
 
@@ -28,6 +31,8 @@ impl World {
         if self.live(actor, inc) {
             // Not a dead incarnation's late command: the one that runs now was heard.
             self.checker.incarnation_heard(actor);
+        } else {
+            self.probes.hit(&probe::COMMAND_DEAD_INCARNATION);
         }
         let id = self.actors[actor].id.clone();
         let applied = self.managers[ns].core.as_mut().expect("manager up").schedule(&id, time, fence, Some(id.0.clone()));
@@ -42,6 +47,7 @@ impl World {
         if applied == Applied::Applied {
             self.checker.command_applied(actor, time);
         }
+        self.probes.sometimes(zombie && applied == Applied::Stale, &probe::COMMAND_LATE_COPY_STALE);
         self.flush_manager(ns);
         if zombie {
             return;
@@ -52,10 +58,11 @@ impl World {
         }
         let lost = self.cut_off(actor) || self.chance(actor, self.profile.link_drop_response);
         if lost {
-            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false, dup: false });
         } else {
             let latency = self.draw(actor, self.profile.link_latency_ms);
-            self.after(latency, Event::CommandResult { actor, inc, call, ok: true });
+            self.after(latency, Event::CommandResult { actor, inc, call, ok: true, dup: false });
+            self.maybe_duplicate(actor, latency, Event::CommandResult { actor, inc, call, ok: true, dup: true });
         }
     }
 
@@ -63,15 +70,29 @@ impl World {
         if attempt < LINK_RETRIES {
             self.after(100 << attempt, Event::CommandSend { actor, inc, call, time, fence, attempt: attempt + 1 });
         } else {
-            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false });
+            self.after(LINK_TIMEOUT_MS, Event::CommandResult { actor, inc, call, ok: false, dup: false });
         }
     }
 
-    pub(super) fn command_result(&mut self, actor: usize, inc: u64, call: CallId, ok: bool) {
+    /// With the seed's `link_duplicate` chance, delivers a second copy of a completion later
+    /// (a retried RPC whose first answer arrived after all): the scheduler must ignore it.
+    pub(super) fn maybe_duplicate(&mut self, actor: usize, first_after_ms: u64, copy: Event) {
+        if self.chance(actor, self.profile.link_duplicate) {
+            let delay = self.draw(actor, self.profile.zombie_delay_ms);
+            self.after(first_after_ms + delay, copy);
+        }
+    }
+
+    pub(super) fn command_result(&mut self, actor: usize, inc: u64, call: CallId, ok: bool, dup: bool) {
         if !self.live(actor, inc) {
             return;
         }
         let host = self.host_node(actor);
+        if dup {
+            self.note(EventKind::Command, host, Some(actor), |_| format!("sR#{} {} again (a duplicate answer)", call.0, if ok { "ok" } else { "FAILED" }));
+            self.actors[actor].core.as_mut().expect("live").on_schedule_result(call, ok);
+            return self.pump(actor);
+        }
         self.note(if ok { EventKind::Command } else { EventKind::Fault }, host, Some(actor), |_| format!("sR#{} {}", call.0, if ok { "ok" } else { "FAILED" }));
         let slot = &mut self.actors[actor];
         slot.calls_in_flight = slot.calls_in_flight.saturating_sub(1);

@@ -6,7 +6,7 @@ use super::*;
 impl ManagerNode {
     /// A fresh manager per namespace of `spec`. `first_store` is namespace 0's (opened by
     /// the caller); the others get stores of their own, always FULL like it.
-    pub(super) fn per_namespace(spec: &ScenarioSpec, factory: &dyn SchedulerFactory, seed: u64) -> Vec<ManagerNode> {
+    pub(super) fn per_namespace(spec: &ScenarioSpec, factory: &dyn SchedulerFactory, seed: u64, probes: &Probes) -> Vec<ManagerNode> {
         assert!(spec.namespaces >= 1, "scenario {}: namespaces must be at least 1", spec.name);
         // The manager's store is always FULL: a lost row is a lost alarm (docs/ARCHITECTURE.md).
         let open = || MetadataStore::pool().take(|| MetadataStore::open(&Location::Memory, Durability::Full)).expect("an in-memory metadata store opens");
@@ -20,7 +20,7 @@ impl ManagerNode {
                 name: node.to_string(),
                 up: true,
                 epoch: 1,
-                core: Some(factory.new_manager(Vec::new(), RetryPolicy::default())),
+                core: Some(factory.new_manager(Vec::new(), RetryPolicy::default(), probes)),
                 store,
                 rows: BTreeMap::new(),
                 ticks: BTreeSet::new(),

@@ -43,6 +43,9 @@ use crate::store_work::StoreWork;
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
+use crate::run_options::RunOptions;
+use crate::probes::alarms as probe;
+use alarmsim_scheduler::probe::Probes;
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::manager::AlarmRow;
@@ -103,10 +106,13 @@ pub enum Event {
     /// Step `index` of the plan.
     Step { index: usize },
     CommitApply { actor: usize, inc: u64, id: CommitId, batch: CommitBatch, fail_before: bool, fail_after: bool },
-    CommitAck { actor: usize, inc: u64, id: CommitId, ok: bool },
+    /// A commit's completion; `dup`: a second copy of one already delivered (completions may
+    /// come twice, docs/TEST_YOUR_SCHEDULER.md §2).
+    CommitAck { actor: usize, inc: u64, id: CommitId, ok: bool, dup: bool },
     CommandSend { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32 },
     CommandArrive { actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32, zombie: bool },
-    CommandResult { actor: usize, inc: u64, call: CallId, ok: bool },
+    /// A command's completion; `dup` as for `CommitAck`.
+    CommandResult { actor: usize, inc: u64, call: CallId, ok: bool, dup: bool },
     ManagerTick { namespace: usize, epoch: u64, at: u64 },
     FireArrive { epoch: u64, actor: usize, fire: Fire, fired_at: Millis },
     HandlerStart { actor: usize, inc: u64 },
@@ -284,6 +290,9 @@ pub struct World {
     /// Where the next quiescence check starts looking for an unsettled actor (`phases.rs`).
     quiesce_hand: std::cell::Cell<usize>,
     keep_trace: bool,
+    /// Where the scheduler's and the world's coverage probes are counted (off unless the run
+    /// was asked for coverage).
+    pub(crate) probes: Probes,
     /// Traced events of an actor whose gauges are not filled in yet: (event index, actor).
     unsettled: Vec<(usize, usize)>,
     /// The (storage, manager) values each actor's track last showed in the trace.
@@ -296,8 +305,9 @@ pub struct World {
 
 impl World {
     /// Builds the world for `seed` (inside a madsim runtime).
-    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> Rc<RefCell<World>> {
+    pub fn new(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, options: RunOptions) -> Rc<RefCell<World>> {
         let seed = plan.seed;
+        let keep_trace = options.keep_trace;
         let profile: FaultProfile = plan.profile;
         let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, u64::MAX));
         let mut hosts: Vec<Host> = (0..spec.hosts).map(|_| Host { up: true, cut_until: vec![0; spec.namespaces as usize], actors: Vec::new() }).collect();
@@ -330,7 +340,8 @@ impl World {
                 pending_abandons: Vec::new(),
             });
         }
-        let managers = ManagerNode::per_namespace(&spec, factory.as_ref(), seed);
+        let probes = if options.coverage { Probes::recording() } else { Probes::off() };
+        let managers = ManagerNode::per_namespace(&spec, factory.as_ref(), seed, &probes);
         let checker = Checker::new(&spec, RetryPolicy::default());
         let user_view = UserView::new(spec.actors() as usize, spec.checks(Invariant::UserView));
         let conservation = Conservation::new(spec.actors() as usize, spec.checks(Invariant::AlarmConservation));
@@ -364,6 +375,7 @@ impl World {
             partition_ends: std::collections::BinaryHeap::new(),
             quiesce_hand: std::cell::Cell::new(0),
             keep_trace,
+            probes,
             unsettled: Vec::new(),
             shown: vec![None; spec_actors],
             now: 0,
@@ -599,10 +611,10 @@ impl World {
         match event {
             Event::Step { index } => self.step(index),
             Event::CommitApply { actor, inc, id, batch, fail_before, fail_after } => self.commit_apply(actor, inc, id, batch, fail_before, fail_after),
-            Event::CommitAck { actor, inc, id, ok } => self.commit_ack(actor, inc, id, ok),
+            Event::CommitAck { actor, inc, id, ok, dup } => self.commit_ack(actor, inc, id, ok, dup),
             Event::CommandSend { actor, inc, call, time, fence, attempt } => self.command_send(actor, inc, call, time, fence, attempt),
             Event::CommandArrive { actor, inc, call, time, fence, attempt, zombie } => self.command_arrive(actor, inc, call, time, fence, attempt, zombie),
-            Event::CommandResult { actor, inc, call, ok } => self.command_result(actor, inc, call, ok),
+            Event::CommandResult { actor, inc, call, ok, dup } => self.command_result(actor, inc, call, ok, dup),
             Event::ManagerTick { namespace, epoch, at } => self.manager_tick(namespace, epoch, at),
             Event::FireArrive { epoch, actor, fire, fired_at } => self.fire_arrive(epoch, actor, fire, fired_at),
             Event::HandlerStart { actor, inc } => self.handler_start(actor, inc),

@@ -5,6 +5,7 @@ use super::World;
 use crate::driver::drive;
 use crate::plan::Plan;
 use crate::report::RunReport;
+use crate::run_options::RunOptions;
 use crate::scenario::ScenarioSpec;
 use crate::blame::GuardedFactory;
 use crate::seed_thread::{on_seed_thread, panic_violation, pending_panic_is_subjects};
@@ -14,21 +15,21 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// Runs a plan of an alarm scenario with `factory`.
-pub(crate) fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool) -> RunReport {
-    run_plan_with(spec, factory, plan, keep_trace, false)
+pub(crate) fn run_plan(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, options: RunOptions) -> RunReport {
+    run_plan_with(spec, factory, plan, options, false)
 }
 
 /// [`run_plan`]; with `check_every_actor` the per-event I1 check visits every actor after
 /// every event instead of the ones the event touched (`touched.rs`), as it did before the
 /// touched sets: `tests/touched_checks.rs` holds the two to the same outcome.
-pub(crate) fn run_plan_with(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool, check_every_actor: bool) -> RunReport {
+pub(crate) fn run_plan_with(spec: &ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, options: RunOptions, check_every_actor: bool) -> RunReport {
     assert!(spec.queue().is_none(), "{} is a job-queue scenario: run it with a queue variant", spec.name);
     let spec = spec.clone();
     let seed = plan.seed;
-    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, keep_trace, check_every_actor))
+    on_seed_thread(seed, move || run_on_fresh_thread(spec, factory, plan, options, check_every_actor))
 }
 
-fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, keep_trace: bool, check_every_actor: bool) -> RunReport {
+fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, plan: Plan, options: RunOptions, check_every_actor: bool) -> RunReport {
     // Every call into the scheduler runs as the system under test's code, so its panics are
     // told from the world's own (`blame.rs`).
     let factory: Arc<dyn SchedulerFactory> = Arc::new(GuardedFactory(factory));
@@ -41,7 +42,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
     let scenario = spec.name.to_string();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(async move {
-            let world = World::new(spec, factory, plan, keep_trace);
+            let world = World::new(spec, factory, plan, options);
             world.borrow_mut().check_every_actor = check_every_actor;
             *slot.borrow_mut() = Some(world.clone());
             drive(&world).await;
@@ -60,7 +61,22 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         // The scheduler panicked while the world was built (in `new_manager`).
         let violation = Some(panic_violation(0));
         let profile = kept_plan.profile.clone();
-        return RunReport { scenario, variant, system: "alarms", seed, profile, plan: kept_plan, violation, trace: Default::default(), fingerprint: Default::default(), events: 0, sim_ms: 0, store_work: Default::default(), replay_flags: String::new() };
+        return RunReport {
+            scenario,
+            variant,
+            system: "alarms",
+            seed,
+            profile,
+            plan: kept_plan,
+            violation,
+            trace: Default::default(),
+            fingerprint: Default::default(),
+            events: 0,
+            sim_ms: 0,
+            store_work: Default::default(),
+            coverage: Default::default(),
+            replay_flags: String::new(),
+        };
     };
     let mut w = world.borrow_mut();
     if panicked && w.violation.is_none() {
@@ -82,6 +98,7 @@ fn run_on_fresh_thread(spec: ScenarioSpec, factory: Arc<dyn SchedulerFactory>, p
         events: w.events_handled,
         sim_ms,
         store_work: w.store_work(),
+        coverage: w.probes.snapshot(),
         replay_flags: String::new(),
     }
 }

@@ -1,0 +1,60 @@
+//! Coverage probes (`alarmsim_scheduler::probe`, `alarmsim_sim::probes`): the default sweep
+//! (`cargo run --release -- sweep`: every scenario, `SWEEP_SEEDS` seeds each, a share for
+//! large-namespace) must keep reaching every probe of the reference alarm scheduler, the
+//! reference queue and both worlds. A probe it stops reaching is a branch the main job no
+//! longer tests: answer why in the probe's doc (and the workload, or the world) rather than
+//! deleting it. And counting probes must change nothing a run does.
+
+use alarmsim_scenarios::{default_seeds, reference_for, scenarios, SWEEP_SEEDS};
+use alarmsim_sim::coverage::Coverage;
+use alarmsim_sim::{run_seed_traced, RunOptions};
+use std::collections::BTreeSet;
+
+#[test]
+fn the_default_sweep_reaches_every_reference_probe() {
+    let work: Vec<_> = scenarios().into_iter().map(|spec| {
+        let seeds = (0..default_seeds(&spec, SWEEP_SEEDS)).collect();
+        let subject = reference_for(&spec);
+        (spec, subject, seeds)
+    }).collect();
+    let coverage = alarmsim_sim::sweep::coverage(&work);
+    let mut all = Coverage::default();
+    for c in &coverage {
+        all.merge(c);
+    }
+    // Every probe the references and worlds declare is in the set the sweep looked for.
+    let declared: BTreeSet<&str> = alarmsim_scheduler::probe::reference()
+        .into_iter()
+        .chain(alarmsim_sim::probes::alarms::ALL.iter().copied())
+        .chain(alarmsim_sim::probes::queue::ALL.iter().copied())
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(all.declared.iter().map(String::as_str).collect::<BTreeSet<_>>(), declared, "the references declare every probe they report");
+    let unreached = all.unreached();
+    assert!(
+        unreached.is_empty(),
+        "the default sweep ({} seeds) no longer reaches {} probe(s): {}\nsee `cargo run --release -- sweep --coverage`; a probe that cannot be reached is a design question for its doc",
+        all.seeds,
+        unreached.len(),
+        unreached.join(", ")
+    );
+    let undeclared: Vec<&String> = all.reached.keys().filter(|n| !all.declared.contains(*n)).collect();
+    assert!(undeclared.is_empty(), "reached but not declared: {undeclared:?}");
+}
+
+/// The same seed with coverage on and off: the same events, verdict and fingerprint (a probe
+/// only counts; it draws nothing and decides nothing).
+#[test]
+fn counting_probes_changes_nothing_the_run_does() {
+    for spec in scenarios().into_iter().filter(|s| s.actors() <= 64) {
+        let subject = reference_for(&spec);
+        for seed in 0..3 {
+            let plain = run_seed_traced(&spec, &subject, seed, RunOptions { keep_trace: true, coverage: false });
+            let counted = run_seed_traced(&spec, &subject, seed, RunOptions { keep_trace: true, coverage: true });
+            assert!(plain.coverage.is_empty(), "{} seed {seed}: coverage off counts nothing", spec.name);
+            assert!(!counted.coverage.is_empty(), "{} seed {seed}: coverage on counts", spec.name);
+            assert_eq!(plain.trace.to_jsonl(), counted.trace.to_jsonl(), "{} seed {seed}: the trace changed with coverage on", spec.name);
+            assert_eq!(plain.fingerprint, counted.fingerprint, "{} seed {seed}", spec.name);
+        }
+    }
+}
