@@ -48,6 +48,18 @@ pub struct BenchArgs {
     /// With --scale: the fewest seeds a size runs.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     min_seeds: u64,
+    /// Plain sweeps against guided ones over the same seeds (`--seeds`, from `--start-seed`):
+    /// per scenario (`--scenario`, or `all`), the probes each reached and the seeds each needed
+    /// to reach the rarest tenth of them.
+    #[arg(long, conflicts_with_all = ["bugs", "scale", "coverage"])]
+    search: bool,
+    /// With --search: the first seed.
+    #[arg(long, default_value_t = 0, requires = "search", value_parser = crate::select::parse_seed)]
+    start_seed: u64,
+    /// With --bugs: search each start with the guided search (`sweep --guided`) instead of
+    /// seed after seed.
+    #[arg(long, requires = "bugs")]
+    guided: bool,
     /// Count coverage probes in every seed (what `sweep --coverage` costs).
     #[arg(long, conflicts_with_all = ["bugs", "scale"])]
     coverage: bool,
@@ -76,6 +88,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if args.scale {
         return crate::bench_scale::run(&args.actors, args.actor_seeds, args.min_seeds, args.json);
+    }
+    if args.search {
+        let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)) as usize;
+        let which = if args.scenario == "all" { None } else { Some(args.scenario.as_str()) };
+        let scenarios = select::pairs(which, None)?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
+        return crate::bench_search::run(scenarios, args.start_seed, args.seeds, jobs, args.json);
     }
     let (spec, factory) = select::pair(&args.scenario, None)?;
     let spec = args.edges.apply(spec);
@@ -151,6 +169,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The first failing seed of a guided search from `start` (batch by batch, up to the cap).
+fn guided_find(spec: &alarmsim_sim::ScenarioSpec, subject: &alarmsim_sim::Subject, start: u64) -> Option<(u64, Option<alarmsim_sim::knobs::Knobs>)> {
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut search = alarmsim_sim::guided::Search::new(spec, subject, alarmsim_sim::RunOptions::UNTRACED);
+    let seeds: Vec<u64> = (start..start + SEARCH_CAP).collect();
+    for batch in seeds.chunks(alarmsim_sim::guided::BATCH) {
+        if let Some((report, knobs)) = search.batch(batch, jobs, &|| {}).into_iter().find(|(r, _)| !r.passed()) {
+            return Some((report.seed, knobs));
+        }
+    }
+    None
+}
+
 /// Seeds needed to find each bug of the library (median and max over `starts` start seeds,
 /// start k = k * 10 000), and the time to shrink the first failure to a minimal plan.
 fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
@@ -163,8 +194,12 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         let mut first_failure = None;
         for k in 0..args.starts {
             let start = k * 10_000;
-            let found = (start..start + SEARCH_CAP).find(|&seed| !run_seed_traced(&spec, factory.clone(), seed, false).passed());
-            needed.push(found.map_or(SEARCH_CAP + 1, |seed| seed - start + 1));
+            let found = if args.guided {
+                guided_find(&spec, &factory, start)
+            } else {
+                (start..start + SEARCH_CAP).find(|&seed| !run_seed_traced(&spec, factory.clone(), seed, false).passed()).map(|seed| (seed, None))
+            };
+            needed.push(found.map_or(SEARCH_CAP + 1, |(seed, _)| seed - start + 1));
             if first_failure.is_none() {
                 first_failure = found;
             }
@@ -176,9 +211,9 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             (needed[needed.len() / 2 - 1] + needed[needed.len() / 2]) as f64 / 2.0
         };
         let (shrink_ms, steps, original) = match first_failure {
-            Some(seed) => {
+            Some((seed, knobs)) => {
                 let started = Instant::now();
-                let plan = alarmsim_sim::Plan::generate(&spec, factory.name(), seed);
+                let plan = alarmsim_sim::Plan::generate_with(&spec, factory.name(), seed, knobs);
                 let shrunk = shrink(&spec, factory.clone(), plan, ShrinkLimits::default()).expect("a failing seed shrinks");
                 (started.elapsed().as_millis() as u64, shrunk.plan.steps.len(), shrunk.original_steps)
             }
@@ -190,6 +225,7 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         let best_ms = started.elapsed().as_millis() as u64;
         let best_steps = best.map_or(0, |(_, b)| b.plan.steps.len());
         rows.push(serde_json::json!({
+            "guided": args.guided,
             "variant": case.variant,
             "scenario": case.scenario,
             "starts": args.starts,

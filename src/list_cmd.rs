@@ -1,4 +1,5 @@
-//! `alarmsim list`: the scenarios and the scheduler variants.
+//! `alarmsim list`: the scenarios and the scheduler variants; `--probes`: every coverage probe
+//! the references and the worlds declare, with why it is rare.
 
 use std::process::ExitCode;
 
@@ -7,9 +8,15 @@ pub struct ListArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// List the coverage probes instead (`sweep --coverage`, `reaches=` in regression files).
+    #[arg(long)]
+    probes: bool,
 }
 
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
+    if args.probes {
+        return probes(args.json);
+    }
     let scenarios = alarmsim_scenarios::scenarios();
     let variants = alarmsim_scenarios::subjects();
     if args.json {
@@ -42,6 +49,25 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         for v in variants.iter().filter(|v| v.system() == system) {
             println!("  {:<width$}  {}", v.name(), v.description());
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every probe a reference subject and its world declare, once each, in name order.
+fn probes(json: bool) -> anyhow::Result<ExitCode> {
+    let mut all: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for spec in alarmsim_scenarios::scenarios() {
+        for probe in alarmsim_scenarios::reference_for(&spec).declared_probes() {
+            all.insert(probe.name, probe.doc);
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = all.keys().map(|n| n.len()).max().unwrap_or(8);
+    for (name, doc) in all {
+        println!("{name:<width$}  {doc}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 
 mod bench_cmd;
 mod bench_scale;
+mod bench_search;
 mod coverage_report;
 mod failure_dir;
 mod limits;

@@ -43,6 +43,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
                 events: 0,
                 spot_checked: Vec::new(),
                 coverage: None,
+                knobs: None,
             });
             match (&mut entry.coverage, &s.coverage) {
                 (Some(mine), Some(theirs)) => mine.merge(theirs),

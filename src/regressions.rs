@@ -4,11 +4,13 @@
 //! Format, one entry per line, blank lines and `#` comments allowed:
 //!
 //! ```text
-//! <scenario> <variant> <seed>  # optional comment
+//! <scenario> <variant> <seed> [reaches=<probe>,<probe>…]  # optional comment
 //! ```
 //!
 //! An entry with variant `reference` must pass (the bug it found stays fixed); an entry with
-//! any other variant must still fail (the simulator still catches that bug).
+//! any other variant must still fail (the simulator still catches that bug). With `reaches=`
+//! the run must also reach those coverage probes (`sweep --coverage` names them and the first
+//! seed of each): a rare condition the workload once produced stays produced.
 //! `alarmsim sweep --save-regressions FILE` appends every failing seed of a sweep.
 //!
 //! This file is shared: it is a module of the CLI and is included by `tests/regressions.rs`
@@ -18,12 +20,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The line that explains the format, quoted in every parse error.
-pub const FORMAT: &str = "`<scenario> <variant> <seed>  # optional comment` (blank lines and `#` comments are allowed)";
+pub const FORMAT: &str = "`<scenario> <variant> <seed> [reaches=<probe>,…]  # optional comment` (blank lines and `#` comments are allowed)";
 
 /// The header a newly created file starts with.
 const HEADER: &str = "\
 # Regression seeds, run by `cargo test --test regressions`.
-# One entry per line: <scenario> <variant> <seed>  # optional comment
+# One entry per line: <scenario> <variant> <seed> [reaches=<probe>,…]  # optional comment
 # Variant `reference` must pass; any other variant must still fail (the bug is caught).
 # `alarmsim sweep ... --save-regressions <this file>` appends every failing seed.
 ";
@@ -36,6 +38,9 @@ pub struct Entry {
     pub seed: u64,
     /// The text after `#`, trimmed (empty when there is none).
     pub comment: String,
+    /// Coverage probes the run must reach (`reaches=`), checked against the names its
+    /// variant and world declare.
+    pub reaches: Vec<String>,
     /// 1-based line number in the file (0 for an entry not read from a file).
     #[allow(dead_code)] // read by tests/regressions.rs
     pub line: usize,
@@ -55,10 +60,11 @@ impl Entry {
     /// The line as written to the file.
     pub fn to_line(&self) -> String {
         let comment = self.comment.replace(['\n', '\r'], " ");
+        let reaches = if self.reaches.is_empty() { String::new() } else { format!(" reaches={}", self.reaches.join(",")) };
         if comment.trim().is_empty() {
-            format!("{} {} {}", self.scenario, self.variant, self.seed)
+            format!("{} {} {}{reaches}", self.scenario, self.variant, self.seed)
         } else {
-            format!("{} {} {}  # {}", self.scenario, self.variant, self.seed, comment.trim())
+            format!("{} {} {}{reaches}  # {}", self.scenario, self.variant, self.seed, comment.trim())
         }
     }
 }
@@ -96,8 +102,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
             continue;
         }
         let at = |what: String| RegressionError(format!("{}:{line}: {what}", file.display()));
-        let [scenario, variant, seed] = fields[..] else {
-            return Err(at(format!("expected 3 fields, found {} in {:?}; each entry is {FORMAT}", fields.len(), raw.trim())));
+        let (scenario, variant, seed, reaches) = match fields[..] {
+            [scenario, variant, seed] => (scenario, variant, seed, None),
+            [scenario, variant, seed, reaches] => (scenario, variant, seed, Some(reaches)),
+            _ => return Err(at(format!("expected 3 or 4 fields, found {} in {:?}; each entry is {FORMAT}", fields.len(), raw.trim()))),
         };
         if !scenarios.iter().any(|s| s == scenario) {
             return Err(at(format!("unknown scenario '{scenario}'; valid scenarios: {}", scenarios.join(", "))));
@@ -106,13 +114,30 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
             return Err(at(format!("unknown variant '{variant}'; valid variants: {}", variants.join(", "))));
         }
         let spec = alarmsim_scenarios::scenario(scenario).expect("checked above");
-        if alarmsim_scenarios::subject(variant, &spec).is_none() {
+        let Some(subject) = alarmsim_scenarios::subject(variant, &spec) else {
             return Err(at(format!("variant '{variant}' cannot run scenario '{scenario}' (alarm variants run alarm scenarios, queue variants queue scenarios)")));
-        }
+        };
+        let reaches: Vec<String> = match reaches {
+            None => Vec::new(),
+            Some(field) => {
+                let Some(list) = field.strip_prefix("reaches=") else {
+                    return Err(at(format!("the fourth field '{field}' must be reaches=<probe>,<probe>…; each entry is {FORMAT}")));
+                };
+                let known: Vec<&str> = subject.declared_probes().iter().map(|p| p.name).collect();
+                let names: Vec<String> = list.split(',').map(str::to_string).collect();
+                if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+                    return Err(at(format!(
+                        "unknown probe '{unknown}': variant {variant} on scenario {scenario} declares {} (`alarmsim list --probes` explains each)",
+                        known.join(", ")
+                    )));
+                }
+                names
+            }
+        };
         let seed: u64 = seed
             .parse()
             .map_err(|_| at(format!("seed '{seed}' is not a whole number from 0 to {}; each entry is {FORMAT}", u64::MAX)))?;
-        entries.push(Entry { scenario: scenario.to_string(), variant: variant.to_string(), seed, comment: comment.to_string(), line });
+        entries.push(Entry { scenario: scenario.to_string(), variant: variant.to_string(), seed, comment: comment.to_string(), reaches, line });
     }
     Ok(entries)
 }

@@ -36,6 +36,15 @@ pub struct ReplayArgs {
     /// Print the whole trace, not only the events before a violation.
     #[arg(long)]
     full: bool,
+    /// The knobs a guided sweep chose for the seed (`faults=link,ops=writes,edges=max,handlers=failing`;
+    /// the replay line of a guided failure names them).
+    #[arg(long, conflicts_with = "plan", value_parser = parse_knobs)]
+    knobs: Option<alarmsim_sim::knobs::Knobs>,
+}
+
+/// `--knobs`: what the error names and what is valid come from `Knobs::from_str`.
+pub fn parse_knobs(text: &str) -> Result<alarmsim_sim::knobs::Knobs, String> {
+    text.parse()
 }
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -52,7 +61,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         None => {
             let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");
             let (spec, factory) = select::pair(scenario, args.variant.as_deref())?;
-            let mut report = alarmsim_sim::run_seed(&args.edges.apply(spec), factory, args.seed.expect("clap requires --seed without --plan"));
+            let seed = args.seed.expect("clap requires --seed without --plan");
+            let mut report = alarmsim_sim::run::run_seed_with_knobs(&args.edges.apply(spec), factory, seed, args.knobs, true);
             report.replay_flags = args.edges.replay_flags().to_string();
             report
         }

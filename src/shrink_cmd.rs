@@ -25,6 +25,9 @@ pub struct ShrinkArgs {
     /// `off`: the seed as `sweep --edges off` ran it.
     #[arg(long, value_enum, default_value_t = select::Edges::On)]
     edges: select::Edges,
+    /// The knobs a guided sweep chose for the seed (its replay line names them).
+    #[arg(long, value_parser = crate::replay_cmd::parse_knobs)]
+    knobs: Option<alarmsim_sim::knobs::Knobs>,
     /// At most this many oracle runs.
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..))]
     max_runs: u32,
@@ -43,7 +46,7 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let spec = args.edges.apply(spec);
     let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
     let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
-    match shrink_and_save(&spec, factory, args.seed, limits, &out)? {
+    match shrink_and_save(&spec, factory, args.seed, args.knobs, limits, &out)? {
         Some(_) => Ok(ExitCode::from(crate::EXIT_VIOLATION)),
         None => {
             println!("seed {} of {} passes: nothing to shrink", args.seed, args.scenario);
@@ -53,8 +56,8 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Shrinks one failing seed, prints the minimal interleaving and saves the plan.
-pub fn shrink_and_save(spec: &ScenarioSpec, factory: Subject, seed: u64, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
-    let plan = Plan::generate(spec, factory.name(), seed);
+pub fn shrink_and_save(spec: &ScenarioSpec, factory: Subject, seed: u64, knobs: Option<alarmsim_sim::knobs::Knobs>, limits: ShrinkLimits, out: &Path) -> anyhow::Result<Option<Shrunk>> {
+    let plan = Plan::generate_with(spec, factory.name(), seed, knobs);
     let Some(shrunk) = shrink(spec, factory, plan, limits) else { return Ok(None) };
     // A saved plan must replay: it is checked as `replay --plan` will check it.
     shrunk.plan.check_for(spec, out)?;

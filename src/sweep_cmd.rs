@@ -4,6 +4,7 @@
 use crate::regressions;
 use crate::select;
 use alarmsim_sim::coverage::Coverage;
+use alarmsim_sim::knobs::Knobs;
 use alarmsim_sim::fingerprint::Fingerprint;
 use alarmsim_sim::spot_check;
 use alarmsim_sim::{run_seed, run_seed_traced, RunOptions, RunReport, ScenarioSpec, Subject};
@@ -67,6 +68,13 @@ pub struct SweepArgs {
     /// seed reached (with --json: in the summary, for `merge`).
     #[arg(long)]
     coverage: bool,
+    /// Guided search: each seed's knobs (the fault family it concentrates on, the operations
+    /// and handler behaviours it favours, the edge-seeking workload's strength) are chosen by
+    /// a bandit that learns which knobs reach rarely reached coverage probes (guide §3). The
+    /// same seeds give the same knobs and result; each failure's replay line names its knobs.
+    /// Not with --shard: each batch's knobs depend on every earlier seed's result.
+    #[arg(long)]
+    guided: bool,
 }
 
 /// One failing seed in the summary.
@@ -98,15 +106,26 @@ pub struct ScenarioSummary {
     /// With `--coverage`: what the seeds explored (`alarmsim_sim::coverage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// With `--guided`: how many seeds ran with each knob setting (`faults=link`: 12, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knobs: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 struct Outcome {
     index: usize,
     report: RunReport,
     nondeterminism: Option<String>,
+    /// The knobs a guided sweep chose for the seed.
+    knobs: Option<Knobs>,
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    if args.guided && args.shard.is_some() {
+        return Err(select::UsageError(
+            "--guided cannot run as a shard: the guide chooses each batch's knobs from the results of every seed before it, which another shard never sees; run --guided unsharded (its seeds are deterministic), or shard a plain sweep".to_string(),
+        )
+        .into());
+    }
     let scenarios: Vec<(ScenarioSpec, Subject)> =
         select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
@@ -128,16 +147,21 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(total, args.quiet || args.json);
     let mut summaries = Vec::new();
     let mut failure_texts = Vec::new();
-    // Per scenario: its sampled seeds' first-run fingerprints, for the spot-check at the end.
-    let mut sampled: Vec<Vec<(u64, Fingerprint)>> = Vec::new();
+    // Per scenario: its sampled seeds' first-run fingerprints (and knobs, if guided), for the
+    // spot-check at the end.
+    let mut sampled: Vec<Vec<(u64, Option<Knobs>, Fingerprint)>> = Vec::new();
     for ((spec, factory), seeds) in scenarios.iter().zip(ranges) {
         bar.set_message(spec.name.to_string());
         let started = Instant::now();
         // `--check-determinism` already compares every seed with a second run.
         let sample: BTreeSet<u64> = if args.check_determinism { BTreeSet::new() } else { spot_check::sample(&seeds).into_iter().collect() };
         let options = RunOptions { keep_trace: args.check_determinism, coverage: args.coverage };
-        let mut outcomes = run_parallel(spec, factory, &seeds, jobs as usize, options, &sample, &bar);
-        sampled.push(outcomes.iter_mut().filter(|o| sample.contains(&o.report.seed)).map(|o| (o.report.seed, std::mem::take(&mut o.report.fingerprint))).collect());
+        let mut outcomes = if args.guided {
+            run_guided(spec, factory, &seeds, jobs as usize, options, &sample, &bar)
+        } else {
+            run_parallel(spec, factory, &seeds, jobs as usize, options, &sample, &bar)
+        };
+        sampled.push(outcomes.iter_mut().filter(|o| sample.contains(&o.report.seed)).map(|o| (o.report.seed, o.knobs, std::mem::take(&mut o.report.fingerprint))).collect());
         for outcome in &mut outcomes {
             outcome.report.replay_flags = args.edges.replay_flags().to_string();
         }
@@ -152,6 +176,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             events: 0,
             spot_checked: sample.iter().copied().collect(),
             coverage: args.coverage.then(|| Coverage::declaring(&factory.declared_probes())),
+            knobs: args.guided.then(|| knob_counts(&outcomes)),
         };
         // Coverage first: a failure folder says which rare probes its seed reached.
         if let Some(coverage) = summary.coverage.as_mut() {
@@ -159,6 +184,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                 coverage.add_run(outcome.report.seed, &outcome.report.coverage);
             }
         }
+        // The knobs of the first failing seed, which the shrinker needs to draw its plan.
+        let first_knobs = outcomes.iter().filter(|o| !o.report.passed()).min_by_key(|o| o.report.seed).and_then(|o| o.knobs);
         for outcome in outcomes {
             let report = &outcome.report;
             summary.sim_ms += report.sim_ms;
@@ -221,15 +248,15 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         // read in a minute.
         if !args.json {
             let texts = std::mem::take(&mut failure_texts);
-            let shrink_seed = summary.first_failing_seed.filter(|_| !args.no_shrink);
+            let shrink_seed = summary.first_failing_seed.filter(|_| !args.no_shrink).map(|seed| (seed, first_knobs));
             bar.suspend(|| -> anyhow::Result<()> {
                 for text in &texts {
                     eprint!("{}", crate::paint::failure_report(text));
                 }
-                if let Some(seed) = shrink_seed {
+                if let Some((seed, knobs)) = shrink_seed {
                     let out = args.failures_dir.join(format!("{}-{}-{seed}", spec.name, factory.name())).join("shrunk-plan.json");
                     eprintln!("shrinking {} seed {seed} ...", spec.name);
-                    crate::shrink_cmd::shrink_and_save(spec, factory.clone(), seed, Default::default(), &out)?;
+                    crate::shrink_cmd::shrink_and_save(spec, factory.clone(), seed, knobs, Default::default(), &out)?;
                     eprintln!();
                 }
                 Ok(())
@@ -259,6 +286,12 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", table(&summaries));
+        for s in &summaries {
+            if let Some(counts) = &s.knobs {
+                let shown: Vec<String> = counts.iter().map(|(k, n)| format!("{k}:{n}")).collect();
+                println!("guided {}: seeds per knob setting: {}", s.scenario, shown.join(" "));
+            }
+        }
         if args.coverage {
             let docs = crate::coverage_report::docs(scenarios.iter().map(|(_, s)| s));
             print!("{}", crate::coverage_report::text(&coverage_rows(&summaries), &docs));
@@ -280,6 +313,7 @@ fn save_regressions(file: &std::path::Path, summaries: &[ScenarioSummary]) -> an
                 seed: f.seed,
                 // `# <invariant>: <message>` (the message already names the invariant).
                 comment: if f.message.starts_with(&f.invariant) { f.message.clone() } else { format!("{}: {}", f.invariant, f.message) },
+                reaches: Vec::new(),
                 line: 0,
             })
         })
@@ -328,7 +362,7 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usi
                 if !sample.contains(&seed) {
                     report.fingerprint = Default::default();
                 }
-                results.lock().expect("results lock").push(Outcome { index, report, nondeterminism });
+                results.lock().expect("results lock").push(Outcome { index, report, nondeterminism, knobs: None });
                 bar.inc(1);
             });
         }
@@ -338,10 +372,55 @@ fn run_parallel(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usi
     results
 }
 
+/// [`run_parallel`] steered by the guided search (`alarmsim_sim::guided`): the same seeds, each
+/// with the knobs the guide chose for it. A failing seed is replayed traced with its knobs.
+fn run_guided(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize, options: RunOptions, sample: &BTreeSet<u64>, bar: &ProgressBar) -> Vec<Outcome> {
+    let check_determinism = options.keep_trace;
+    let runs = alarmsim_sim::guided::run(spec, factory, seeds, jobs, options, &|| bar.inc(1));
+    runs.into_iter()
+        .enumerate()
+        .map(|(index, (mut report, knobs))| {
+            let seed = report.seed;
+            let nondeterminism = if check_determinism {
+                let second = alarmsim_sim::run::run_seed_with_knobs(spec, factory.clone(), seed, knobs, true);
+                compare_traces(&report, &second)
+            } else {
+                None
+            };
+            if !report.passed() && report.trace.is_empty() {
+                report = alarmsim_sim::run::run_seed_with_knobs(spec, factory.clone(), seed, knobs, RunOptions { keep_trace: true, coverage: true });
+            }
+            if report.passed() && nondeterminism.is_none() {
+                report.trace = Default::default();
+            }
+            if !sample.contains(&seed) {
+                report.fingerprint = Default::default();
+            }
+            Outcome { index, report, nondeterminism, knobs: knobs }
+        })
+        .collect()
+}
+
+/// How many seeds ran with each knob setting.
+fn knob_counts(outcomes: &[Outcome]) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for outcome in outcomes {
+        match outcome.knobs {
+            None => *counts.entry("plain".to_string()).or_default() += 1,
+            Some(knobs) => {
+                for setting in knobs.to_string().split(',') {
+                    *counts.entry(setting.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
 /// The determinism spot-check, after every scenario has run: each sampled seed runs again on
 /// a fresh thread (`jobs` at a time) and must give its first run's fingerprint. A seed that
 /// does not becomes a `determinism` failure of its scenario; returns the failure reports.
-fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Vec<(u64, Fingerprint)>], jobs: usize, summaries: &mut [ScenarioSummary]) -> Vec<String> {
+fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Vec<(u64, Option<Knobs>, Fingerprint)>], jobs: usize, summaries: &mut [ScenarioSummary]) -> Vec<String> {
     let queue: Mutex<VecDeque<(usize, usize)>> = Mutex::new(sampled.iter().enumerate().flat_map(|(s, seeds)| (0..seeds.len()).map(move |i| (s, i))).collect());
     let found: Mutex<Vec<(usize, spot_check::Nondeterminism)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -349,8 +428,8 @@ fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Vec<(u64, Fi
             scope.spawn(|| loop {
                 let Some((s, i)) = queue.lock().expect("queue lock").pop_front() else { break };
                 let (spec, subject) = &scenarios[s];
-                let (seed, first) = &sampled[s][i];
-                if let Some(found_one) = spot_check::recheck(spec, subject, *seed, first) {
+                let (seed, knobs, first) = &sampled[s][i];
+                if let Some(found_one) = spot_check::recheck(spec, subject, *seed, *knobs, first) {
                     found.lock().expect("found lock").push((s, found_one));
                 }
             });
@@ -410,7 +489,11 @@ fn sample_text(seeds: &[u64]) -> String {
 
 /// Runs the seed again and compares the traces byte for byte.
 fn compare_with_rerun(spec: &ScenarioSpec, factory: &Subject, first: &RunReport) -> Option<String> {
-    let second = run_seed(spec, factory.clone(), first.seed);
+    compare_traces(first, &run_seed(spec, factory.clone(), first.seed))
+}
+
+/// Whether two runs of the same seed gave byte-identical traces.
+fn compare_traces(first: &RunReport, second: &RunReport) -> Option<String> {
     let (a, b) = (first.trace.to_jsonl(), second.trace.to_jsonl());
     if a == b {
         return None;

@@ -8,7 +8,7 @@
 #[path = "../src/regressions.rs"]
 mod regressions;
 
-use alarmsim_sim::{run_seed, run_seed_traced};
+use alarmsim_sim::{run_seed, run_seed_traced, RunOptions};
 use regressions::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -48,8 +48,16 @@ fn every_regression_seed_still_behaves() {
 fn check(file: &Path, entry: &Entry) -> Option<String> {
     let spec = alarmsim_scenarios::scenario(&entry.scenario).expect("names were checked when parsing");
     let factory = alarmsim_scenarios::subject(&entry.variant, &spec).expect("names were checked when parsing");
-    let report = run_seed_traced(&spec, factory.clone(), entry.seed, false);
+    let report = run_seed_traced(&spec, factory.clone(), entry.seed, RunOptions { keep_trace: false, coverage: !entry.reaches.is_empty() });
     let at = format!("{}:{}: {} {} {}", file.display(), entry.line, entry.scenario, entry.variant, entry.seed);
+    let missed: Vec<&str> = entry.reaches.iter().filter(|p| report.coverage.count(p) == 0).map(String::as_str).collect();
+    if !missed.is_empty() {
+        return Some(format!(
+            "{at}: the run no longer reaches {}: the workload or the world changed so this seed stopped producing that condition;              find a seed that does with `cargo run --release -- sweep --scenario {} --coverage` (its first seed column) and replace the entry",
+            missed.join(", "),
+            entry.scenario
+        ));
+    }
     match (entry.must_pass(), report.passed()) {
         (true, true) | (false, false) => None,
         (true, false) => {
@@ -92,7 +100,7 @@ fn entries_comments_and_blank_lines_parse() {
 #[test]
 fn parse_errors_name_the_file_the_line_and_what_is_valid() {
     let wrong_count = parse_error("# ok\nstandard reference\n");
-    assert!(wrong_count.starts_with("tests/regressions.txt:2: expected 3 fields, found 2"), "{wrong_count}");
+    assert!(wrong_count.starts_with("tests/regressions.txt:2: expected 3 or 4 fields, found 2"), "{wrong_count}");
     assert!(wrong_count.contains("<scenario> <variant> <seed>"), "{wrong_count}");
 
     let scenario = parse_error("no-such-scenario reference 1\n");
@@ -107,6 +115,15 @@ fn parse_errors_name_the_file_the_line_and_what_is_valid() {
         assert!(variant.contains(factory.name()), "{variant} lacks {}", factory.name());
     }
 
+    let probe = parse_error("standard reference 4 reaches=actor.arm.run-current,actor.nope\n");
+    assert!(probe.starts_with("tests/regressions.txt:1: unknown probe 'actor.nope'"), "{probe}");
+    assert!(probe.contains("actor.arm.run-overdue") && probe.contains("world.crash.mid-handler"), "it lists the probes that are valid: {probe}");
+    let field = parse_error("standard reference 4 touches=x\n");
+    assert!(field.contains("must be reaches=<probe>"), "{field}");
+    let entries = regressions::parse("standard reference 4 reaches=actor.arm.run-current  # ok\n", Path::new("r.txt")).unwrap();
+    assert_eq!(entries[0].reaches, ["actor.arm.run-current"]);
+    assert_eq!(entries[0].to_line(), "standard reference 4 reaches=actor.arm.run-current  # ok");
+
     let seed = parse_error("standard reference -4\n");
     assert!(seed.starts_with("tests/regressions.txt:1: seed '-4' is not a whole number"), "{seed}");
 }
@@ -120,6 +137,7 @@ fn append_creates_skips_duplicates_and_never_rewrites() {
         variant: variant.into(),
         seed,
         comment: comment.into(),
+        reaches: Vec::new(),
         line: 0,
     };
     let added = regressions::append(&file, &[entry("standard", "b2-stale-move-later", 3, "never-late: multi\nline")]).unwrap();
@@ -150,6 +168,6 @@ fn append_creates_skips_duplicates_and_never_rewrites() {
     std::fs::write(&file, "standard reference 83\nstandard\n").unwrap();
     assert!(regressions::check_appendable(&file).is_err());
     let err = regressions::append(&file, &[entry("everything", "reference", 1, "")]).unwrap_err().to_string();
-    assert!(err.contains("regressions.txt:2: expected 3 fields"), "{err}");
+    assert!(err.contains("regressions.txt:2: expected 3 or 4 fields"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "standard reference 83\nstandard\n");
 }

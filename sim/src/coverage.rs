@@ -93,6 +93,12 @@ impl Tally {
         hits.iter().map(|(p, _)| 1.0 / (1.0 + self.seeds_reaching.get(p.name).copied().unwrap_or(0) as f64)).sum()
     }
 
+    /// The rarity of a run: 1 / (1 + the seeds that reached its rarest probe before it), so a
+    /// probe nobody reached yet makes it 1 and a run of only common probes is near 0.
+    pub fn rarity(&self, hits: &ProbeHits) -> f64 {
+        hits.iter().map(|(p, _)| 1.0 / (1.0 + self.seeds_reaching.get(p.name).copied().unwrap_or(0) as f64)).fold(0.0, f64::max)
+    }
+
     /// Counts a run.
     pub fn add(&mut self, hits: &ProbeHits) {
         self.runs += 1;

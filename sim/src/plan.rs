@@ -257,6 +257,10 @@ pub struct Plan {
     pub seed: u64,
     pub profile: FaultProfile,
     pub steps: Vec<Step>,
+    /// The knobs the plan was drawn with (`knobs.rs`; `sweep --guided` chooses them): the
+    /// scenario is re-weighted by them before the plan runs. Absent: the scenario as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knobs: Option<crate::knobs::Knobs>,
 }
 
 /// Why a plan cannot run on its scenario (`plan_check.rs`): the JSON path of the field, its

@@ -32,6 +32,9 @@ impl Plan {
     /// Checks the plan against the scenario it runs on ([`validate`]); `path` is the file it
     /// came from, for the message.
     pub fn check_for(&self, spec: &ScenarioSpec, path: &std::path::Path) -> Result<(), PlanError> {
+        // A plan drawn with knobs runs on its scenario re-weighted by them.
+        let knobbed = self.knobs.map(|k| k.apply(spec));
+        let spec = knobbed.as_ref().unwrap_or(spec);
         validate(self, spec).map_err(|source| PlanError::Invalid { path: path.to_path_buf(), scenario: spec.name.to_string(), source })
     }
 }

@@ -57,7 +57,8 @@ impl RunReport {
 
     /// The one line that replays this run.
     pub fn replay_command(&self) -> String {
-        format!("cargo run --release -- replay --scenario {} --variant {} --seed {}{}", self.scenario, self.variant, self.seed, self.replay_flags)
+        let knobs = self.plan.knobs.map(|k| format!(" --knobs {k}")).unwrap_or_default();
+        format!("cargo run --release -- replay --scenario {} --variant {} --seed {}{knobs}{}", self.scenario, self.variant, self.seed, self.replay_flags)
     }
 
     /// The failure report: seed, profile, invariant, the events just before, and the replay line.

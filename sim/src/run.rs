@@ -24,6 +24,14 @@ pub fn run_seed_traced(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u
     subject.run_plan(spec, plan, options)
 }
 
+/// Runs one seed with its plan drawn from `spec` re-weighted by `knobs` (a guided run); the
+/// plan records them, so the report's replay line and plan replay it.
+pub fn run_seed_with_knobs(spec: &ScenarioSpec, subject: impl Into<Subject>, seed: u64, knobs: Option<crate::knobs::Knobs>, options: impl Into<RunOptions>) -> RunReport {
+    let subject = subject.into();
+    let plan = Plan::generate_with(spec, subject.name(), seed, knobs);
+    subject.run_plan(spec, plan, options)
+}
+
 /// Runs one seed of an alarm scenario with the per-event I1 check (and, with `keep_trace`, the
 /// trace's gauges) visiting every actor after every event, as they did before each event's
 /// touched actors were tracked (issue 14). Slower by the size of the world; for

@@ -15,7 +15,7 @@
 //! `--check-determinism` re-runs every seed and compares whole traces.
 
 use crate::fingerprint::{Divergence, Fingerprint};
-use crate::run::run_seed_traced;
+use crate::run::run_seed_with_knobs;
 use crate::scenario::ScenarioSpec;
 use crate::subject::Subject;
 
@@ -58,13 +58,13 @@ impl std::fmt::Display for Nondeterminism {
     }
 }
 
-/// Re-runs `seed` untraced on a fresh thread and compares its fingerprint with the first
-/// run's.
-pub fn recheck(spec: &ScenarioSpec, subject: &Subject, seed: u64, first: &Fingerprint) -> Option<Nondeterminism> {
-    let again = run_seed_traced(spec, subject.clone(), seed, false);
+/// Re-runs `seed` (with the knobs its first run had, if guided) untraced on a fresh thread
+/// and compares its fingerprint with the first run's.
+pub fn recheck(spec: &ScenarioSpec, subject: &Subject, seed: u64, knobs: Option<crate::knobs::Knobs>, first: &Fingerprint) -> Option<Nondeterminism> {
+    let again = run_seed_with_knobs(spec, subject.clone(), seed, knobs, false);
     let divergence = first.first_divergence(&again.fingerprint)?;
     // The event's text, from a traced run that took the re-run's path.
-    let traced = run_seed_traced(spec, subject.clone(), seed, true);
+    let traced = run_seed_with_knobs(spec, subject.clone(), seed, knobs, true);
     let line = (traced.fingerprint == again.fingerprint)
         .then(|| traced.trace.events.iter().filter(|e| e.kind != crate::trace::EventKind::Gauge).nth(divergence.index).map(|e| e.line()))
         .flatten();

@@ -61,6 +61,9 @@ impl Subject {
     /// report the error): a plan that does not would make the world itself fail.
     pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, options: impl Into<RunOptions>) -> RunReport {
         let options = options.into();
+        // A plan drawn with knobs runs on the scenario re-weighted by them (`knobs.rs`).
+        let knobbed = plan.knobs.map(|k| k.apply(spec));
+        let spec = knobbed.as_ref().unwrap_or(spec);
         assert!(self.fits(spec), "variant {} tests {} and cannot run scenario {}", self.name(), self.system(), spec.name);
         if let Err(e) = crate::plan_check::validate(&plan, spec) {
             panic!("plan of seed {} does not fit scenario {}: {e}", plan.seed, spec.name);

@@ -83,7 +83,7 @@ fn spot_check_all(scenarios: &[(ScenarioSpec, Subject)], sampled: &[Sampled]) ->
             scope.spawn(|| loop {
                 let Some((s, seed, first)) = work.lock().expect("work lock").pop() else { break };
                 let (spec, subject) = &scenarios[*s];
-                if let Some(n) = spot_check::recheck(spec, subject, *seed, first) {
+                if let Some(n) = spot_check::recheck(spec, subject, *seed, None, first) {
                     found.lock().expect("found lock").push((spec.name.to_string(), n));
                 }
             });

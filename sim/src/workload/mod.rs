@@ -47,7 +47,16 @@ impl Plan {
             steps.extend(edges::bursts(spec, &profile.edges, &mut edge_rng));
         }
         steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
-        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps }
+        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None }
+    }
+
+    /// The plan of `seed` drawn from `spec` re-weighted by `knobs` (a guided run,
+    /// `guided.rs`); it records the knobs, so it runs, shrinks and replays with them.
+    pub fn generate_with(spec: &ScenarioSpec, variant: &str, seed: u64, knobs: Option<crate::knobs::Knobs>) -> Plan {
+        match knobs {
+            None => Plan::generate(spec, variant, seed),
+            Some(k) => Plan { knobs: Some(k), ..Plan::generate(&k.apply(spec), variant, seed) },
+        }
     }
 }
 
