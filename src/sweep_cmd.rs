@@ -396,7 +396,7 @@ fn run_guided(spec: &ScenarioSpec, factory: &Subject, seeds: &[u64], jobs: usize
             if !sample.contains(&seed) {
                 report.fingerprint = Default::default();
             }
-            Outcome { index, report, nondeterminism, knobs: knobs }
+            Outcome { index, report, nondeterminism, knobs }
         })
         .collect()
 }
