@@ -56,7 +56,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             // Before anything runs: a plan that does not fit its scenario is the user's
             // error (exit 2), never a finding about the scheduler.
             plan.check_for(&spec, path).map_err(|e| select::UsageError(e.to_string()))?;
-            alarmsim_sim::run_plan(&spec, factory, plan, true)
+            select::check_probes(&plan.reaches, &factory, spec.name, &format!("{}: reaches", path.display()))?;
+            let reaches = plan.reaches.clone();
+            let report = alarmsim_sim::run_plan(&spec, factory, plan, alarmsim_sim::RunOptions { keep_trace: true, coverage: !reaches.is_empty() });
+            // A plan shrunk to reach a probe (`shrink --reach`) says whether it still does.
+            for probe in &reaches {
+                let n = report.coverage.count(probe);
+                if n > 0 {
+                    eprintln!("reaches {probe}: yes ({n} times)");
+                } else {
+                    eprintln!("reaches {probe}: NO: the world or the workload changed since the plan was shrunk; shrink the seed again with --reach {probe}");
+                }
+            }
+            report
         }
         None => {
             let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");

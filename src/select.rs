@@ -88,6 +88,20 @@ impl Edges {
 
 /// Parses a seed flag (`--seed`, `--start-seed`): clap names the flag and the value, this
 /// says what a seed is.
+/// Checks that every name in `names` is a coverage probe `subject` declares (its own and its
+/// world's); the error names `whence` (a file and field, or a flag) and lists the valid names.
+pub fn check_probes(names: &[String], subject: &alarmsim_sim::Subject, scenario: &str, whence: &str) -> Result<(), UsageError> {
+    let known: Vec<&str> = subject.declared_probes().iter().map(|p| p.name).collect();
+    match names.iter().enumerate().find(|(_, n)| !known.contains(&n.as_str())) {
+        None => Ok(()),
+        Some((i, unknown)) => Err(UsageError(format!(
+            "{whence}[{i}] = '{unknown}': not a coverage probe variant {} declares on scenario {scenario}; the valid names are {} (`alarmsim list --probes` explains each)",
+            subject.name(),
+            known.join(", ")
+        ))),
+    }
+}
+
 pub fn parse_seed(text: &str) -> Result<u64, String> {
     text.parse().map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
 }

@@ -28,6 +28,10 @@ pub struct ShrinkArgs {
     /// The knobs a guided sweep chose for the seed (its replay line names them).
     #[arg(long, value_parser = crate::replay_cmd::parse_knobs)]
     knobs: Option<alarmsim_sim::knobs::Knobs>,
+    /// Shrink to the smallest plan that still reaches this coverage probe instead of one that
+    /// still fails (a rare condition made small enough to read; `alarmsim list --probes`).
+    #[arg(long, value_name = "PROBE")]
+    reach: Option<String>,
     /// At most this many oracle runs.
     #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..))]
     max_runs: u32,
@@ -46,6 +50,29 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let spec = args.edges.apply(spec);
     let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
     let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
+    if let Some(probe) = &args.reach {
+        select::check_probes(std::slice::from_ref(probe), &factory, spec.name, "--reach")?;
+        let plan = Plan::generate_with(&spec, factory.name(), args.seed, args.knobs);
+        let Some(shrunk) = alarmsim_sim::shrink::shrink_to_reach(&spec, factory, plan, probe, limits) else {
+            println!("seed {} of {} does not reach {probe}: nothing to shrink (`sweep --scenario {} --coverage` names the first seed that does)", args.seed, args.scenario, args.scenario);
+            return Ok(ExitCode::SUCCESS);
+        };
+        shrunk.plan.check_for(&spec, &out)?;
+        shrunk.plan.save(&out)?;
+        print!(
+            "minimal plan: {} of {} steps still reach {probe} ({} runs, {:.1} s{})\n{}  faults left on: {}\n  saved: {}\n  replay: cargo run --release -- replay --plan {}\n",
+            shrunk.plan.steps.len(),
+            shrunk.original_steps,
+            shrunk.runs,
+            shrunk.elapsed.as_secs_f64(),
+            if shrunk.hit_limit { ", stopped at a limit" } else { "" },
+            shrunk.plan.numbered(),
+            shrunk.plan.profile.active_faults(),
+            out.display(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     match shrink_and_save(&spec, factory, args.seed, args.knobs, limits, &out)? {
         Some(_) => Ok(ExitCode::from(crate::EXIT_VIOLATION)),
         None => {

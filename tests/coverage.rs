@@ -58,3 +58,20 @@ fn counting_probes_changes_nothing_the_run_does() {
         }
     }
 }
+
+/// `shrink --reach`: a seed that reaches a rare condition shrinks to the few steps that make
+/// it, and the saved plan records the probe and still reaches it.
+#[test]
+fn a_rare_condition_shrinks_to_a_plan_that_still_reaches_it() {
+    let spec = alarmsim_scenarios::scenario("edge-values").expect("a catalog scenario");
+    let subject = reference_for(&spec);
+    let probe = "actor.set.same-value-in-handler";
+    let plan = alarmsim_sim::Plan::generate(&spec, "reference", 2);
+    let original = plan.steps.len();
+    let shrunk = alarmsim_sim::shrink::shrink_to_reach(&spec, &subject, plan, probe, Default::default()).expect("seed 2 reaches it");
+    assert!(shrunk.plan.steps.len() <= 3 && shrunk.plan.steps.len() < original, "{} of {original} steps:\n{}", shrunk.plan.steps.len(), shrunk.plan.numbered());
+    assert_eq!(shrunk.plan.reaches, [probe]);
+    let again = alarmsim_sim::run_plan(&spec, &subject, shrunk.plan.clone(), RunOptions { keep_trace: false, coverage: true });
+    assert!(again.coverage.count(probe) > 0, "the minimal plan reaches {probe} again");
+    assert!(alarmsim_sim::shrink::shrink_to_reach(&spec, &subject, alarmsim_sim::Plan::generate(&spec, "reference", 0), probe, Default::default()).is_none(), "seed 0 never reaches it");
+}

@@ -97,4 +97,16 @@ fn guided_with_a_shard_and_bad_knobs_are_usage_errors_that_say_why() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(err.contains(path.to_str().unwrap()) && err.contains("knobs.faults"), "{err}");
+
+    // So does one that names a coverage probe nobody declares (`shrink --reach` writes them).
+    plan["knobs"] = serde_json::Value::Null;
+    plan["reaches"] = serde_json::json!(["actor.arm.run-current", "actor.nope"]);
+    std::fs::write(&path, serde_json::to_string(&plan).unwrap()).unwrap();
+    let out = alarmsim(&["replay", "--plan", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains(path.to_str().unwrap()) && err.contains("reaches[1] = 'actor.nope'") && err.contains("actor.arm.run-overdue"), "{err}");
+    let out = alarmsim(&["shrink", "--scenario", "standard", "--seed", "1", "--reach", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--reach[0] = 'nope'"), "{}", text(&out.stderr));
 }

@@ -261,6 +261,10 @@ pub struct Plan {
     /// scenario is re-weighted by them before the plan runs. Absent: the scenario as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knobs: Option<crate::knobs::Knobs>,
+    /// Coverage probes the plan was shrunk to reach (`shrink --reach`); `replay --plan` says
+    /// whether it still does. Names are checked against the variant's declared probes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reaches: Vec<String>,
 }
 
 /// Why a plan cannot run on its scenario (`plan_check.rs`): the JSON path of the field, its

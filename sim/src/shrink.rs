@@ -85,30 +85,9 @@ pub fn shrink(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, limi
     let violation = first.violation?;
     let invariant = violation.invariant;
     let original_steps = plan.steps.len();
-    let mut oracle = Oracle { spec, factory: factory.clone(), invariant, runs: 1, limits, started, hit_limit: false };
-
-    let mut best = plan;
-    let cut: Vec<_> = best.steps.iter().filter(|s| s.at_ms <= violation.at_ms).cloned().collect();
-    if cut.len() < best.steps.len() && oracle.fails(&Plan { steps: cut.clone(), ..best.clone() }) {
-        best.steps = cut;
-    }
-    best.steps = ddmin(best.steps.clone(), |steps| oracle.fails(&Plan { steps: steps.to_vec(), ..best.clone() }));
-    for knob in 0..crate::profile::FaultProfile::KNOBS {
-        let mut candidate = best.clone();
-        if candidate.profile.switch_off(knob) && oracle.fails(&candidate) {
-            best = candidate;
-        }
-    }
-    // The edge-seeking knobs: handler scripts, then each symbolic argument kind (its
-    // arguments become plain delays, which read more simply in a minimal plan).
-    for knob in 0..crate::edge_profile::EdgeProfile::KNOBS {
-        let mut candidate = best.clone();
-        if candidate.switch_off_edge(knob) && oracle.fails(&candidate) {
-            best = candidate;
-        }
-    }
-    best.steps = ddmin(best.steps.clone(), |steps| oracle.fails(&Plan { steps: steps.to_vec(), ..best.clone() }));
-
+    let mut oracle = Oracle { spec, factory: factory.clone(), goal: Goal::Fails(invariant), runs: 1, limits, started, hit_limit: false };
+    // Nothing after the violation can have caused it.
+    let best = minimise(&mut oracle, plan, Some(violation.at_ms));
     let report = run_plan(spec, factory, best.clone(), true);
     assert_eq!(
         report.violation.as_ref().map(|v| v.invariant),
@@ -116,6 +95,66 @@ pub fn shrink(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, limi
         "the shrunk plan must still fail {invariant} when replayed with its trace (determinism)"
     );
     Some(Shrunk { invariant, original_steps, plan: best, report, runs: oracle.runs + 1, elapsed: started.elapsed(), hit_limit: oracle.hit_limit })
+}
+
+/// A plan shrunk to the fewest steps and faults that still reach a coverage probe.
+#[derive(Clone, Debug)]
+pub struct ShrunkToProbe {
+    pub probe: String,
+    pub original_steps: usize,
+    /// The minimal plan found; its `reaches` names the probe.
+    pub plan: Plan,
+    /// Its traced run (still reaching the probe), with coverage counted.
+    pub report: RunReport,
+    pub runs: u32,
+    pub elapsed: Duration,
+    pub hit_limit: bool,
+}
+
+/// Shrinks `plan` to a minimal one that still reaches coverage probe `probe` (a rare
+/// condition made small enough to read: `shrink --reach`). `None` if `plan` does not reach it.
+pub fn shrink_to_reach(spec: &ScenarioSpec, subject: impl Into<Subject>, plan: Plan, probe: &str, limits: ShrinkLimits) -> Option<ShrunkToProbe> {
+    let factory = subject.into();
+    let started = Instant::now();
+    let mut oracle = Oracle { spec, factory: factory.clone(), goal: Goal::Reaches(probe.to_string()), runs: 0, limits, started, hit_limit: false };
+    if !oracle.holds(&plan) {
+        return None;
+    }
+    let original_steps = plan.steps.len();
+    let mut best = minimise(&mut oracle, plan, None);
+    best.reaches = vec![probe.to_string()];
+    let report = run_plan(spec, factory, best.clone(), crate::run_options::RunOptions { keep_trace: true, coverage: true });
+    assert!(report.coverage.count(probe) > 0, "the shrunk plan must still reach {probe} when replayed with its trace (determinism)");
+    Some(ShrunkToProbe { probe: probe.to_string(), original_steps, plan: best, report, runs: oracle.runs + 1, elapsed: started.elapsed(), hit_limit: oracle.hit_limit })
+}
+
+/// The shrinking passes, for any goal: drop the steps after `cut_after_ms` (if given), ddmin
+/// the steps, switch off each fault and edge knob the goal does not need, ddmin again.
+fn minimise(oracle: &mut Oracle<'_>, plan: Plan, cut_after_ms: Option<u64>) -> Plan {
+    let mut best = plan;
+    if let Some(at_ms) = cut_after_ms {
+        let cut: Vec<_> = best.steps.iter().filter(|s| s.at_ms <= at_ms).cloned().collect();
+        if cut.len() < best.steps.len() && oracle.holds(&Plan { steps: cut.clone(), ..best.clone() }) {
+            best.steps = cut;
+        }
+    }
+    best.steps = ddmin(best.steps.clone(), |steps| oracle.holds(&Plan { steps: steps.to_vec(), ..best.clone() }));
+    for knob in 0..crate::profile::FaultProfile::KNOBS {
+        let mut candidate = best.clone();
+        if candidate.profile.switch_off(knob) && oracle.holds(&candidate) {
+            best = candidate;
+        }
+    }
+    // The edge-seeking knobs: handler scripts, then each symbolic argument kind (its
+    // arguments become plain delays, which read more simply in a minimal plan).
+    for knob in 0..crate::edge_profile::EdgeProfile::KNOBS {
+        let mut candidate = best.clone();
+        if candidate.switch_off_edge(knob) && oracle.holds(&candidate) {
+            best = candidate;
+        }
+    }
+    best.steps = ddmin(best.steps.clone(), |steps| oracle.holds(&Plan { steps: steps.to_vec(), ..best.clone() }));
+    best
 }
 
 /// Shrinks up to `tries` of the failing `seeds` and keeps the smallest plan (ties: the
@@ -141,10 +180,18 @@ pub fn shrink_best(
     best
 }
 
+/// What a shrunk plan must keep doing.
+enum Goal {
+    /// Fail this invariant.
+    Fails(Invariant),
+    /// Reach this coverage probe.
+    Reaches(String),
+}
+
 struct Oracle<'a> {
     spec: &'a ScenarioSpec,
     factory: Subject,
-    invariant: Invariant,
+    goal: Goal,
     runs: u32,
     limits: ShrinkLimits,
     started: Instant,
@@ -152,16 +199,20 @@ struct Oracle<'a> {
 }
 
 impl Oracle<'_> {
-    /// Whether `plan` still fails the same invariant. Past a limit it answers "no", which
-    /// keeps the current (failing) plan.
-    fn fails(&mut self, plan: &Plan) -> bool {
+    /// Whether `plan` still meets the goal (fails the same invariant, or reaches the probe).
+    /// Past a limit it answers "no", which keeps the current plan.
+    fn holds(&mut self, plan: &Plan) -> bool {
         if self.runs >= self.limits.max_runs || self.started.elapsed() >= self.limits.max_time {
             self.hit_limit = true;
             return false;
         }
         self.runs += 1;
-        let report = run_plan(self.spec, self.factory.clone(), plan.clone(), false);
-        report.violation.is_some_and(|v| v.invariant == self.invariant)
+        let coverage = matches!(self.goal, Goal::Reaches(_));
+        let report = run_plan(self.spec, self.factory.clone(), plan.clone(), crate::run_options::RunOptions { keep_trace: false, coverage });
+        match &self.goal {
+            Goal::Fails(invariant) => report.violation.is_some_and(|v| v.invariant == *invariant),
+            Goal::Reaches(probe) => report.coverage.count(probe) > 0,
+        }
     }
 }
 

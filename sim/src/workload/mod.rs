@@ -47,7 +47,7 @@ impl Plan {
             steps.extend(edges::bursts(spec, &profile.edges, &mut edge_rng));
         }
         steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
-        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None }
+        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new() }
     }
 
     /// The plan of `seed` drawn from `spec` re-weighted by `knobs` (a guided run,
