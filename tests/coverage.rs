@@ -75,3 +75,34 @@ fn a_rare_condition_shrinks_to_a_plan_that_still_reaches_it() {
     assert!(again.coverage.count(probe) > 0, "the minimal plan reaches {probe} again");
     assert!(alarmsim_sim::shrink::shrink_to_reach(&spec, &subject, alarmsim_sim::Plan::generate(&spec, "reference", 0), probe, Default::default()).is_none(), "seed 0 never reaches it");
 }
+
+/// `sweep --coverage --json --shard i/n` then `merge`: the shards' coverage adds up to the
+/// unsharded sweep's, probe by probe.
+#[test]
+fn sharded_coverage_merges_to_the_whole() {
+    let bin = env!("CARGO_BIN_EXE_alarmsim");
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", "--scenario", "retry-backoff", "--seeds", "30", "--coverage", "--json", "--quiet", "--no-shrink"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(bin).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let whole = sweep(&[]);
+    let mut files = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let path = dir.path().join(format!("shard-{}.json", &shard[..1]));
+        std::fs::write(&path, serde_json::to_string(&sweep(&["--shard", shard])).unwrap()).unwrap();
+        files.push(path);
+    }
+    let mut args = vec!["merge".to_string(), "--json".to_string()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let out = std::process::Command::new(bin).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coverage = |v: &serde_json::Value| v["scenarios"][0]["coverage"].clone();
+    assert_eq!(coverage(&merged)["seeds"], 30);
+    assert_eq!(coverage(&merged)["reached"], coverage(&whole)["reached"], "every probe's hits, seeds and first seed add up");
+    assert_eq!(merged["probes"], whole["probes"], "the probes' docs travel with the summary");
+}
