@@ -60,6 +60,9 @@ pub struct BenchArgs {
     /// seed after seed.
     #[arg(long, requires = "bugs")]
     guided: bool,
+    /// `local`: the alarm scenarios as local workerd runs them (`sweep --link local`).
+    #[arg(long, value_enum, default_value_t = select::Link::Rpc)]
+    link: select::Link,
     /// Count coverage probes in every seed (what `sweep --coverage` costs).
     #[arg(long, conflicts_with_all = ["bugs", "scale"])]
     coverage: bool,
@@ -92,11 +95,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.search {
         let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)) as usize;
         let which = if args.scenario == "all" { None } else { Some(args.scenario.as_str()) };
-        let scenarios = select::pairs(which, None)?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
+        let scenarios = select::pairs(which, None)?.into_iter().map(|(spec, subject)| (args.link.apply(args.edges.apply(spec)), subject)).collect();
         return crate::bench_search::run(scenarios, args.start_seed, args.seeds, jobs, args.json);
     }
     let (spec, factory) = select::pair(&args.scenario, None)?;
-    let spec = args.edges.apply(spec);
+    let spec = args.link.apply(args.edges.apply(spec));
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let next = AtomicU64::new(0);
     let events = AtomicU64::new(0);
@@ -189,7 +192,7 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for case in alarmsim_scenarios::library::CASES {
         let (spec, factory) = select::pair(case.scenario, Some(case.variant))?;
-        let spec = args.edges.apply(spec);
+        let spec = args.link.apply(args.edges.apply(spec));
         let mut needed: Vec<u64> = Vec::new();
         let mut first_failure = None;
         for k in 0..args.starts {

@@ -40,6 +40,9 @@ pub struct ReplayArgs {
     /// the replay line of a guided failure names them).
     #[arg(long, conflicts_with = "plan", value_parser = parse_knobs)]
     knobs: Option<alarmsim_sim::knobs::Knobs>,
+    /// `local`: the seed as `sweep --link local` ran it (local workerd).
+    #[arg(long, value_enum, default_value_t = select::Link::Rpc, conflicts_with = "plan")]
+    link: select::Link,
 }
 
 /// `--knobs`: what the error names and what is valid come from `Knobs::from_str`.
@@ -74,7 +77,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");
             let (spec, factory) = select::pair(scenario, args.variant.as_deref())?;
             let seed = args.seed.expect("clap requires --seed without --plan");
-            let mut report = alarmsim_sim::run::run_seed_with_knobs(&args.edges.apply(spec), factory, seed, args.knobs, true);
+            let mut report = alarmsim_sim::run::run_seed_with_knobs(&args.link.apply(args.edges.apply(spec)), factory, seed, args.knobs, true);
             report.replay_flags = args.edges.replay_flags().to_string();
             report
         }

@@ -86,8 +86,29 @@ impl Edges {
     }
 }
 
-/// Parses a seed flag (`--seed`, `--start-seed`): clap names the flag and the value, this
-/// says what a seed is.
+/// `--link`: how actors reach their managers (`LinkModel`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Link {
+    /// A production-style deployment: messages cross a lossy network, storage is remote.
+    #[default]
+    Rpc,
+    /// Local workerd: one process, synchronous in-process calls, local SQLite.
+    Local,
+}
+
+impl Link {
+    /// The scenario as this link runs it (job-queue scenarios have no alarm link: unchanged).
+    pub fn apply(self, mut spec: ScenarioSpec) -> ScenarioSpec {
+        if spec.queue().is_none() {
+            spec.link = match self {
+                Link::Rpc => alarmsim_sim::scenario::LinkModel::Rpc,
+                Link::Local => alarmsim_sim::scenario::LinkModel::Local,
+            };
+        }
+        spec
+    }
+}
+
 /// Checks that every name in `names` is a coverage probe `subject` declares (its own and its
 /// world's); the error names `whence` (a file and field, or a flag) and lists the valid names.
 pub fn check_probes(names: &[String], subject: &alarmsim_sim::Subject, scenario: &str, whence: &str) -> Result<(), UsageError> {
@@ -102,6 +123,8 @@ pub fn check_probes(names: &[String], subject: &alarmsim_sim::Subject, scenario:
     }
 }
 
+/// Parses a seed flag (`--seed`, `--start-seed`): clap names the flag and the value, this
+/// says what a seed is.
 pub fn parse_seed(text: &str) -> Result<u64, String> {
     text.parse().map_err(|_| format!("a seed is a whole number from 0 to {}", u64::MAX))
 }

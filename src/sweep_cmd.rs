@@ -75,6 +75,10 @@ pub struct SweepArgs {
     /// Not with --shard: each batch's knobs depend on every earlier seed's result.
     #[arg(long)]
     guided: bool,
+    /// `local`: run the alarm scenarios as local workerd does (one process; scheduleRun,
+    /// fires and results are synchronous in-process calls; commits resolve at once).
+    #[arg(long, value_enum, default_value_t = crate::select::Link::Rpc)]
+    link: crate::select::Link,
 }
 
 /// One failing seed in the summary.
@@ -127,7 +131,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let scenarios: Vec<(ScenarioSpec, Subject)> =
-        select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.edges.apply(spec), subject)).collect();
+        select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.link.apply(args.edges.apply(spec)), subject)).collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     // Each scenario's seed range: `--seeds`, or its default share of DEFAULT_SEEDS.
     let mut ranges = Vec::with_capacity(scenarios.len());

@@ -169,6 +169,7 @@ pub fn queue_spec(
         max_fires_per_second: 0,
         unconfirmed_writes: 0.0,
         explicit_transactions: 0.0,
+        link: alarmsim_sim::scenario::LinkModel::Rpc,
         system: System::Queue(workload),
     }
 }

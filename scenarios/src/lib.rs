@@ -112,6 +112,10 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(txn_commit_unconfirmed::TxnCommitUnconfirmed),
         Arc::new(txn_rollback_keeps_alarm::TxnRollbackKeepsAlarm),
         Arc::new(leaky_static::LeakyStatic),
+        // Ports of upstream code, not bugs (docs/FINDINGS.md).
+        Arc::new(workerd_head::WorkerdHead),
+        Arc::new(workerd_head::WorkerdHeadAwaiting),
+        Arc::new(workerd_head::WorkerdHeadFixed),
     ]
 }
 

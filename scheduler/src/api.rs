@@ -76,6 +76,20 @@ pub trait ManagerScheduler {
     fn retry_state(&self, actor: &ActorId) -> Option<RetryState>;
 }
 
+/// How closely an idle actor's manager entry must match durable storage (the
+/// `idle-convergence` checker: I2 during the run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdleAgreement {
+    /// The manager holds exactly what storage holds (alarm-semantics I2; the reference).
+    Exact,
+    /// The manager may hold an earlier time, or a time storage no longer has: a spurious fire
+    /// that the actor's arm decision cancels or reschedules. Only I1 (never later, checked at
+    /// every step by `never-late`) and "a durable alarm has a manager entry" are promised while
+    /// idle. workerd's `ActorSqlite` header promises exactly this ("equal to or earlier than"),
+    /// and its local scheduler keeps a retry for an alarm deleted or replaced meanwhile (R17, R19).
+    EarlierAllowed,
+}
+
 /// Builds the two halves of a scheduler. A variant is one factory, selected by name.
 pub trait SchedulerFactory: Send + Sync {
     /// The name `--variant` selects.
@@ -92,6 +106,13 @@ pub trait SchedulerFactory: Send + Sync {
     /// the ones no seed reached. A probe reported but not declared still shows in the report.
     fn probes(&self) -> Vec<&'static Probe> {
         Vec::new()
+    }
+    /// What this scheduler promises about an idle actor's manager entry (`idle-convergence`).
+    /// The reference promises alarm-semantics' I2 exactly; a design that lets the manager keep
+    /// an earlier or stale entry and corrects it when it fires declares so here, and the checker
+    /// then holds it to the weaker promise (the report says which it used).
+    fn idle_agreement(&self) -> IdleAgreement {
+        IdleAgreement::Exact
     }
     /// Whether the manager's rows survive a manager restart (false before workerd #6104).
     fn manager_persists_rows(&self) -> bool {

@@ -4,6 +4,7 @@
 //! rules are in one place and do not depend on the scheduler under test.
 
 use crate::scenario::{Invariant, ScenarioSpec};
+use alarmsim_scheduler::api::IdleAgreement;
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::time::{fires_earlier, show};
 use alarmsim_scheduler::{AlarmError, AlarmTime, Gate, Millis};
@@ -178,9 +179,15 @@ impl Checker {
     /// not a lost alarm (I1 holds) but a spurious fire and an extra handler attempt waiting to
     /// happen; a later one is I1's business. Suspended, like I1, after a power loss rolled D back
     /// until the new incarnation was heard.
-    pub fn idle_convergence(&self, index: usize, actor: &str, manager_node: &str, manager: AlarmTime, at_ms: u64) -> Option<Violation> {
+    ///
+    /// Under [`IdleAgreement::EarlierAllowed`] only a manager without an alarm that storage
+    /// holds is a violation (I1, the other direction, is `never_late`'s).
+    pub fn idle_convergence(&self, index: usize, actor: &str, manager_node: &str, manager: AlarmTime, at_ms: u64, agreement: IdleAgreement) -> Option<Violation> {
         let check = &self.actors[index];
         if check.i1_suspended || manager == check.durable {
+            return None;
+        }
+        if agreement == IdleAgreement::EarlierAllowed && (manager.is_some() || check.durable.is_none()) {
             return None;
         }
         let message = format!(
@@ -190,6 +197,10 @@ impl Checker {
             rel(manager),
             rel(check.durable)
         );
+        let message = match agreement {
+            IdleAgreement::Exact => message,
+            IdleAgreement::EarlierAllowed => format!("{message} (held to the weaker promise the scheduler declares: an earlier manager entry is allowed, a missing one is not)"),
+        };
         self.violation(Invariant::IdleConvergence, actor, at_ms, message)
     }
 

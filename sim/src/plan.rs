@@ -265,6 +265,13 @@ pub struct Plan {
     /// whether it still does. Names are checked against the variant's declared probes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reaches: Vec<String>,
+    /// The link the plan was drawn for (`LinkModel`); absent: the RPC link.
+    #[serde(default, skip_serializing_if = "is_rpc")]
+    pub link: crate::scenario::LinkModel,
+}
+
+fn is_rpc(link: &crate::scenario::LinkModel) -> bool {
+    *link == crate::scenario::LinkModel::Rpc
 }
 
 /// Why a plan cannot run on its scenario (`plan_check.rs`): the JSON path of the field, its

@@ -33,8 +33,9 @@ impl Plan {
     /// came from, for the message.
     pub fn check_for(&self, spec: &ScenarioSpec, path: &std::path::Path) -> Result<(), PlanError> {
         // A plan drawn with knobs runs on its scenario re-weighted by them.
-        let knobbed = self.knobs.map(|k| k.apply(spec));
-        let spec = knobbed.as_ref().unwrap_or(spec);
+        let mut knobbed = self.knobs.map_or_else(|| spec.clone(), |k| k.apply(spec));
+        knobbed.link = self.link;
+        let spec = &knobbed;
         validate(self, spec).map_err(|source| PlanError::Invalid { path: path.to_path_buf(), scenario: spec.name.to_string(), source })
     }
 }

@@ -74,6 +74,24 @@ impl FaultProfile {
         was_on
     }
 
+    /// Local workerd (`LinkModel::Local`): in-process calls take 0 ms and are never lost or
+    /// duplicated, there is no partition, one clock, and commits resolve at once and never
+    /// fail. Crashes and power losses stay (they take the whole process down), and SQLite
+    /// syncs every commit: workerd sets no `synchronous` pragma and its build keeps SQLite's
+    /// default, FULL (`build/BUILD.sqlite3`).
+    pub fn make_local(&mut self) {
+        self.durability = Durability::Full;
+        self.link_latency_ms = (0, 0);
+        self.link_drop_request = 0.0;
+        self.link_drop_response = 0.0;
+        self.link_duplicate = 0.0;
+        self.partitions_per_hour = 0.0;
+        self.commit_latency_ms = (0, 0);
+        self.commit_fail_before = 0.0;
+        self.commit_fail_after = 0.0;
+        self.clocks.iter_mut().for_each(|c| *c = (0, 0));
+    }
+
     /// The probabilistic faults that are on, e.g. `link_duplicate=0.12 clock skew`.
     pub fn active_faults(&self) -> String {
         let mut on = Vec::new();

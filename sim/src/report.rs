@@ -57,7 +57,10 @@ impl RunReport {
 
     /// The one line that replays this run.
     pub fn replay_command(&self) -> String {
-        let knobs = self.plan.knobs.map(|k| format!(" --knobs {k}")).unwrap_or_default();
+        let mut knobs = self.plan.knobs.map(|k| format!(" --knobs {k}")).unwrap_or_default();
+        if self.plan.link == crate::scenario::LinkModel::Local {
+            knobs.push_str(" --link local");
+        }
         format!("cargo run --release -- replay --scenario {} --variant {} --seed {}{knobs}{}", self.scenario, self.variant, self.seed, self.replay_flags)
     }
 

@@ -3,6 +3,32 @@
 
 use serde::Serialize;
 
+/// How actors and their managers reach each other, and what runs them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkModel {
+    /// A production-style deployment: actors and managers are separate nodes, every message
+    /// crosses a network with latency, loss, duplicates and partitions, commits go to a
+    /// remote storage layer that may be slow or fail, and every node has its own clock.
+    #[default]
+    Rpc,
+    /// Local workerd (`server.c++`): one process. `scheduleRun` is a synchronous call into the
+    /// in-process scheduler (R20), fires, results and abandons are in-process calls (0 ms,
+    /// never lost or duplicated, no partition), `commitCallback` resolves at once and never
+    /// fails (`READY_NOW`), there is one clock, and a crash takes the whole process down.
+    Local,
+}
+
+impl LinkModel {
+    /// `rpc` or `local`, as `--link` names them.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkModel::Rpc => "rpc",
+            LinkModel::Local => "local",
+        }
+    }
+}
+
 /// An inclusive range a per-seed value is drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Range<T> {
@@ -327,6 +353,9 @@ pub struct ScenarioSpec {
     /// explicit transaction (`storage.transaction()`, R5's second bullet), committed or
     /// rolled back. 0 in every scenario but `explicit-transactions`.
     pub explicit_transactions: f64,
+    /// How the actors reach their manager (`LinkModel`): an RPC link, or local workerd's
+    /// in-process calls. `sweep --link local` switches every scenario to the latter.
+    pub link: LinkModel,
     pub system: System,
 }
 

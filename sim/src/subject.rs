@@ -62,8 +62,10 @@ impl Subject {
     pub fn run_plan(&self, spec: &ScenarioSpec, plan: Plan, options: impl Into<RunOptions>) -> RunReport {
         let options = options.into();
         // A plan drawn with knobs runs on the scenario re-weighted by them (`knobs.rs`).
-        let knobbed = plan.knobs.map(|k| k.apply(spec));
-        let spec = knobbed.as_ref().unwrap_or(spec);
+        let mut knobbed = plan.knobs.map_or_else(|| spec.clone(), |k| k.apply(spec));
+        // A plan drawn for local workerd runs on it.
+        knobbed.link = plan.link;
+        let spec = &knobbed;
         assert!(self.fits(spec), "variant {} tests {} and cannot run scenario {}", self.name(), self.system(), spec.name);
         if let Err(e) = crate::plan_check::validate(&plan, spec) {
             panic!("plan of seed {} does not fit scenario {}: {e}", plan.seed, spec.name);

@@ -54,6 +54,7 @@ pub fn spec() -> ScenarioSpec {
         max_fires_per_second: 20,
         unconfirmed_writes: 0.0,
         explicit_transactions: 0.5,
+        link: alarmsim_sim::scenario::LinkModel::Rpc,
         system: System::Alarms,
     }
 }

@@ -41,6 +41,7 @@ fn spec(name: &'static str, description: &'static str, durability: DurabilityCho
         max_fires_per_second: 20,
         unconfirmed_writes: 0.0,
         explicit_transactions: 0.0,
+        link: alarmsim_sim::scenario::LinkModel::Rpc,
         system: System::Alarms,
     }
 }

@@ -58,5 +58,5 @@ pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, se
         crash_steps(&mut steps, &profile, Node::Producer(producer), profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
     }
     steps.sort_by_key(|s| s.at_ms);
-    Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new() }
+    Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new(), link: spec.link }
 }

@@ -29,6 +29,9 @@ impl Plan {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut profile = FaultProfile::draw(spec, &mut rng);
+        if spec.link == crate::scenario::LinkModel::Local {
+            profile.make_local();
+        }
         let mut edge_rng = crate::edge_profile::plan_rng(seed);
         profile.edges = EdgeProfile::draw(&spec.edges, &mut edge_rng);
         let mut steps = client_ops(spec, &mut rng);
@@ -47,7 +50,7 @@ impl Plan {
             steps.extend(edges::bursts(spec, &profile.edges, &mut edge_rng));
         }
         steps.sort_by_key(|s| s.at_ms); // Stable: equal times keep their generation order.
-        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new() }
+        Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new(), link: spec.link }
     }
 
     /// The plan of `seed` drawn from `spec` re-weighted by `knobs` (a guided run,

@@ -7,6 +7,22 @@ impl World {
         if !self.chaos() {
             return;
         }
+        if self.spec.link == LinkModel::Local && !matches!(node, Node::Producer(_) | Node::Worker(_)) {
+            // Local workerd is one process: any crash takes every actor and the scheduler
+            // down, and they restart together.
+            for host in 0..self.hosts.len() {
+                self.crash_node(Node::Host(host), power, downtime_ms);
+            }
+            for ns in 0..self.managers.len() {
+                let manager = self.managers[ns].node;
+                self.crash_node(manager, power, downtime_ms);
+            }
+            return;
+        }
+        self.crash_node(node, power, downtime_ms);
+    }
+
+    fn crash_node(&mut self, node: Node, power: bool, downtime_ms: u64) {
         let kind = if power { "power loss" } else { "crash" };
         match node {
             Node::Host(host) => {

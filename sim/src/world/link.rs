@@ -5,6 +5,11 @@ use super::*;
 
 impl World {
     pub(super) fn command_send(&mut self, actor: usize, inc: u64, call: CallId, time: AlarmTime, fence: Fence, attempt: u32) {
+        if self.spec.link == LinkModel::Local {
+            // Local workerd: `scheduleRun` is a synchronous call into the in-process scheduler
+            // (`ActorSqliteHooks`, R20): applied now, in this event; its promise settles next.
+            return self.command_arrive(actor, inc, call, time, fence, attempt, false);
+        }
         let cut = self.cut_off(actor);
         let move_earlier = cut && fires_earlier(time, self.checker.actors[actor].durable);
         self.probes.sometimes(move_earlier, &probe::PARTITION_MOVE_EARLIER);
@@ -48,6 +53,13 @@ impl World {
             self.checker.command_applied(actor, time);
         }
         self.probes.sometimes(zombie && applied == Applied::Stale, &probe::COMMAND_LATE_COPY_STALE);
+        if self.spec.link == LinkModel::Local {
+            // The hook's promise is already resolved (`kj::READY_NOW`): its continuation is a
+            // ready event, and KJ's loop runs ready events before a timer that came due, so the
+            // actor hears the answer before the scheduler's task can fire what it just set.
+            self.after(0, Event::CommandResult { actor, inc, call, ok: true, dup: false });
+            return self.flush_manager(ns);
+        }
         self.flush_manager(ns);
         if zombie {
             return;

@@ -41,7 +41,7 @@ use crate::plan::{Action, Node, Op, Plan, Step};
 use crate::pool::{Pooled, Reusable};
 use crate::store_work::StoreWork;
 use crate::profile::FaultProfile;
-use crate::scenario::{Invariant, ScenarioSpec};
+use crate::scenario::{Invariant, LinkModel, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
 use crate::run_options::RunOptions;
 use crate::probes::alarms as probe;

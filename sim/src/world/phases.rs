@@ -29,6 +29,7 @@ impl World {
             self.touched.add_all();
         }
         let idle_check = self.spec.checks(Invariant::IdleConvergence);
+        let agreement = self.factory.idle_agreement();
         for i in 0..self.touched.visit(self.actors.len()) {
             let actor = self.touched.nth(i);
             let manager = self.manager_time(actor);
@@ -38,7 +39,7 @@ impl World {
                 return;
             }
             if idle_check && self.idle(actor) {
-                let violation = self.checker.idle_convergence(actor, &self.actors[actor].id.0, &self.managers[self.home(actor)].name, manager, at);
+                let violation = self.checker.idle_convergence(actor, &self.actors[actor].id.0, &self.managers[self.home(actor)].name, manager, at, agreement);
                 if violation.is_some() {
                     self.fail(violation);
                     return;

@@ -1,0 +1,252 @@
+//! A port of workerd's local alarm scheduler, `src/workerd/server/alarm-scheduler.c++` at
+//! the pinned commit (`mod.rs`): what `workerd` runs for Durable Object alarms outside
+//! Cloudflare's production, re-expressed as a sans-IO `ManagerScheduler`.
+//!
+//! Faithful to upstream, on purpose (each is a difference from the reference `ManagerCore`):
+//! - **No fences.** `scheduleRun(t)` is `setAlarm(t)` or `deleteAlarm()` as it arrives
+//!   (`ActorSqliteHooks` in `server.c++` ignore `priorTask`, R20); a late or duplicated
+//!   command overwrites a newer one. The fence a command carries is ignored.
+//! - **A value that arrives while the alarm is not WAITING is queued** (STARTED, and FINISHED
+//!   during a retry's backoff), the alarm's own time included; the retry keeps its timer (R17).
+//! - **A delete while STARTED clears only the queued value**; otherwise a queued value is
+//!   promoted (`deleteAlarm`), and the entry is erased only when nothing is queued and it is
+//!   not STARTED.
+//! - **Rows mirror `setAlarm`/`deleteAlarm`**: an upsert of the new time, or a deleted row.
+//!   Retry counters live in memory (R18).
+//! - **An attempt's result carries no value**: a report the actor attaches is ignored, and so is
+//!   the time an abandon answer returns (upstream: "We ignore the returned remaining time").
+//! - **A failed `abandonAlarm` RPC keeps the alarm, with no task**: upstream logs "keeping alarm
+//!   in scheduler" and returns; the entry stays FINISHED and nothing fires it again until the
+//!   process restarts (`loadAlarmsFromDb`).
+
+use alarmsim_scheduler::api::ManagerScheduler;
+use alarmsim_scheduler::backoff::{RetryDecision, RetryPolicy, RetryState};
+use alarmsim_scheduler::manager::Applied;
+use alarmsim_scheduler::{ActorId, AlarmRow, AlarmTime, Fence, Fire, FireResult, ManagerEffect, Millis, Outcome};
+use rand::RngCore;
+use std::collections::{BTreeMap, VecDeque};
+
+use super::fixes::Fixes;
+
+/// `AlarmScheduler::AlarmStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Started,
+    /// The attempt ended; a retry may be waiting out its backoff, or an abandon its answer.
+    Finished,
+}
+
+/// `AlarmScheduler::ScheduledAlarm`.
+#[derive(Clone, Debug)]
+struct Entry {
+    scheduled: Millis,
+    queued: Option<Millis>,
+    status: Status,
+    /// When the entry's task fires (`makeAlarmTask`'s delay); `None` while it runs, while an
+    /// abandon is pending, and after a failed abandon (no task at all).
+    wake: Option<Millis>,
+    /// An `abandonAlarm` request is out and its answer not back.
+    abandoning: bool,
+    retry: RetryState,
+    name: Option<String>,
+}
+
+impl Entry {
+    /// `scheduleAlarm(now, actor, scheduledTime)`: a fresh WAITING entry (counters reset).
+    fn fresh(scheduled: Millis, name: Option<String>) -> Entry {
+        Entry { scheduled, queued: None, status: Status::Waiting, wake: Some(scheduled), abandoning: false, retry: RetryState::default(), name }
+    }
+}
+
+/// The local `AlarmScheduler` of one namespace.
+#[derive(Debug, Default)]
+pub struct WorkerdLocalScheduler {
+    /// `kj::HashMap<ActorKey, ScheduledAlarm>`; a `BTreeMap` here so walks are in actor order.
+    alarms: BTreeMap<ActorId, Entry>,
+    policy: RetryPolicy,
+    fixes: Fixes,
+    effects: VecDeque<ManagerEffect>,
+}
+
+impl WorkerdLocalScheduler {
+    /// `loadAlarmsFromDb()`: every row is scheduled (past ones fire at once); counters fresh.
+    /// `fixes` are the proposed fixes to switch on (none upstream).
+    pub fn load_with(rows: Vec<AlarmRow>, policy: RetryPolicy, fixes: Fixes) -> WorkerdLocalScheduler {
+        let mut s = WorkerdLocalScheduler { policy, fixes, ..WorkerdLocalScheduler::default() };
+        for row in rows {
+            if let Some(time) = row.time {
+                s.alarms.insert(row.actor, Entry::fresh(time, row.name));
+            }
+        }
+        s
+    }
+
+    /// The row `stmtSetAlarm` upserts (the name is kept when none is given: COALESCE).
+    fn upsert(&mut self, actor: &ActorId, time: Millis, name: Option<String>) {
+        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: Some(time), name, fence: Fence::default() }));
+    }
+
+    /// `stmtDeleteAlarm`: the row goes.
+    fn delete_row(&mut self, actor: &ActorId) {
+        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: None, name: None, fence: Fence::default() }));
+    }
+
+    /// `AlarmScheduler::setAlarm`.
+    fn set_alarm(&mut self, actor: &ActorId, time: Millis, name: Option<String>) {
+        let kept_name = name.clone().or_else(|| self.alarms.get(actor).and_then(|e| e.name.clone()));
+        self.upsert(actor, time, kept_name.clone());
+        let fix_backoff = self.fixes.replacement_beats_backoff;
+        match self.alarms.get_mut(actor) {
+            // F2 (off upstream): a new time replaces a retry waiting out its backoff.
+            Some(entry) if fix_backoff && entry.status == Status::Finished && entry.wake.is_some() && entry.scheduled != time => {
+                *entry = Entry::fresh(time, kept_name);
+            }
+            // "We queue any new alarm after the existing alarm even if the new alarm has the
+            // same scheduled time." (R17: during a backoff too, so it waits behind the retry.)
+            Some(entry) if entry.status != Status::Waiting => entry.queued = Some(time),
+            _ => {
+                self.alarms.insert(actor.clone(), Entry::fresh(time, kept_name));
+            }
+        }
+    }
+
+    /// `AlarmScheduler::deleteAlarm`.
+    fn delete_alarm(&mut self, actor: &ActorId) {
+        self.delete_row(actor);
+        let Some(entry) = self.alarms.get_mut(actor) else { return };
+        match entry.queued {
+            // "If we are currently running an alarm, we want to delete the queued instead of
+            // current."
+            Some(_) if entry.status == Status::Started => entry.queued = None,
+            // The queued alarm is scheduled in memory; its row was just deleted.
+            Some(queued) => *entry = Entry::fresh(queued, entry.name.clone()),
+            // "We can't remove running alarms."
+            None if entry.status != Status::Started => {
+                self.alarms.remove(actor);
+            }
+            None => {}
+        }
+    }
+
+    /// `abandonAlarm` is requested (the entry's task becomes the request).
+    fn abandon(&mut self, actor: &ActorId, scheduled: Millis) {
+        if let Some(entry) = self.alarms.get_mut(actor) {
+            entry.wake = None;
+            entry.abandoning = true;
+        }
+        self.effects.push_back(ManagerEffect::Abandon { actor: actor.clone(), scheduled });
+    }
+}
+
+impl ManagerScheduler for WorkerdLocalScheduler {
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, _fence: Fence, name: Option<String>) -> Applied {
+        let before = self.alarms.get(actor).map(|e| (e.scheduled, e.queued, e.status));
+        match time {
+            Some(t) => self.set_alarm(actor, t, name),
+            None => self.delete_alarm(actor),
+        }
+        let after = self.alarms.get(actor).map(|e| (e.scheduled, e.queued, e.status));
+        // No fence is consulted: nothing is ever stale here.
+        if before == after {
+            Applied::Unchanged
+        } else {
+            Applied::Applied
+        }
+    }
+
+    /// `makeAlarmTask` → `checkTimestamp`: an entry fires once its task's time has come and the
+    /// clock passed in is at or past its scheduled time (R8).
+    fn take_due(&mut self, now: Millis) -> Vec<Fire> {
+        let mut fires = Vec::new();
+        for (actor, entry) in self.alarms.iter_mut() {
+            if entry.wake.is_some_and(|w| w <= now) && entry.scheduled <= now {
+                entry.status = Status::Started;
+                entry.wake = None;
+                let retry_count = entry.retry.counted;
+                fires.push(Fire { actor: actor.clone(), scheduled: entry.scheduled, retry_count, is_retry: retry_count > 0, name: entry.name.clone() });
+            }
+        }
+        fires
+    }
+
+    fn next_wakeup(&self) -> Option<Millis> {
+        self.alarms.values().filter_map(|e| e.wake.map(|w| w.max(e.scheduled))).min()
+    }
+
+    /// The rest of `makeAlarmTask`, once `runAlarm` returned.
+    fn on_fire_result(&mut self, actor: &ActorId, scheduled: Millis, result: FireResult, now: Millis, rng: &mut dyn RngCore) {
+        let policy = self.policy;
+        let Some(entry) = self.alarms.get_mut(actor) else { return };
+        // The task that ran belongs to this entry only while it is STARTED for this time (a
+        // replaced entry's old task is cancelled upstream: its result never arrives).
+        if entry.status != Status::Started || entry.scheduled != scheduled {
+            return;
+        }
+        // "If an alarm is queued, there's no point in retrying the current one."
+        if let Some(queued) = entry.queued {
+            *entry = Entry::fresh(queued, entry.name.clone());
+            return;
+        }
+        entry.status = Status::Finished;
+        let (retry, counted) = match result.outcome {
+            Outcome::Failed { counted } => (true, counted),
+            Outcome::Succeeded | Outcome::Aborted | Outcome::Canceled | Outcome::NoHandler => (false, false),
+        };
+        if retry {
+            match entry.retry.on_failure(counted, &policy, rng) {
+                RetryDecision::RetryAfterMs(delay) => entry.wake = Some(now.saturating_add_ms(delay)),
+                RetryDecision::Abandon => self.abandon(actor, scheduled),
+            }
+        } else if result.outcome == Outcome::Aborted {
+            self.abandon(actor, scheduled);
+        } else {
+            self.delete_alarm(actor);
+        }
+    }
+
+    /// `AlarmScheduler::abandonAlarm`'s continuation. The answer's time is ignored upstream.
+    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, _now: Millis) {
+        let Some(entry) = self.alarms.get_mut(actor) else { return };
+        entry.abandoning = false;
+        if answer.is_err() {
+            // "abandonAlarm notification failed, keeping alarm in scheduler": no task.
+            return;
+        }
+        if entry.status != Status::Finished || entry.scheduled != scheduled {
+            return;
+        }
+        match entry.queued {
+            Some(replacement) => *entry = Entry::fresh(replacement, entry.name.clone()),
+            None => self.delete_alarm(actor),
+        }
+    }
+
+    fn poll_effect(&mut self) -> Option<ManagerEffect> {
+        self.effects.pop_front()
+    }
+
+    /// When this scheduler will fire `actor` next: a waiting alarm at its time; a running one
+    /// or one waiting out a backoff at its own time (its retry fires it again), or the queued
+    /// value that replaces it; nothing for an entry no task will ever fire (a failed abandon).
+    fn effective_time(&self, actor: &ActorId) -> AlarmTime {
+        let entry = self.alarms.get(actor)?;
+        match entry.status {
+            Status::Waiting => Some(entry.scheduled),
+            Status::Started => Some(entry.queued.unwrap_or(entry.scheduled)),
+            // A replacement queued during the backoff waits for the retry's task (R17): it is
+            // delivered at the retry (the actor runs it as overdue, or reschedules it), so not
+            // before `wake`.
+            Status::Finished => match (entry.wake, entry.queued) {
+                (Some(wake), Some(queued)) => Some(queued.max(wake)),
+                (Some(_), None) => Some(entry.scheduled),
+                (None, _) if entry.abandoning => Some(entry.scheduled),
+                (None, _) => None,
+            },
+        }
+    }
+
+    fn retry_state(&self, actor: &ActorId) -> Option<RetryState> {
+        self.alarms.get(actor).map(|e| e.retry)
+    }
+}
