@@ -4,28 +4,31 @@
 //! Format, one entry per line, blank lines and `#` comments allowed:
 //!
 //! ```text
-//! <scenario> <variant> <seed> [reaches=<probe>,<probe>…]  # optional comment
+//! <scenario> <variant> <seed> [reaches=<probe>,<probe>…] [link=rpc|local]  # optional comment
 //! ```
 //!
 //! An entry with variant `reference` must pass (the bug it found stays fixed); an entry with
 //! any other variant must still fail (the simulator still catches that bug). With `reaches=`
 //! the run must also reach those coverage probes (`sweep --coverage` names them and the first
-//! seed of each): a rare condition the workload once produced stays produced.
+//! seed of each): a rare condition the workload once produced stays produced. With
+//! `link=local` the seed runs under local workerd's link (`sweep --link local`); the default
+//! is `rpc`.
 //! `alarmsim sweep --save-regressions FILE` appends every failing seed of a sweep.
 //!
 //! This file is shared: it is a module of the CLI and is included by `tests/regressions.rs`
 //! with `#[path]`, so the format has one definition.
 
+use alarmsim_sim::scenario::LinkModel;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The line that explains the format, quoted in every parse error.
-pub const FORMAT: &str = "`<scenario> <variant> <seed> [reaches=<probe>,…]  # optional comment` (blank lines and `#` comments are allowed)";
+pub const FORMAT: &str = "`<scenario> <variant> <seed> [reaches=<probe>,…] [link=rpc|local]  # optional comment` (blank lines and `#` comments are allowed)";
 
 /// The header a newly created file starts with.
 const HEADER: &str = "\
 # Regression seeds, run by `cargo test --test regressions`.
-# One entry per line: <scenario> <variant> <seed> [reaches=<probe>,…]  # optional comment
+# One entry per line: <scenario> <variant> <seed> [reaches=<probe>,…] [link=rpc|local]  # optional comment
 # Variant `reference` must pass; any other variant must still fail (the bug is caught).
 # `alarmsim sweep ... --save-regressions <this file>` appends every failing seed.
 ";
@@ -41,6 +44,8 @@ pub struct Entry {
     /// Coverage probes the run must reach (`reaches=`), checked against the names its
     /// variant and world declare.
     pub reaches: Vec<String>,
+    /// The link model the seed runs under (`link=`; `rpc` when absent).
+    pub link: LinkModel,
     /// 1-based line number in the file (0 for an entry not read from a file).
     #[allow(dead_code)] // read by tests/regressions.rs
     pub line: usize,
@@ -53,14 +58,17 @@ impl Entry {
         self.variant == "reference"
     }
 
-    fn key(&self) -> (String, String, u64) {
-        (self.scenario.clone(), self.variant.clone(), self.seed)
+    fn key(&self) -> (String, String, u64, LinkModel) {
+        (self.scenario.clone(), self.variant.clone(), self.seed, self.link)
     }
 
     /// The line as written to the file.
     pub fn to_line(&self) -> String {
         let comment = self.comment.replace(['\n', '\r'], " ");
-        let reaches = if self.reaches.is_empty() { String::new() } else { format!(" reaches={}", self.reaches.join(",")) };
+        let mut reaches = if self.reaches.is_empty() { String::new() } else { format!(" reaches={}", self.reaches.join(",")) };
+        if self.link == LinkModel::Local {
+            reaches.push_str(" link=local");
+        }
         if comment.trim().is_empty() {
             format!("{} {} {}{reaches}", self.scenario, self.variant, self.seed)
         } else {
@@ -102,10 +110,28 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
             continue;
         }
         let at = |what: String| RegressionError(format!("{}:{line}: {what}", file.display()));
-        let (scenario, variant, seed, reaches) = match fields[..] {
-            [scenario, variant, seed] => (scenario, variant, seed, None),
-            [scenario, variant, seed, reaches] => (scenario, variant, seed, Some(reaches)),
-            _ => return Err(at(format!("expected 3 or 4 fields, found {} in {:?}; each entry is {FORMAT}", fields.len(), raw.trim()))),
+        let (scenario, variant, seed, options) = match fields[..] {
+            [scenario, variant, seed, ref options @ ..] if options.len() <= 2 => (scenario, variant, seed, options),
+            _ => return Err(at(format!("expected 3 to 5 fields, found {} in {:?}; each entry is {FORMAT}", fields.len(), raw.trim()))),
+        };
+        let mut reaches = None;
+        let mut link = None;
+        for &option in options {
+            let slot = if option.starts_with("reaches=") {
+                &mut reaches
+            } else if option.starts_with("link=") {
+                &mut link
+            } else {
+                return Err(at(format!("the field '{option}' must be reaches=<probe>,<probe>… or link=rpc|local; each entry is {FORMAT}")));
+            };
+            if slot.replace(option).is_some() {
+                return Err(at(format!("the field '{option}' is given twice; each entry is {FORMAT}")));
+            }
+        }
+        let link = match link {
+            None | Some("link=rpc") => LinkModel::Rpc,
+            Some("link=local") => LinkModel::Local,
+            Some(other) => return Err(at(format!("'{other}' is not a link: valid are link=rpc and link=local"))),
         };
         if !scenarios.iter().any(|s| s == scenario) {
             return Err(at(format!("unknown scenario '{scenario}'; valid scenarios: {}", scenarios.join(", "))));
@@ -120,9 +146,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
         let reaches: Vec<String> = match reaches {
             None => Vec::new(),
             Some(field) => {
-                let Some(list) = field.strip_prefix("reaches=") else {
-                    return Err(at(format!("the fourth field '{field}' must be reaches=<probe>,<probe>…; each entry is {FORMAT}")));
-                };
+                let list = field.strip_prefix("reaches=").expect("sorted by prefix above");
                 let known: Vec<&str> = subject.declared_probes().iter().map(|p| p.name).collect();
                 let names: Vec<String> = list.split(',').map(str::to_string).collect();
                 if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
@@ -137,7 +161,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Entry>, RegressionError> {
         let seed: u64 = seed
             .parse()
             .map_err(|_| at(format!("seed '{seed}' is not a whole number from 0 to {}; each entry is {FORMAT}", u64::MAX)))?;
-        entries.push(Entry { scenario: scenario.to_string(), variant: variant.to_string(), seed, comment: comment.to_string(), reaches, line });
+        entries.push(Entry { scenario: scenario.to_string(), variant: variant.to_string(), seed, comment: comment.to_string(), reaches, link, line });
     }
     Ok(entries)
 }
@@ -165,7 +189,7 @@ pub fn append(file: &Path, new: &[Entry]) -> Result<usize, RegressionError> {
     } else {
         String::new()
     };
-    let mut present: BTreeSet<(String, String, u64)> = parse(&existing, file)?.iter().map(Entry::key).collect();
+    let mut present: BTreeSet<(String, String, u64, LinkModel)> = parse(&existing, file)?.iter().map(Entry::key).collect();
     let mut text = String::new();
     if existing.is_empty() {
         text.push_str(HEADER);

@@ -100,12 +100,17 @@ impl Link {
     /// The scenario as this link runs it (job-queue scenarios have no alarm link: unchanged).
     pub fn apply(self, mut spec: ScenarioSpec) -> ScenarioSpec {
         if spec.queue().is_none() {
-            spec.link = match self {
-                Link::Rpc => alarmsim_sim::scenario::LinkModel::Rpc,
-                Link::Local => alarmsim_sim::scenario::LinkModel::Local,
-            };
+            spec.link = self.model();
         }
         spec
+    }
+
+    /// The simulator's link model this flag selects.
+    pub fn model(self) -> alarmsim_sim::scenario::LinkModel {
+        match self {
+            Link::Rpc => alarmsim_sim::scenario::LinkModel::Rpc,
+            Link::Local => alarmsim_sim::scenario::LinkModel::Local,
+        }
     }
 }
 

@@ -280,7 +280,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     let failed = summaries.iter().any(|s| !s.failures.is_empty());
     if let Some(file) = &args.save_regressions {
-        save_regressions(file, &summaries)?;
+        save_regressions(file, &summaries, args.link.model())?;
     }
     if args.json {
         let mut summary = serde_json::json!({ "scenarios": summaries, "passed": !failed });
@@ -307,7 +307,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Appends every failing seed (violations only, not nondeterminism) to the regression file.
-fn save_regressions(file: &std::path::Path, summaries: &[ScenarioSummary]) -> anyhow::Result<()> {
+/// `link`: the alarm link the sweep ran under (job-queue entries ignore it).
+fn save_regressions(file: &std::path::Path, summaries: &[ScenarioSummary], link: alarmsim_sim::scenario::LinkModel) -> anyhow::Result<()> {
     let entries: Vec<regressions::Entry> = summaries
         .iter()
         .flat_map(|s| {
@@ -318,6 +319,7 @@ fn save_regressions(file: &std::path::Path, summaries: &[ScenarioSummary]) -> an
                 // `# <invariant>: <message>` (the message already names the invariant).
                 comment: if f.message.starts_with(&f.invariant) { f.message.clone() } else { format!("{}: {}", f.invariant, f.message) },
                 reaches: Vec::new(),
+                link,
                 line: 0,
             })
         })

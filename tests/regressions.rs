@@ -8,6 +8,7 @@
 #[path = "../src/regressions.rs"]
 mod regressions;
 
+use alarmsim_sim::scenario::LinkModel;
 use alarmsim_sim::{run_seed, run_seed_traced, RunOptions};
 use regressions::Entry;
 use std::path::{Path, PathBuf};
@@ -46,10 +47,13 @@ fn every_regression_seed_still_behaves() {
 
 /// Runs one entry; returns what is wrong with it, if anything.
 fn check(file: &Path, entry: &Entry) -> Option<String> {
-    let spec = alarmsim_scenarios::scenario(&entry.scenario).expect("names were checked when parsing");
+    let mut spec = alarmsim_scenarios::scenario(&entry.scenario).expect("names were checked when parsing");
+    if spec.queue().is_none() {
+        spec.link = entry.link;
+    }
     let factory = alarmsim_scenarios::subject(&entry.variant, &spec).expect("names were checked when parsing");
     let report = run_seed_traced(&spec, factory.clone(), entry.seed, RunOptions { keep_trace: false, coverage: !entry.reaches.is_empty() });
-    let at = format!("{}:{}: {} {} {}", file.display(), entry.line, entry.scenario, entry.variant, entry.seed);
+    let at = format!("{}:{}: {} {} {} (link {:?})", file.display(), entry.line, entry.scenario, entry.variant, entry.seed, entry.link);
     let missed: Vec<&str> = entry.reaches.iter().filter(|p| report.coverage.count(p) == 0).map(String::as_str).collect();
     if !missed.is_empty() {
         return Some(format!(
@@ -71,11 +75,12 @@ fn check(file: &Path, entry: &Entry) -> Option<String> {
         (false, true) => Some(format!(
             "{at}: variant {} must still fail this seed (recorded: {}) but it passed; the scenario or the world \
              changed so this seed no longer reaches the bug: replace the entry with a seed that fails, e.g. from \
-             `cargo run --release -- sweep --scenario {} --variant {} --save-regressions tests/regressions.txt`",
+             `cargo run --release -- sweep --scenario {} --variant {}{} --save-regressions tests/regressions.txt`",
             entry.variant,
             if entry.comment.is_empty() { "no comment" } else { &entry.comment },
             entry.scenario,
-            entry.variant
+            entry.variant,
+            if entry.link == LinkModel::Local { " --link local" } else { "" }
         )),
     }
 }
@@ -100,7 +105,7 @@ fn entries_comments_and_blank_lines_parse() {
 #[test]
 fn parse_errors_name_the_file_the_line_and_what_is_valid() {
     let wrong_count = parse_error("# ok\nstandard reference\n");
-    assert!(wrong_count.starts_with("tests/regressions.txt:2: expected 3 or 4 fields, found 2"), "{wrong_count}");
+    assert!(wrong_count.starts_with("tests/regressions.txt:2: expected 3 to 5 fields, found 2"), "{wrong_count}");
     assert!(wrong_count.contains("<scenario> <variant> <seed>"), "{wrong_count}");
 
     let scenario = parse_error("no-such-scenario reference 1\n");
@@ -123,6 +128,15 @@ fn parse_errors_name_the_file_the_line_and_what_is_valid() {
     let entries = regressions::parse("standard reference 4 reaches=actor.arm.run-current  # ok\n", Path::new("r.txt")).unwrap();
     assert_eq!(entries[0].reaches, ["actor.arm.run-current"]);
     assert_eq!(entries[0].to_line(), "standard reference 4 reaches=actor.arm.run-current  # ok");
+    // The link: local workerd's, or the default RPC one; named once, and only those two.
+    let entries = regressions::parse("standard workerd-head 14 link=local\nstandard reference 14 link=rpc\n", Path::new("r.txt")).unwrap();
+    assert_eq!((entries[0].link, entries[1].link), (LinkModel::Local, LinkModel::Rpc));
+    assert_eq!(entries[0].to_line(), "standard workerd-head 14 link=local");
+    assert_eq!(entries[1].to_line(), "standard reference 14", "rpc is the default and is not written");
+    let link = parse_error("standard reference 4 link=carrier-pigeon\n");
+    assert!(link.contains("'link=carrier-pigeon' is not a link: valid are link=rpc and link=local"), "{link}");
+    let twice = parse_error("standard reference 4 link=local link=rpc\n");
+    assert!(twice.contains("given twice"), "{twice}");
 
     let seed = parse_error("standard reference -4\n");
     assert!(seed.starts_with("tests/regressions.txt:1: seed '-4' is not a whole number"), "{seed}");
@@ -138,6 +152,7 @@ fn append_creates_skips_duplicates_and_never_rewrites() {
         seed,
         comment: comment.into(),
         reaches: Vec::new(),
+        link: LinkModel::Rpc,
         line: 0,
     };
     let added = regressions::append(&file, &[entry("standard", "b2-stale-move-later", 3, "never-late: multi\nline")]).unwrap();
@@ -168,6 +183,6 @@ fn append_creates_skips_duplicates_and_never_rewrites() {
     std::fs::write(&file, "standard reference 83\nstandard\n").unwrap();
     assert!(regressions::check_appendable(&file).is_err());
     let err = regressions::append(&file, &[entry("everything", "reference", 1, "")]).unwrap_err().to_string();
-    assert!(err.contains("regressions.txt:2: expected 3 or 4 fields"), "{err}");
+    assert!(err.contains("regressions.txt:2: expected 3 to 5 fields"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "standard reference 83\nstandard\n");
 }

@@ -11,7 +11,7 @@
 //!
 //! Not covered: a panic in the system's `Drop` (the world drops cores as harness code).
 
-use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler, SchedulerFactory};
+use alarmsim_scheduler::api::{ActorScheduler, IdleAgreement, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy, RetryState};
 use alarmsim_scheduler::queue::{ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, Wakeup};
 use alarmsim_scheduler::{
@@ -95,6 +95,9 @@ impl SchedulerFactory for GuardedFactory {
         ref fn exit_rearm(now: Millis, next_due: AlarmTime, sleep_after: AlarmTime) -> Millis;
         ref fn retry_counts(facts: FailureFacts) -> bool;
         ref fn probes() -> Vec<&'static Probe>;
+        // Every provided method must be forwarded: a wrapper that let one fall back to its
+        // default silently judged the workerd port by the reference's promise (Exact).
+        ref fn idle_agreement() -> IdleAgreement;
     }
 }
 
@@ -209,5 +212,36 @@ mod tests {
             owned_by(false, || assert!(!in_subject()));
             assert!(in_subject());
         });
+    }
+
+    /// A factory that overrides every provided method with a non-default answer.
+    struct Unusual;
+
+    impl SchedulerFactory for Unusual {
+        fn name(&self) -> &str {
+            "unusual"
+        }
+        fn description(&self) -> &str {
+            "overrides every provided method"
+        }
+        fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+            alarmsim_scheduler::api::Reference.new_actor(actor, incarnation, durable, probes)
+        }
+        fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+            alarmsim_scheduler::api::Reference.new_manager(rows, policy, probes)
+        }
+        fn idle_agreement(&self) -> IdleAgreement {
+            IdleAgreement::EarlierAllowed
+        }
+        fn manager_persists_rows(&self) -> bool {
+            !alarmsim_scheduler::api::Reference.manager_persists_rows()
+        }
+    }
+
+    #[test]
+    fn the_guard_forwards_provided_methods() {
+        let guarded = GuardedFactory(Arc::new(Unusual));
+        assert_eq!(guarded.idle_agreement(), IdleAgreement::EarlierAllowed);
+        assert_eq!(guarded.manager_persists_rows(), Unusual.manager_persists_rows());
     }
 }

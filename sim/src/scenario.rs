@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// How actors and their managers reach each other, and what runs them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkModel {
     /// A production-style deployment: actors and managers are separate nodes, every message

@@ -55,9 +55,10 @@ impl World {
         self.probes.sometimes(zombie && applied == Applied::Stale, &probe::COMMAND_LATE_COPY_STALE);
         if self.spec.link == LinkModel::Local {
             // The hook's promise is already resolved (`kj::READY_NOW`): its continuation is a
-            // ready event, and KJ's loop runs ready events before a timer that came due, so the
-            // actor hears the answer before the scheduler's task can fire what it just set.
-            self.after(0, Event::CommandResult { actor, inc, call, ok: true, dup: false });
+            // ready event, and KJ's loop runs ready events before any I/O or timer that came
+            // due, so the actor hears the answer before another request reaches it or the
+            // scheduler's task fires what it just set.
+            self.ready(Event::CommandResult { actor, inc, call, ok: true, dup: false });
             return self.flush_manager(ns);
         }
         self.flush_manager(ns);

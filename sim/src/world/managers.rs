@@ -150,12 +150,14 @@ impl World {
             self.after(LINK_TIMEOUT_MS, Event::AbandonResult { epoch, actor, scheduled, answer: Err(()) });
             return;
         }
-        self.conservation.abandon_arrived(actor, scheduled);
         let write_in_flight = !self.actors[actor].commits.is_empty() || self.actors[actor].core.as_ref().is_some_and(|c| c.commands_outstanding() > 0);
-        self.user_view.abandoned(actor, scheduled, write_in_flight);
         let core = self.actors[actor].core.as_mut().expect("checked");
         match core.abandon_alarm(scheduled) {
             Ok(keep) => {
+                self.user_view.abandoned(actor, scheduled, write_in_flight);
+                // Only an abandon the actor carried out ends the alarm; one it refused keeps
+                // the manager's justification for asking again.
+                self.conservation.abandon_arrived(actor, scheduled);
                 self.note(EventKind::Fire, Node::Host(host), Some(actor), |_| format!("abandonAlarm({}) -> keep {}", rel(Some(scheduled)), rel(keep)));
                 self.actors[actor].pending_abandons.push((epoch, scheduled));
             }

@@ -301,6 +301,10 @@ pub struct World {
     now: u64,
     /// Every event pending, in the order it will run.
     agenda: Agenda<Event>,
+    /// Events that are ready now and run before anything in the agenda, in the order they
+    /// were made ready: KJ's queue of resolved continuations, which its loop drains before it
+    /// polls I/O or timers (the local link's `scheduleRun` answers, R20).
+    ready: std::collections::VecDeque<Event>,
 }
 
 impl World {
@@ -381,6 +385,7 @@ impl World {
             now: 0,
             manager_work: StoreWork::default(),
             agenda: Agenda::new(stream_seed(seed, ORDER_STREAM)),
+            ready: std::collections::VecDeque::new(),
         };
         Rc::new(RefCell::new(world))
     }
@@ -411,7 +416,7 @@ impl World {
         assert!(now_ms >= self.now, "time never runs backwards: {} -> {now_ms}", self.now);
         self.now = now_ms;
         while self.violation.is_none() {
-            let Some(event) = self.agenda.pop_due(now_ms) else { break };
+            let Some(event) = self.ready.pop_front().or_else(|| self.agenda.pop_due(now_ms)) else { break };
             self.dispatch(event);
         }
     }
@@ -453,6 +458,18 @@ impl World {
             }
         }
         self.agenda.push(self.now + delay_ms, event);
+    }
+
+    /// Makes `event` ready: it runs after the event being handled and before any other event
+    /// due now (KJ's resolved continuations).
+    fn ready(&mut self, event: Event) {
+        if event.in_flight() {
+            self.in_flight += 1;
+            if let Some(actor) = event.actor() {
+                self.actors[actor].pending_events += 1;
+            }
+        }
+        self.ready.push_back(event);
     }
 
     fn dispatch(&mut self, event: Event) {

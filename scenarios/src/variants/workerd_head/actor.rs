@@ -68,6 +68,8 @@ struct Savepoint {
     unshipped_clear: bool,
     alarm_dirty: bool,
     some_write_confirmed: bool,
+    /// `alarmVersion` when the savepoint was taken (read only by fix F3).
+    alarm_version: u64,
 }
 
 /// A `commitImpl()` that has not called `commitCallback()` yet (`pendingCommit`): the jobs
@@ -115,11 +117,16 @@ pub struct WorkerdActor {
     have_deferred_delete: bool,
     in_alarm_handler: bool,
     broken: bool,
-    /// F1: a same-value setAlarm cancelled the deferred delete in this handler.
+    /// F1 only: the alarm was written while the handler ran.
     retell_after_success: bool,
-    /// F1: the stored alarm when the running handler was armed (what its deferred delete
-    /// targets).
+    /// F1 only: the time the running handler was fired for (the scheduler entry a success
+    /// drops).
     handler_alarm: AlarmTime,
+    /// F1 only: the latest `scheduleRun` time requested while the handler ran (`None`: none).
+    handler_last_request: Option<AlarmTime>,
+    /// F1 only: the time a successful run made the scheduler drop (nothing was requested
+    /// during the run), until a request goes out.
+    dropped_by_success: AlarmTime,
     // ----- the port's own bookkeeping -----------------------------------------------------
     requests: BTreeMap<u64, Request>,
     /// Requests waiting for a prior request to settle: prior → waiting, in order.
@@ -170,6 +177,8 @@ impl WorkerdActor {
             broken: false,
             retell_after_success: false,
             handler_alarm: None,
+            handler_last_request: None,
+            dropped_by_success: None,
             requests: BTreeMap::new(),
             held: BTreeMap::new(),
             by_call: BTreeMap::new(),
@@ -234,6 +243,10 @@ impl WorkerdActor {
         if moving_later {
             self.alarm_scheduled_no_later_than = time;
         }
+        if self.in_alarm_handler {
+            self.handler_last_request = Some(time);
+        }
+        self.dropped_by_success = None;
         self.next_request += 1;
         let id = self.next_request;
         self.requests.insert(id, Request { time, moving_later, after, call: None });
@@ -271,7 +284,9 @@ impl WorkerdActor {
 
     /// `startPrecommitAlarmScheduling()`: a move earlier is told before the local commit.
     fn start_precommit_alarm_scheduling(&mut self) -> Option<u64> {
-        if self.pending_commit.is_none() && fires_earlier(self.alarm, self.alarm_scheduled_no_later_than) {
+        // F1 (off upstream): T, which a successful run made the scheduler drop, is told first.
+        let dropped = self.fixes.same_time_in_handler_reschedules && self.alarm.is_some() && self.alarm == self.dropped_by_success;
+        if self.pending_commit.is_none() && (fires_earlier(self.alarm, self.alarm_scheduled_no_later_than) || dropped) {
             self.pending_later_alarm_time = None;
             let prior = self.alarm_later_in_flight;
             let leader = self.next_job + 1; // The job about to start (see `commit_impl`).
@@ -470,6 +485,7 @@ impl ActorScheduler for WorkerdActor {
             unshipped_clear: self.unshipped_clear,
             alarm_dirty,
             some_write_confirmed,
+            alarm_version: self.alarm_version,
         });
         Ok(())
     }
@@ -488,7 +504,7 @@ impl ActorScheduler for WorkerdActor {
         if sp.alarm_dirty {
             // F1 (off upstream): as in `write_alarm`; the savepoint may have rewritten T.
             if self.fixes.same_time_in_handler_reschedules {
-                self.retell_after_success |= self.have_deferred_delete;
+                self.retell_after_success |= self.in_alarm_handler;
             }
             self.have_deferred_delete = false;
         }
@@ -501,6 +517,11 @@ impl ActorScheduler for WorkerdActor {
         self.require_not_broken()?;
         let sp = self.savepoints.pop().ok_or(AlarmError::NoTransaction)?;
         self.alarm = sp.alarm;
+        // Upstream keeps the version a rolled-back `setAlarm` bumped, so an in-flight commit's
+        // post-commit sync is skipped although no replacement commit will sync (F3, FINDINGS).
+        if self.fixes.rollback_restores_alarm_version {
+            self.alarm_version = sp.alarm_version;
+        }
         self.kv = sp.kv;
         self.unshipped_kv = sp.unshipped_kv;
         self.unshipped_clear = sp.unshipped_clear;
@@ -516,13 +537,17 @@ impl ActorScheduler for WorkerdActor {
         self.require_not_broken()?;
         assert!(!self.in_alarm_handler, "KJ_ASSERT(!inAlarmHandler)");
         let local = self.alarm;
+        // Upstream calls the local state "clean" when it equals the last confirmed one; two
+        // commits in flight that write T and then put back the old value fool it (ABA): the
+        // handler is cancelled although SQLite holds T until the second lands (F6, FINDINGS).
+        let settled = !self.fixes.clean_needs_no_commit_in_flight || self.inflight_commits.values().all(|c| c.alarm_for_commit == local);
         if local != Some(scheduled) {
-            if local == self.last_confirmed_alarm_db_state {
+            if local == self.last_confirmed_alarm_db_state && settled {
                 if fires_earlier(local, Some(now)) {
                     // "SQLite alarm overdue, running despite AlarmManager mismatch".
                     self.have_deferred_delete = true;
                     self.in_alarm_handler = true;
-                    self.handler_alarm = local;
+                    self.handler_alarm = Some(scheduled);
                     return Ok(ArmDecision::Run { deferred_delete: true });
                 }
                 self.next_arm += 1;
@@ -546,7 +571,7 @@ impl ActorScheduler for WorkerdActor {
             self.have_deferred_delete = true;
         }
         self.in_alarm_handler = true;
-        self.handler_alarm = local;
+        self.handler_alarm = Some(scheduled);
         Ok(ArmDecision::Run { deferred_delete: self.have_deferred_delete })
     }
 
@@ -558,11 +583,23 @@ impl ActorScheduler for WorkerdActor {
         }
         self.in_alarm_handler = false;
         let kept = std::mem::take(&mut self.handler_alarm);
-        if std::mem::take(&mut self.retell_after_success) && succeeded && !self.broken && kept.is_some() && self.alarm == kept {
+        let last_request = self.handler_last_request.take();
+        if std::mem::take(&mut self.retell_after_success) && succeeded && !self.broken && kept.is_some() && self.alarm == kept && last_request != Some(kept) {
             // F1 (off upstream): the scheduler would drop the alarm the handler kept. Only the
-            // kept value: a value the handler changed reaches the scheduler through its own
-            // commit, and telling it early would move the scheduler later than storage (I1).
+            // kept value (a value the handler changed reaches the scheduler through its own
+            // commit, and telling it early would move the scheduler later than storage, I1),
+            // and only if no scheduleRun(T) already went out during the handler (a precommit
+            // move-earlier back to T): the scheduler queued that one.
             self.schedule_later_alarm(self.alarm);
+        } else if self.fixes.same_time_in_handler_reschedules && succeeded && last_request.is_none() {
+            // F1 (off upstream): on success the scheduler drops T and holds nothing (nothing
+            // was requested during the run), but `alarmScheduledNoLaterThan` still says T. A
+            // later setAlarm(T) (a client's `setAlarm(Date.now())` in the handler's last
+            // millisecond, before the result reaches the scheduler) is then neither a move
+            // earlier nor later and is never told. Until a request goes out, T is told before
+            // its commit, as a move earlier. (A later time X is still told only after its
+            // commit: `docs/FINDINGS.md`, F1, "what the fix leaves".)
+            self.dropped_by_success = kept;
         }
         if self.have_deferred_delete {
             if !self.broken && self.metadata_set_alarm(None, false) {
@@ -584,6 +621,14 @@ impl ActorScheduler for WorkerdActor {
             Some(stored) if stored == scheduled => {
                 // `setAlarm(kj::none, {}, nullptr)`.
                 self.require_not_broken()?;
+                if self.fixes.abandon_waits_for_commits && (self.pending_commit.is_some() || !self.inflight_commits.is_empty()) {
+                    // F5 (off upstream): the answer "none" must not overtake a commit that can
+                    // still fail and reset the actor (losing the delete while the scheduler
+                    // drops its entry). Without an asynchronous answer in the plug-in API, the
+                    // port refuses now and the scheduler asks again (F4); upstream would
+                    // `co_await` the deletion's commit before answering.
+                    return Err(AlarmError::Broken);
+                }
                 self.write_alarm(None, WriteOptions::default());
                 // SEAM: its implicit transaction commits now (upstream: the next turn).
                 self.commit_implicit();
@@ -666,12 +711,13 @@ impl WorkerdActor {
         match self.savepoints.last_mut() {
             Some(sp) => sp.alarm_dirty = true,
             None => {
-                // F1 (off upstream): the write cancels the deferred delete but writes nothing,
-                // so no commit and no scheduleRun would tell the scheduler it must fire again.
-                // OR'ed: a later write that changes the value reaches the scheduler itself, and
-                // telling it again is harmless; the alarm being gone at the end is checked there.
+                // F1 (off upstream): a write that cancels the deferred delete may leave T stored
+                // with no scheduleRun telling the scheduler to fire it again: setAlarm(T) is a
+                // metadata no-op, and setAlarm(X) then setAlarm(T) skips both syncs (X's
+                // post-commit sync sees the version moved on; T is not earlier than T). So
+                // remember it, and `handler_finished` re-tells T if T is still stored.
                 if self.fixes.same_time_in_handler_reschedules {
-                    self.retell_after_success |= !changed && self.have_deferred_delete;
+                    self.retell_after_success |= self.in_alarm_handler;
                 }
                 self.have_deferred_delete = false;
             }

@@ -6,20 +6,55 @@
 /// Which proposed fixes are on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fixes {
-    /// F1 (`ActorSqlite`): a `setAlarm` that cancels the handler's deferred delete without
-    /// changing the stored value (the handler's own T) is remembered, and when the handler
-    /// succeeds with T still stored the scheduler is told T again (`scheduleLaterAlarm`), which
-    /// queues it behind the running alarm; otherwise the scheduler drops the alarm on success
-    /// while SQLite keeps it. A failed handler needs nothing: its retry fires T anyway.
+    /// F1 (`ActorSqlite`): the scheduler drops T when the handler for T succeeds, but
+    /// `alarmScheduledNoLaterThan` keeps saying T, so a write of T is never told (neither
+    /// earlier nor later than T): `setAlarm(T)` in the handler (a metadata no-op that cancels
+    /// the deferred delete), `setAlarm(X); setAlarm(T)` (X's sync skipped, the version moved
+    /// on), or a client's `setAlarm(T)` between the handler's end and its result. The fix:
+    /// a handler that wrote the alarm and succeeds with T stored, and had no `scheduleRun(T)`
+    /// go out meanwhile, tells T again (`scheduleLaterAlarm`, queued behind the running
+    /// alarm); and after a success with nothing requested during the run, every new value is
+    /// told before its commit until a request goes out. A failed handler needs nothing: its
+    /// retry fires T.
     pub same_time_in_handler_reschedules: bool,
     /// F2 (`AlarmScheduler::setAlarm`): a new time that arrives while a failed alarm waits out
     /// its backoff replaces the retry at once, as it would replace a WAITING alarm, instead of
     /// queueing behind the retry timer (up to 64 s and jitter late). The retried alarm's own
     /// time still queues (it is not a new alarm).
     pub replacement_beats_backoff: bool,
+    /// F3 (`ActorSqlite::ExplicitTxn::rollbackImpl`): `ROLLBACK TO` undoes the alarm row, so
+    /// it undoes the `alarmVersion` bumps of the writes it undid. Upstream keeps them, and a
+    /// move-later commit in flight then skips its post-commit sync ("another commit modified
+    /// the alarm") although no commit will follow to sync: in a handler the scheduler drops
+    /// the alarm on success while SQLite keeps the later time.
+    pub rollback_restores_alarm_version: bool,
+    /// F4 (`AlarmScheduler::abandonAlarm`): when the `abandonAlarm` notification fails, the
+    /// entry is not left FINISHED with no task, which "keeps the alarm in the scheduler" but
+    /// never fires it (nor a replacement queued meanwhile) until the process restarts: a
+    /// queued replacement runs, as after a successful abandon; otherwise the abandon is asked
+    /// again after the first backoff step.
+    pub failed_abandon_retries: bool,
+    /// F5 (`ActorSqlite::abandonAlarm`): answer "cleared" only once the deletion is durable.
+    /// Upstream answers at once; if a commit then fails, the actor resets and reloads the
+    /// alarm, while the scheduler has already dropped it. (The port refuses while a commit is
+    /// in flight and relies on F4 to be asked again: the plug-in API answers synchronously.)
+    pub abandon_waits_for_commits: bool,
+    /// F6 (`ActorSqlite::armAlarmHandler`): the local alarm counts as clean (equal to what
+    /// SQLite holds) only when it equals `lastConfirmedAlarmDbState` *and* no commit is in
+    /// flight. Upstream compares values alone, so `setAlarm(T)` then `deleteAlarm()` with both
+    /// commits in flight looks clean (none == none) while SQLite holds T: the handler for T is
+    /// cancelled and the scheduler drops T; if the delete's commit then fails, the actor
+    /// reloads T and nothing will fire it.
+    pub clean_needs_no_commit_in_flight: bool,
+    /// F7 (`AlarmScheduler::makeAlarmTask`): a `setAlarm` of the failing alarm's own time,
+    /// queued while it ran, does not cancel its retry. Upstream "if an alarm is queued, there's
+    /// no point in retrying the current one" runs it at once as a new alarm: no backoff,
+    /// `retryCount` back to 0 and no retry limit, so a handler that re-sets its own time (a
+    /// `setAlarm(Date.now())` in its first millisecond) and throws runs again at once, forever.
+    pub own_time_keeps_retry: bool,
 }
 
 impl Fixes {
     /// Every proposed fix.
-    pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true };
+    pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true, rollback_restores_alarm_version: true, failed_abandon_retries: true, abandon_waits_for_commits: true, clean_needs_no_commit_in_flight: true, own_time_keeps_retry: true };
 }

@@ -48,6 +48,8 @@ struct Entry {
     wake: Option<Millis>,
     /// An `abandonAlarm` request is out and its answer not back.
     abandoning: bool,
+    /// F4 only: the entry's task, when it comes, asks `abandonAlarm` again instead of firing.
+    abandon_again: bool,
     retry: RetryState,
     name: Option<String>,
 }
@@ -55,7 +57,7 @@ struct Entry {
 impl Entry {
     /// `scheduleAlarm(now, actor, scheduledTime)`: a fresh WAITING entry (counters reset).
     fn fresh(scheduled: Millis, name: Option<String>) -> Entry {
-        Entry { scheduled, queued: None, status: Status::Waiting, wake: Some(scheduled), abandoning: false, retry: RetryState::default(), name }
+        Entry { scheduled, queued: None, status: Status::Waiting, wake: Some(scheduled), abandoning: false, abandon_again: false, retry: RetryState::default(), name }
     }
 }
 
@@ -159,13 +161,22 @@ impl ManagerScheduler for WorkerdLocalScheduler {
     /// clock passed in is at or past its scheduled time (R8).
     fn take_due(&mut self, now: Millis) -> Vec<Fire> {
         let mut fires = Vec::new();
+        let mut abandons = Vec::new();
         for (actor, entry) in self.alarms.iter_mut() {
+            if entry.abandon_again && entry.wake.is_some_and(|w| w <= now) {
+                entry.abandon_again = false;
+                abandons.push((actor.clone(), entry.scheduled));
+                continue;
+            }
             if entry.wake.is_some_and(|w| w <= now) && entry.scheduled <= now {
                 entry.status = Status::Started;
                 entry.wake = None;
                 let retry_count = entry.retry.counted;
                 fires.push(Fire { actor: actor.clone(), scheduled: entry.scheduled, retry_count, is_retry: retry_count > 0, name: entry.name.clone() });
             }
+        }
+        for (actor, scheduled) in abandons {
+            self.abandon(&actor, scheduled);
         }
         fires
     }
@@ -182,6 +193,12 @@ impl ManagerScheduler for WorkerdLocalScheduler {
         // replaced entry's old task is cancelled upstream: its result never arrives).
         if entry.status != Status::Started || entry.scheduled != scheduled {
             return;
+        }
+        // F7 (off upstream): the alarm's own time, queued during its failed attempt, is not a
+        // new alarm: the retry (with its backoff and count) goes on.
+        let failed = matches!(result.outcome, Outcome::Failed { .. });
+        if self.fixes.own_time_keeps_retry && failed && entry.queued == Some(scheduled) {
+            entry.queued = None;
         }
         // "If an alarm is queued, there's no point in retrying the current one."
         if let Some(queued) = entry.queued {
@@ -206,11 +223,25 @@ impl ManagerScheduler for WorkerdLocalScheduler {
     }
 
     /// `AlarmScheduler::abandonAlarm`'s continuation. The answer's time is ignored upstream.
-    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, _now: Millis) {
+    fn on_abandon_result(&mut self, actor: &ActorId, scheduled: Millis, answer: Result<(AlarmTime, Fence), ()>, now: Millis) {
+        let retry_delay_ms = self.policy.base_delay_ms(0);
+        let fix_failed_abandon = self.fixes.failed_abandon_retries;
         let Some(entry) = self.alarms.get_mut(actor) else { return };
         entry.abandoning = false;
         if answer.is_err() {
             // "abandonAlarm notification failed, keeping alarm in scheduler": no task.
+            if fix_failed_abandon && entry.status == Status::Finished && entry.scheduled == scheduled {
+                // F4 (off upstream): a replacement queued meanwhile makes the abandon moot (it
+                // runs, as after a successful abandon); otherwise ask again after the first
+                // backoff step.
+                match entry.queued {
+                    Some(replacement) => *entry = Entry::fresh(replacement, entry.name.clone()),
+                    None => {
+                        entry.wake = Some(now.saturating_add_ms(retry_delay_ms));
+                        entry.abandon_again = true;
+                    }
+                }
+            }
             return;
         }
         if entry.status != Status::Finished || entry.scheduled != scheduled {

@@ -36,6 +36,32 @@ pub struct WorkerdHead;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WorkerdHeadFixed;
 
+/// Local workerd with the chosen fixes on; not in the catalog: `tests/workerd_findings.rs`
+/// switches each fix on alone to show which seeds it repairs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorkerdHeadWith(pub Fixes);
+
+impl SchedulerFactory for WorkerdHeadWith {
+    fn name(&self) -> &str {
+        "workerd-head-with-fixes"
+    }
+
+    fn description(&self) -> &str {
+        "PORT of workerd 6552d999 with the chosen fixes of docs/FINDINGS.md (local hooks, the local AlarmScheduler)"
+    }
+
+    fn new_actor(&self, _actor: ActorId, incarnation: u64, durable: DurableState, _probes: &Probes) -> Box<dyn ActorScheduler> {
+        Box::new(WorkerdActor::load_with(incarnation, durable, PriorTask::Ignore, self.0))
+    }
+
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, _probes: &Probes) -> Box<dyn ManagerScheduler> {
+        Box::new(WorkerdLocalScheduler::load_with(rows, policy, self.0))
+    }
+
+    fn idle_agreement(&self) -> IdleAgreement {
+        IdleAgreement::EarlierAllowed
+    }
+}
 
 impl SchedulerFactory for WorkerdHeadFixed {
     fn name(&self) -> &str {
@@ -46,12 +72,12 @@ impl SchedulerFactory for WorkerdHeadFixed {
         "PORT of workerd 6552d999 with every fix docs/FINDINGS.md proposes (local hooks, the local AlarmScheduler)"
     }
 
-    fn new_actor(&self, _actor: ActorId, incarnation: u64, durable: DurableState, _probes: &Probes) -> Box<dyn ActorScheduler> {
-        Box::new(WorkerdActor::load_with(incarnation, durable, PriorTask::Ignore, Fixes::ALL))
+    fn new_actor(&self, actor: ActorId, incarnation: u64, durable: DurableState, probes: &Probes) -> Box<dyn ActorScheduler> {
+        WorkerdHeadWith(Fixes::ALL).new_actor(actor, incarnation, durable, probes)
     }
 
-    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, _probes: &Probes) -> Box<dyn ManagerScheduler> {
-        Box::new(WorkerdLocalScheduler::load_with(rows, policy, Fixes::ALL))
+    fn new_manager(&self, rows: Vec<AlarmRow>, policy: RetryPolicy, probes: &Probes) -> Box<dyn ManagerScheduler> {
+        WorkerdHeadWith(Fixes::ALL).new_manager(rows, policy, probes)
     }
 
     fn idle_agreement(&self) -> IdleAgreement {
