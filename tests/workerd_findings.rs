@@ -333,6 +333,29 @@ fn f7_re_setting_the_failing_alarms_own_time_skips_the_backoff() {
     }
 }
 
+/// F8: the process crashed after the user's `setAlarm(T2)` committed and before its
+/// post-commit `scheduleRun(T2)`, so on restart SQLite holds T2 and the scheduler's row T.
+/// T fires once T2 is overdue, runs (the overdue rule, #5764) and aborts with
+/// `retryAlarm: false`; the scheduler asks to abandon T, and the actor answers "I hold T2"
+/// so that it re-registers it. Upstream ignores the answer and deletes its entry.
+#[test]
+fn f8_an_abandon_answer_naming_another_alarm_is_ignored() {
+    for (fixes, lost) in [(upstream(), true), (Fixes { abandon_answer_reregisters: true, ..upstream() }, false)] {
+        let t2 = Millis(T + 1_000);
+        let row = AlarmRow { actor: ActorId("a0".to_string()), time: Some(Millis(T)), name: None, fence: Fence::default() };
+        let mut w = LocalWorkerd::new(fixes);
+        w.actor = WorkerdActor::load_with(2, DurableState { alarm: Some(t2), ..DurableState::default() }, PriorTask::Ignore, fixes);
+        w.scheduler = WorkerdLocalScheduler::load_with(vec![row], RetryPolicy::default(), fixes);
+        w.durable = Some(t2);
+        w.advance_to(T + 5_000);
+        let fired = w.fire();
+        assert_eq!(fired, vec![(Millis(T), ArmDecision::Run { deferred_delete: true })], "the overdue T2 runs for the fire of T");
+        w.finish(Millis(T), Outcome::Aborted);
+        assert_eq!(w.durable, Some(t2), "the abort keeps T2");
+        assert_eq!(w.scheduler_fires_at().is_none(), lost, "fixes {fixes:?}");
+    }
+}
+
 // ----- the same findings in the simulator ------------------------------------------------
 
 use alarmsim_scenarios::variants::workerd_head::WorkerdHeadWith;
@@ -350,6 +373,7 @@ fn each_fix() -> Vec<(&'static str, Fixes)> {
         ("F4+F5", Fixes { failed_abandon_retries: true, abandon_waits_for_commits: true, ..none }),
         ("F6", Fixes { clean_needs_no_commit_in_flight: true, ..none }),
         ("F7", Fixes { own_time_keeps_retry: true, ..none }),
+        ("F8", Fixes { abandon_answer_reregisters: true, ..none }),
     ]
 }
 
@@ -391,6 +415,7 @@ const SEEDS: &[(&str, &str, u64, Shows)] = &[
     ("F6", "mismatched-fire", 6, Shows::FixedAlone),
     ("F6", "edge-values", 497, Shows::FixedAlone),
     ("F7", "unconfirmed-writes", 265, Shows::FixedLast),
+    ("F8", "abandon-vs-replacement", 3158, Shows::FixedLast),
 ];
 
 /// `base` with the named fix's switches on (`true`) or off.
@@ -405,6 +430,7 @@ fn with(base: Fixes, finding: &str, on: bool) -> Fixes {
         abandon_waits_for_commits: pick(fix.abandon_waits_for_commits, base.abandon_waits_for_commits),
         clean_needs_no_commit_in_flight: pick(fix.clean_needs_no_commit_in_flight, base.clean_needs_no_commit_in_flight),
         own_time_keeps_retry: pick(fix.own_time_keeps_retry, base.own_time_keeps_retry),
+        abandon_answer_reregisters: pick(fix.abandon_answer_reregisters, base.abandon_answer_reregisters),
     }
 }
 

@@ -52,9 +52,15 @@ pub struct Fixes {
     /// `retryCount` back to 0 and no retry limit, so a handler that re-sets its own time (a
     /// `setAlarm(Date.now())` in its first millisecond) and throws runs again at once, forever.
     pub own_time_keeps_retry: bool,
+    /// F8 (`AlarmScheduler::abandonAlarm`): when `abandonAlarm` answers with the alarm the
+    /// actor still holds (the user set another one; "Return it so AlarmManager can
+    /// re-register"), the scheduler schedules it. Upstream ignores the returned time and
+    /// deletes its entry, so an alarm the scheduler never heard of (its post-commit
+    /// `scheduleRun` lost to a crash) is lost.
+    pub abandon_answer_reregisters: bool,
 }
 
 impl Fixes {
     /// Every proposed fix.
-    pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true, rollback_restores_alarm_version: true, failed_abandon_retries: true, abandon_waits_for_commits: true, clean_needs_no_commit_in_flight: true, own_time_keeps_retry: true };
+    pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true, rollback_restores_alarm_version: true, failed_abandon_retries: true, abandon_waits_for_commits: true, clean_needs_no_commit_in_flight: true, own_time_keeps_retry: true, abandon_answer_reregisters: true };
 }

@@ -247,9 +247,20 @@ impl ManagerScheduler for WorkerdLocalScheduler {
         if entry.status != Status::Finished || entry.scheduled != scheduled {
             return;
         }
-        match entry.queued {
-            Some(replacement) => *entry = Entry::fresh(replacement, entry.name.clone()),
-            None => self.delete_alarm(actor),
+        // Upstream: "We ignore the returned remaining time". F8 (off upstream): the actor
+        // returns the alarm it still holds so that the scheduler re-registers it.
+        let remaining = match answer {
+            Ok((Some(time), _)) if self.fixes.abandon_answer_reregisters => Some(time),
+            _ => None,
+        };
+        match (entry.queued, remaining) {
+            (Some(replacement), _) => *entry = Entry::fresh(replacement, entry.name.clone()),
+            (None, Some(time)) => {
+                let name = entry.name.clone();
+                *entry = Entry::fresh(time, name.clone());
+                self.upsert(actor, time, name);
+            }
+            (None, None) => self.delete_alarm(actor),
         }
     }
 
