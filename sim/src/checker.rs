@@ -301,10 +301,20 @@ impl Checker {
         self.actors[index].retry.is_some_and(|t| t.scheduled == scheduled && (t.aborted || t.counted_prior >= self.policy.max_counted_retries))
     }
 
-    /// The manager restarted (R18: retry state lives in memory) or answered an abandon:
-    /// retries start over.
+    /// The manager restarted (R18: retry state lives in memory): retries start over.
     pub fn retries_reset(&mut self, index: usize) {
         self.actors[index].retry = None;
+    }
+
+    /// The manager heard the answer to abandoning `scheduled`: that alarm's retries are over.
+    /// A late answer for an older alarm leaves the retries of the current one alone (a failed
+    /// abandon's answer arrives a link timeout later, when a new alarm may already be in its
+    /// first attempt: `cpu-limit-retries` seed 4057 with `workerd-head-fixed`).
+    pub fn abandon_answered(&mut self, index: usize, scheduled: Millis) {
+        let check = &mut self.actors[index];
+        if check.retry.is_some_and(|t| t.scheduled == scheduled) {
+            check.retry = None;
+        }
     }
 
     /// The manager applied a command setting the actor's alarm to `time`. A new value

@@ -177,7 +177,7 @@ impl World {
         let now = self.manager_clock(ns);
         let id = self.actors[actor].id.clone();
         self.managers[ns].core.as_mut().expect("manager up").on_abandon_result(&id, scheduled, answer, now);
-        self.checker.retries_reset(actor);
+        self.checker.abandon_answered(actor, scheduled);
         self.flush_manager(ns);
     }
 }
