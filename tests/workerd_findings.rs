@@ -358,7 +358,7 @@ fn f8_an_abandon_answer_naming_another_alarm_is_ignored() {
 
 // ----- the same findings in the simulator ------------------------------------------------
 
-use alarmsim_scenarios::variants::workerd_head::WorkerdHeadWith;
+use alarmsim_scenarios::variants::workerd_head::WorkerdPort;
 use alarmsim_scheduler::api::SchedulerFactory;
 use alarmsim_sim::scenario::{LinkModel, ScenarioSpec};
 use std::sync::Arc;
@@ -384,7 +384,7 @@ fn local(scenario: &str) -> ScenarioSpec {
 }
 
 fn passes(spec: &ScenarioSpec, fixes: Fixes, seed: u64) -> Result<(), String> {
-    let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdHeadWith(fixes));
+    let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes(fixes));
     let report = alarmsim_sim::run_seed_traced(spec, factory, seed, alarmsim_sim::RunOptions { keep_trace: false, coverage: false });
     match report.violation {
         None => Ok(()),

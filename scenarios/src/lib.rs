@@ -113,9 +113,9 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(txn_rollback_keeps_alarm::TxnRollbackKeepsAlarm),
         Arc::new(leaky_static::LeakyStatic),
         // Ports of upstream code, not bugs (docs/FINDINGS.md).
-        Arc::new(workerd_head::WorkerdHead),
-        Arc::new(workerd_head::WorkerdHeadAwaiting),
-        Arc::new(workerd_head::WorkerdHeadFixed),
+        Arc::new(workerd_head::WORKERD_HEAD),
+        Arc::new(workerd_head::WORKERD_HEAD_AWAITING),
+        Arc::new(workerd_head::WORKERD_HEAD_FIXED),
     ]
 }
 

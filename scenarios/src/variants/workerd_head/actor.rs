@@ -17,9 +17,8 @@
 //! - SQLite itself (savepoints, the metadata row, the KV table) is a few fields.
 
 use alarmsim_scheduler::api::ActorScheduler;
-use alarmsim_scheduler::probe::Probes;
 use alarmsim_scheduler::time::fires_earlier;
-use alarmsim_scheduler::{ActorEffect, ActorId, AlarmError, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState, Fence, Gate, Millis, WriteOptions};
+use alarmsim_scheduler::{ActorEffect, AlarmError, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState, Fence, Gate, Millis, WriteOptions};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::fixes::Fixes;
@@ -147,12 +146,8 @@ pub struct WorkerdActor {
 
 impl WorkerdActor {
     /// The constructor: `lastConfirmedAlarmDbState = alarmScheduledNoLaterThan =
-    /// metadata.getAlarm()`. Nothing is told to the manager (no re-announce upstream).
-    pub fn load(_actor: ActorId, incarnation: u64, durable: DurableState, prior_task: PriorTask, _probes: &Probes) -> WorkerdActor {
-        WorkerdActor::load_with(incarnation, durable, prior_task, Fixes::default())
-    }
-
-    /// [`WorkerdActor::load`] with some of the proposed fixes on.
+    /// metadata.getAlarm()`. Nothing is told to the manager (no re-announce upstream). `fixes`:
+    /// the proposed fixes to switch on (none upstream).
     pub fn load_with(incarnation: u64, durable: DurableState, prior_task: PriorTask, fixes: Fixes) -> WorkerdActor {
         WorkerdActor {
             incarnation,

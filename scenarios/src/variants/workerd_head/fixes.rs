@@ -61,6 +61,18 @@ pub struct Fixes {
 }
 
 impl Fixes {
+    /// None: upstream as it is.
+    pub const NONE: Fixes = Fixes {
+        same_time_in_handler_reschedules: false,
+        replacement_beats_backoff: false,
+        rollback_restores_alarm_version: false,
+        failed_abandon_retries: false,
+        abandon_waits_for_commits: false,
+        clean_needs_no_commit_in_flight: false,
+        own_time_keeps_retry: false,
+        abandon_answer_reregisters: false,
+    };
+
     /// Every proposed fix.
     pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true, rollback_restores_alarm_version: true, failed_abandon_retries: true, abandon_waits_for_commits: true, clean_needs_no_commit_in_flight: true, own_time_keeps_retry: true, abandon_answer_reregisters: true };
 }
