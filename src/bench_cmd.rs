@@ -30,6 +30,10 @@ pub struct BenchArgs {
     /// `off` switches the edge-seeking workload off (symbolic times, bursts, handler scripts).
     #[arg(long, value_enum, default_value_t = select::Edges::On)]
     edges: select::Edges,
+    /// `off` switches each job-queue scenario's zombie pauses and SQL faults off: the queue
+    /// faults from before they existed, to compare what each finds.
+    #[arg(long, value_enum, default_value_t = select::QueueFaults::On)]
+    queue_faults: select::QueueFaults,
     /// With --bugs: how many different start seeds.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     starts: u64,
@@ -95,11 +99,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.search {
         let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)) as usize;
         let which = if args.scenario == "all" { None } else { Some(args.scenario.as_str()) };
-        let scenarios = select::pairs(which, None)?.into_iter().map(|(spec, subject)| (args.link.apply(args.edges.apply(spec)), subject)).collect();
+        let scenarios = select::pairs(which, None)?.into_iter().map(|(spec, subject)| (args.link.apply(args.queue_faults.apply(args.edges.apply(spec))), subject)).collect();
         return crate::bench_search::run(scenarios, args.start_seed, args.seeds, jobs, args.json);
     }
     let (spec, factory) = select::pair(&args.scenario, None)?;
-    let spec = args.link.apply(args.edges.apply(spec));
+    let spec = args.link.apply(args.queue_faults.apply(args.edges.apply(spec)));
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     let next = AtomicU64::new(0);
     let events = AtomicU64::new(0);
@@ -192,7 +196,7 @@ fn bugs(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for case in alarmsim_scenarios::library::CASES {
         let (spec, factory) = select::pair(case.scenario, Some(case.variant))?;
-        let spec = args.link.apply(args.edges.apply(spec));
+        let spec = args.link.apply(args.queue_faults.apply(args.edges.apply(spec)));
         let mut needed: Vec<u64> = Vec::new();
         let mut first_failure = None;
         for k in 0..args.starts {

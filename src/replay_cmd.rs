@@ -33,6 +33,10 @@ pub struct ReplayArgs {
     /// `off`: the seed as `sweep --edges off` ran it (no symbolic times, bursts or handler scripts).
     #[arg(long, value_enum, default_value_t = select::Edges::On, conflicts_with = "plan")]
     edges: select::Edges,
+    /// `off` switches each job-queue scenario's zombie pauses and SQL faults off: the queue
+    /// faults from before they existed, to compare what each finds.
+    #[arg(long, value_enum, default_value_t = select::QueueFaults::On, conflicts_with = "plan")]
+    queue_faults: select::QueueFaults,
     /// Print the whole trace, not only the events before a violation.
     #[arg(long)]
     full: bool,
@@ -77,8 +81,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let scenario = args.scenario.as_deref().expect("clap requires --scenario without --plan");
             let (spec, factory) = select::pair(scenario, args.variant.as_deref())?;
             let seed = args.seed.expect("clap requires --seed without --plan");
-            let mut report = alarmsim_sim::run::run_seed_with_knobs(&args.link.apply(args.edges.apply(spec)), factory, seed, args.knobs, true);
-            report.replay_flags = args.edges.replay_flags().to_string();
+            let mut report = alarmsim_sim::run::run_seed_with_knobs(&args.link.apply(args.queue_faults.apply(args.edges.apply(spec))), factory, seed, args.knobs, true);
+            report.replay_flags = format!("{}{}", args.edges.replay_flags(), args.queue_faults.replay_flags());
             report
         }
     };

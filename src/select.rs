@@ -86,6 +86,34 @@ impl Edges {
     }
 }
 
+/// `--queue-faults on|off`: keep each job-queue scenario's zombie pauses and SQL faults or
+/// switch them off, which leaves the faults the queue worlds had before them (to show
+/// what only they find). Alarm scenarios are unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueueFaults {
+    #[default]
+    On,
+    Off,
+}
+
+impl QueueFaults {
+    /// The scenario as this setting runs it.
+    pub fn apply(self, spec: ScenarioSpec) -> ScenarioSpec {
+        match self {
+            QueueFaults::On => spec,
+            QueueFaults::Off => spec.without_queue_faults(),
+        }
+    }
+
+    /// What a replay line must add to rerun a seed run with this setting.
+    pub fn replay_flags(self) -> &'static str {
+        match self {
+            QueueFaults::On => "",
+            QueueFaults::Off => " --queue-faults off",
+        }
+    }
+}
+
 /// `--link`: how actors reach their managers (`LinkModel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Link {

@@ -25,6 +25,10 @@ pub struct ShrinkArgs {
     /// `off`: the seed as `sweep --edges off` ran it.
     #[arg(long, value_enum, default_value_t = select::Edges::On)]
     edges: select::Edges,
+    /// `off` switches each job-queue scenario's zombie pauses and SQL faults off: the queue
+    /// faults from before they existed, to compare what each finds.
+    #[arg(long, value_enum, default_value_t = select::QueueFaults::On)]
+    queue_faults: select::QueueFaults,
     /// `local`: the seed as `sweep --link local` ran it (local workerd).
     #[arg(long, value_enum, default_value_t = select::Link::Rpc)]
     link: select::Link,
@@ -50,7 +54,7 @@ pub fn default_plan_path(scenario: &str, variant: &str, seed: u64) -> PathBuf {
 
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let (spec, factory) = select::pair(&args.scenario, args.variant.as_deref())?;
-    let spec = args.link.apply(args.edges.apply(spec));
+    let spec = args.link.apply(args.queue_faults.apply(args.edges.apply(spec)));
     let limits = ShrinkLimits { max_runs: args.max_runs, max_time: Duration::from_secs(args.max_seconds) };
     let out = args.out.unwrap_or_else(|| default_plan_path(spec.name, factory.name(), args.seed));
     if let Some(probe) = &args.reach {

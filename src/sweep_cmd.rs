@@ -59,6 +59,10 @@ pub struct SweepArgs {
     /// handler scripts): the worlds the scenarios had before it, to compare what each finds.
     #[arg(long, value_enum, default_value_t = crate::select::Edges::On)]
     edges: crate::select::Edges,
+    /// `off` switches each job-queue scenario's zombie pauses and SQL faults off: the queue
+    /// faults from before they existed, to compare what each finds.
+    #[arg(long, value_enum, default_value_t = crate::select::QueueFaults::On)]
+    queue_faults: crate::select::QueueFaults,
     /// Append every failing seed to this regression file (created if missing; entries
     /// already present are skipped; see tests/regressions.txt).
     #[arg(long, value_name = "FILE")]
@@ -131,7 +135,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let scenarios: Vec<(ScenarioSpec, Subject)> =
-        select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.link.apply(args.edges.apply(spec)), subject)).collect();
+        select::pairs(args.scenario.as_deref(), args.variant.as_deref())?.into_iter().map(|(spec, subject)| (args.link.apply(args.queue_faults.apply(args.edges.apply(spec))), subject)).collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1));
     // Each scenario's seed range: `--seeds`, or its default share of DEFAULT_SEEDS.
     let mut ranges = Vec::with_capacity(scenarios.len());
@@ -167,7 +171,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         };
         sampled.push(outcomes.iter_mut().filter(|o| sample.contains(&o.report.seed)).map(|o| (o.report.seed, o.knobs, std::mem::take(&mut o.report.fingerprint))).collect());
         for outcome in &mut outcomes {
-            outcome.report.replay_flags = args.edges.replay_flags().to_string();
+            outcome.report.replay_flags = format!("{}{}", args.edges.replay_flags(), args.queue_faults.replay_flags());
         }
         let mut summary = ScenarioSummary {
             scenario: spec.name.to_string(),

@@ -111,6 +111,15 @@ fn queue_steps_are_checked_against_the_workload() {
     refused(&one_step("queue-standard", enqueue(99, 0)), &["steps[0].action.producer", "99"]);
     refused(&edited("queue-standard", |p| p["steps"] = json!([enqueue(0, 4), enqueue(0, 4)])), &["steps[1].action.job", "4"]);
     refused(&one_step("queue-standard", json!({"at_ms": 5, "action": {"kind": "crash", "node": {"worker": 50}, "power": false, "downtime_ms": 10}})), &["steps[0].action.node", "worker-50"]);
+    // Issue 13's zombie pauses: a process of this world, a pause within the run, queue only.
+    let pause = |node: Value, ms: u64| json!({"at_ms": 5, "action": {"kind": "pause", "node": node, "ms": ms}});
+    refused(&one_step("queue-standard", pause(json!({"worker": 9}), 1000)), &["steps[0].action.node", "worker-9"]);
+    refused(&one_step("queue-standard", pause(json!("manager"), 1000)), &["steps[0].action.node", "manager"]);
+    refused(&one_step("queue-standard", pause(json!({"worker": 0}), u64::MAX)), &["steps[0].action.ms", "horizon"]);
+    refused(&one_step("standard", pause(json!({"host": 0}), 1000)), &["steps[0].action.kind", "not a job-queue scenario"]);
+    refused(&edited("queue-standard", |p| p["profile"]["queue"] = json!({"commit_fail": 2.0})), &["profile.queue.commit_fail", "2", "from 0 to 1"]);
+    refused(&edited("queue-standard", |p| p["profile"]["queue"] = json!({"pause_ms": [9000, 10]})), &["profile.queue.pause_ms", "lo ≤ hi"]);
+    refused(&edited("standard", |p| p["profile"]["queue"] = json!({"busy_streak": 0.5})), &["profile.queue", "not a job-queue scenario"]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Shared building blocks for scenario definitions.
 
 use alarmsim_scheduler::queue::QueueConfig;
-use alarmsim_sim::scenario::{range, EdgeBounds, NO_EDGES, AttemptWeights, DurabilityChoice, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueWorkload, ScenarioSpec, System};
+use alarmsim_sim::scenario::{range, AttemptWeights, DurabilityChoice, EdgeBounds, FaultBounds, HandlerWeights, Invariant, OpWeights, QueueFaultBounds, QueueWorkload, ScenarioSpec, System, NO_EDGES};
 
 /// Every fault, each switched on for about two seeds in three (swarm testing).
 pub const ALL_FAULTS: FaultBounds = FaultBounds {
@@ -134,6 +134,22 @@ pub const QUEUE_WORKLOAD: QueueWorkload = QueueWorkload {
     config: QUEUE_CONFIG,
     poll_ms: 30_000,
     legacy_jobs: 0,
+    faults: NO_QUEUE_FAULTS,
+};
+
+/// No zombie pauses and no SQL faults: the queue faults of the world before issue 13.
+pub const NO_QUEUE_FAULTS: QueueFaultBounds = QueueFaultBounds::OFF;
+
+/// Zombie processes and SQL faults (issue 13). Pauses run from a few ms to five lease lengths,
+/// so a paused worker's lease expires and another worker takes its job over before it wakes.
+pub const QUEUE_PROCESS_FAULTS: QueueFaultBounds = QueueFaultBounds {
+    enable_probability: 0.6,
+    pauses_per_hour: range(2.0, 30.0),
+    pause_ms: range(5, 150_000),
+    statement_pause: range(0.001, 0.02),
+    statement_error: range(0.002, 0.03),
+    busy_streak: range(0.001, 0.01),
+    commit_fail: range(0.002, 0.03),
 };
 
 /// A job-queue scenario. The alarm-only fields of [`ScenarioSpec`] are zero.

@@ -26,6 +26,7 @@ pub fn queue_scenarios() -> Vec<ScenarioSpec> {
     vec![
         catalog::queue_standard::spec(),
         catalog::queue_concurrent_claims::spec(),
+        catalog::queue_zombies::spec(),
         catalog::queue_poison_restart::spec(),
         catalog::queue_migration_crash::spec(),
         catalog::queue_power_loss::normal(),
@@ -140,6 +141,24 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
         Arc::new(QueueVariant::<Patched<queue_claim_without_transaction::ClaimWithoutTransaction>>::new(
             "queue-claim-without-transaction",
             "fang: the claim is a SELECT then an UPDATE with no transaction around them",
+        )),
+        // Written from the queue's promises with one mistake each; only the zombie and SQL
+        // faults of issue 13 reach them (`sweep --queue-faults off` finds none).
+        Arc::new(QueueVariant::<Patched<queue_fence_by_state::FenceByState>>::new(
+            "queue-fence-by-state",
+            "complete and fail check that the job is running, not that this owner still holds it: a zombie finishes a job taken over",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_commit_unchecked::CommitUnchecked>>::new(
+            "queue-commit-unchecked",
+            "the claim ignores a failed COMMIT and hands the rolled-back claim to the worker",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_enqueue_swallows_errors::EnqueueSwallowsErrors>>::new(
+            "queue-enqueue-swallows-errors",
+            "a failed INSERT is logged and the enqueue still answers Ok",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_complete_swallows_errors::CompleteSwallowsErrors>>::new(
+            "queue-complete-swallows-errors",
+            "complete reports done when its UPDATE failed (only a lost fence is an error)",
         )),
     ]
 }

@@ -31,11 +31,13 @@ struct ManualDb {
     now: u64,
     labels: Vec<&'static str>,
     hook: Option<Box<dyn FnMut(usize, &'static str)>>,
+    /// The next statement with this label fails with `SQLITE_IOERR` instead of running.
+    fail_next: Option<&'static str>,
 }
 
 impl ManualDb {
     fn memory(now: u64) -> ManualDb {
-        ManualDb { conn: Connection::open_in_memory().unwrap(), now, labels: Vec::new(), hook: None }
+        ManualDb { conn: Connection::open_in_memory().unwrap(), now, labels: Vec::new(), hook: None, fail_next: None }
     }
 
     /// An on-disk connection set up like `RealDb` (WAL, busy timeout), `synchronous=NORMAL`
@@ -45,18 +47,22 @@ impl ManualDb {
         conn.busy_timeout(Duration::from_secs(5)).unwrap();
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).unwrap();
         conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-        ManualDb { conn, now, labels: Vec::new(), hook: None }
+        ManualDb { conn, now, labels: Vec::new(), hook: None, fail_next: None }
     }
 }
 
 impl Db for ManualDb {
-    async fn statement(&mut self, label: &'static str) -> u64 {
+    async fn statement(&mut self, label: &'static str) -> Result<u64, rusqlite::Error> {
         let index = self.labels.len();
         self.labels.push(label);
         if let Some(hook) = self.hook.as_mut() {
             hook(index, label);
         }
-        self.now
+        if self.fail_next == Some(label) {
+            self.fail_next = None;
+            return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR), Some(format!("injected before `{label}`"))));
+        }
+        Ok(self.now)
     }
 
     async fn busy(&mut self, attempt: u32) -> bool {
@@ -298,7 +304,7 @@ fn an_expired_lease_is_reclaimed_with_the_attempt_counted_and_the_stale_owner_fe
     db.now = T0 + LEASE;
     let at = T0 + LEASE + 30 * SEC;
     let reclaimed = block_on(q.reclaim_expired(&mut db)).unwrap();
-    assert_eq!(reclaimed, [Reclaimed { id: id(1), stale_owner: "w1".into(), outcome: FailOutcome::Retry { at_ms: at, attempts: 1 } }]);
+    assert_eq!(reclaimed, [Reclaimed { id: id(1), stale_owner: "w1".into(), outcome: FailOutcome::Retry { at_ms: at, attempts: 1 }, read_at_ms: T0 + LEASE }]);
     assert_eq!(row(&db, 1), Some(queued(at, 1)));
     assert_eq!(block_on(q.reclaim_expired(&mut db)).unwrap(), NONE, "reclaimed twice");
 
@@ -363,7 +369,7 @@ fn lost_leases_count_toward_the_dead_letter() {
     assert_eq!(claim(&mut q, &mut db, "crashes-2").unwrap().attempts, 1);
     db.now += LEASE;
     let second = block_on(q.reclaim_expired(&mut db)).unwrap();
-    assert_eq!(second, [Reclaimed { id: id(1), stale_owner: "crashes-2".into(), outcome: FailOutcome::Dead { attempts: 2 } }]);
+    assert_eq!(second, [Reclaimed { id: id(1), stale_owner: "crashes-2".into(), outcome: FailOutcome::Dead { attempts: 2 }, read_at_ms: db.now }]);
     let after = contents(&db.conn).unwrap();
     assert!(after.jobs.is_empty());
     let dead = &after.dead[&id(1).to_string()];
@@ -387,7 +393,7 @@ fn a_restarted_process_reclaims_the_leases_of_a_crashed_one_on_open() {
     let mut restarted = ManualDb::file(&path, T0 + LEASE);
     let reclaimed = block_on(queue().open(&mut restarted)).unwrap();
     let at = T0 + LEASE + 30 * SEC;
-    assert_eq!(reclaimed, [Reclaimed { id: lost.id, stale_owner: "crashed".into(), outcome: FailOutcome::Retry { at_ms: at, attempts: 1 } }]);
+    assert_eq!(reclaimed, [Reclaimed { id: lost.id, stale_owner: "crashed".into(), outcome: FailOutcome::Retry { at_ms: at, attempts: 1 }, read_at_ms: T0 + LEASE }]);
     assert_eq!(row(&restarted, 1), Some(queued(at, 1)));
     assert_eq!(row(&restarted, 2), Some(queued(T0, 0)));
 }
@@ -438,7 +444,7 @@ fn assert_migrated(db: &mut ManualDb, reclaimed: &[Reclaimed]) {
     assert_eq!(after.jobs[&id(1).to_string()], queued(T0 + SEC, 0));
     assert_eq!(after.jobs[&id(2).to_string()], queued(T0, 2));
     let retry_at = T0 + 60 * SEC; // Its second attempt: 30 s · 2.
-    assert_eq!(reclaimed, [Reclaimed { id: id(3), stale_owner: String::new(), outcome: FailOutcome::Retry { at_ms: retry_at, attempts: 2 } }]);
+    assert_eq!(reclaimed, [Reclaimed { id: id(3), stale_owner: String::new(), outcome: FailOutcome::Retry { at_ms: retry_at, attempts: 2 }, read_at_ms: T0 }]);
     assert_eq!(after.jobs[&id(3).to_string()], queued(retry_at, 2));
 
     // Names and payloads survived too, and every job runs to completion.
@@ -628,4 +634,34 @@ fn connections_opening_a_fresh_file_at_once_all_succeed() {
         assert_eq!(user_version(&conn).unwrap(), LATEST, "round {round}");
         assert_eq!(contents(&conn).unwrap().jobs.len(), 0);
     }
+}
+
+/// A statement that fails, or a COMMIT that fails, leaves nothing behind: the claim is
+/// reported as failed, no transaction stays open on the connection (the next claim would run
+/// inside it and its BEGIN fail for ever), and the job is still queued with nothing counted.
+#[test]
+fn a_failed_statement_or_commit_rolls_the_claim_back() {
+    for label in ["claim: begin immediate", "claim: select due", "claim: update", "commit"] {
+        let (mut q, mut db) = opened(T0);
+        enqueue(&mut q, &mut db, 1, T0);
+        db.fail_next = Some(label);
+        assert!(block_on(q.claim(&mut db, "w1")).is_err(), "{label}: the claim must fail");
+        assert!(db.conn.is_autocommit(), "{label}: the failed claim left a transaction open");
+        assert_eq!(row(&db, 1), Some(queued(T0, 0)), "{label}: the failed claim changed the job");
+        assert_eq!(claim(&mut q, &mut db, "w2").map(|j| j.owner).as_deref(), Some("w2"), "{label}: the next claim must work");
+    }
+}
+
+/// SQLite itself fails the COMMIT (the commit hook turns it into a rollback, as a full disk
+/// or an I/O error at commit time does): the claim fails and the job is untouched.
+#[test]
+fn a_commit_sqlite_rolls_back_fails_the_claim() {
+    let (mut q, mut db) = opened(T0);
+    enqueue(&mut q, &mut db, 1, T0);
+    db.conn.commit_hook(Some(|| true)).unwrap();
+    assert!(block_on(q.claim(&mut db, "w1")).is_err(), "a claim whose commit rolled back must fail");
+    db.conn.commit_hook(None::<fn() -> bool>).unwrap();
+    assert!(db.conn.is_autocommit());
+    assert_eq!(row(&db, 1), Some(queued(T0, 0)));
+    assert_eq!(claim(&mut q, &mut db, "w2").map(|j| j.owner).as_deref(), Some("w2"));
 }

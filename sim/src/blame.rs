@@ -147,7 +147,7 @@ pub(crate) struct GuardedQueue<Q>(Q);
 struct HarnessDb<'a, D>(&'a mut D);
 
 impl<D: Db> Db for HarnessDb<'_, D> {
-    async fn statement(&mut self, label: &'static str) -> u64 {
+    async fn statement(&mut self, label: &'static str) -> Result<u64, rusqlite::Error> {
         polled_as(false, self.0.statement(label)).await
     }
     async fn busy(&mut self, attempt: u32) -> bool {

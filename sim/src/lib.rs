@@ -41,6 +41,7 @@ pub mod pool;
 pub mod probes;
 pub mod profile;
 pub mod queue;
+pub mod queue_fault_profile;
 pub mod report;
 pub mod run;
 pub mod run_options;

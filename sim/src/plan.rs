@@ -162,6 +162,11 @@ pub enum Action {
     /// Job queue: `producer` enqueues job number `job` (its identity in the plan) for
     /// now + `delay_ms`; `script` says what each attempt of it will do.
     Enqueue { producer: usize, job: u32, delay_ms: i64, script: JobScript },
+    /// Job queue: `node` stops where it is (at its next statement boundary: in the middle of
+    /// a job, or between the read and the write of one operation) and resumes exactly there
+    /// `ms` later. Nothing is lost: its connection, locks and claims stay, but its leases may
+    /// expire meanwhile and another worker take its jobs over (a zombie, issue 13).
+    Pause { node: Node, ms: u64 },
 }
 
 /// What one attempt of a job does.
@@ -244,6 +249,7 @@ impl std::fmt::Display for Step {
             Action::Enqueue { producer, job, delay_ms, script } => {
                 write!(f, "t={}ms producer-{producer} enqueue job-{job} for now{delay_ms:+}ms ({script})", self.at_ms)
             }
+            Action::Pause { node, ms } => write!(f, "t={}ms pause {node} for {ms}ms", self.at_ms),
         }
     }
 }
@@ -364,6 +370,16 @@ pub(crate) fn crash_steps(steps: &mut Vec<Step>, profile: &FaultProfile, node: N
         let power = rng.random_bool(profile.power_loss_fraction.clamp(0.0, 1.0));
         let downtime_ms = rng.random_range(profile.downtime_ms.0..=profile.downtime_ms.1);
         steps.push(Step { at_ms, action: Action::Crash { node, power, downtime_ms } });
+    }
+}
+
+/// Planned pauses of `node` (zombie processes, issue 13): `pauses_per_hour` over the chaos
+/// phase, each as long as a draw of [`QueueFaultProfile::draw_pause`](crate::queue_fault_profile::QueueFaultProfile::draw_pause).
+pub(crate) fn pause_steps(steps: &mut Vec<Step>, node: Node, faults: &crate::queue_fault_profile::QueueFaultProfile, chaos_ms: u64, rng: &mut ChaCha8Rng) {
+    for _ in 0..count(rng, faults.pauses_per_hour, chaos_ms) {
+        let at_ms = rng.random_range(0..chaos_ms);
+        let ms = faults.draw_pause(rng);
+        steps.push(Step { at_ms, action: Action::Pause { node, ms } });
     }
 }
 

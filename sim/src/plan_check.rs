@@ -101,11 +101,34 @@ impl Check<'_> {
         }
         self.clocks(&p.clocks)?;
         self.edges(&p.edges)?;
+        self.queue_faults(&p.queue)?;
         if p.sync_interval_ms == 0 || p.sync_interval_ms > self.horizon_ms {
             let expected = format!("an interval from 1 to {} ms (the run's horizon)", self.horizon_ms);
             return Err(invalid("profile.sync_interval_ms", p.sync_interval_ms, expected));
         }
         Ok(())
+    }
+
+    /// The job-queue world's pauses and SQL faults: only in a job-queue scenario, rates ≥ 0,
+    /// probabilities from 0 to 1, pauses within the run.
+    fn queue_faults(&self, q: &crate::queue_fault_profile::QueueFaultProfile) -> Result<(), PlanInvalid> {
+        if q.is_on() && self.spec.queue().is_none() {
+            return Err(invalid("profile.queue", "zombie pauses or SQL faults", format!("no `queue` field: {} is not a job-queue scenario", self.spec.name)));
+        }
+        if !(q.pauses_per_hour.is_finite() && q.pauses_per_hour >= 0.0) {
+            return Err(invalid("profile.queue.pauses_per_hour", q.pauses_per_hour, "a rate per hour: a finite number ≥ 0"));
+        }
+        for (name, probability) in [
+            ("statement_pause", q.statement_pause),
+            ("statement_error", q.statement_error),
+            ("busy_streak", q.busy_streak),
+            ("commit_fail", q.commit_fail),
+        ] {
+            if !(0.0..=1.0).contains(&probability) {
+                return Err(invalid(&format!("profile.queue.{name}"), probability, "a probability from 0 to 1"));
+            }
+        }
+        self.ms_range("profile.queue.pause_ms", q.pause_ms)
     }
 
     /// One clock per node that has one: the manager of namespace 0, each host, then the
@@ -160,6 +183,13 @@ impl Check<'_> {
                     Some(node) => self.node(&format!("{path}.manager"), *node),
                     None => Ok(()),
                 }
+            }
+            Action::Pause { node, ms } => {
+                if queue.is_none() {
+                    return Err(invalid(&format!("{path}.kind"), "pause", format!("a step of an alarm scenario ({} is not a job-queue scenario)", self.spec.name)));
+                }
+                self.node(&format!("{path}.node"), *node)?;
+                self.ms(&format!("{path}.ms"), *ms)
             }
             Action::Enqueue { producer, job, delay_ms, script } => {
                 let Some(workload) = queue else {

@@ -56,6 +56,16 @@ pub mod queue {
             "a process crashed inside the migration to v4 (row checksums)";
         CRASH_IN_MIGRATION_BEFORE_COMMIT = "queue-world.crash-in-migration.before-commit":
             "a process crashed after the last user_version bump but before the migration committed";
+        PAUSED = "queue-world.paused":
+            "a process stopped at a statement boundary (a GC pause, a stopped VM) and resumed there later";
+        ZOMBIE_TAKEN_OVER = "queue-world.zombie-taken-over":
+            "a paused worker's job was reclaimed while it slept: when it wakes it is a stale owner (Kleppmann's fencing case)";
+        STATEMENT_FAILED = "queue-world.statement-failed":
+            "a statement failed with SQLITE_IOERR or SQLITE_FULL instead of running";
+        BUSY_PAST_BUDGET = "queue-world.busy-past-budget":
+            "a statement met SQLITE_BUSY for longer than the retry budget: the queue had to give up";
+        COMMIT_FAILED = "queue-world.commit-failed":
+            "a commit failed and rolled its transaction back";
     }
 
     /// The crash probe of the migration to schema `version` (1-based), if there is one.

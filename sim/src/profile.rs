@@ -4,6 +4,7 @@
 
 use crate::draws::{draw_i64, draw_u64, maybe_f64};
 use crate::edge_profile::EdgeProfile;
+use crate::queue_fault_profile::QueueFaultProfile;
 use crate::node::Node;
 use crate::scenario::{DurabilityChoice, FaultBounds, Range, ScenarioSpec};
 use alarmsim_scheduler::Durability;
@@ -41,11 +42,16 @@ pub struct FaultProfile {
     /// from a stream of their own. Absent (all off) in plans written before it existed.
     #[serde(default)]
     pub edges: EdgeProfile,
+    /// The job-queue world's zombie pauses and SQL faults, drawn by the queue plan generator
+    /// from their own stream (`queue_fault_profile.rs`). Absent (all off) in alarm plans and
+    /// in plans written before they existed.
+    #[serde(default, skip_serializing_if = "QueueFaultProfile::is_off")]
+    pub queue: QueueFaultProfile,
 }
 
 impl FaultProfile {
     /// How many independent probabilistic faults [`FaultProfile::switch_off`] knows.
-    pub const KNOBS: usize = 8;
+    pub const KNOBS: usize = 8 + QueueFaultProfile::KNOBS;
 
     /// Switches off probabilistic fault number `knob` (for the shrinker). Returns false if it
     /// was off already. Crashes and partitions are plan steps, not knobs.
@@ -67,6 +73,7 @@ impl FaultProfile {
                 self.durability = Durability::Full;
                 return normal;
             }
+            8.. if knob < Self::KNOBS => return self.queue.switch_off(knob - 8),
             _ => panic!("no fault knob {knob}; there are {}", Self::KNOBS),
         };
         let was_on = *slot > 0.0;
@@ -116,6 +123,9 @@ impl FaultProfile {
         if self.edges.is_on() {
             on.push(self.edges.describe());
         }
+        if self.queue.is_on() {
+            on.push(self.queue.describe());
+        }
         if on.is_empty() {
             "none".to_string()
         } else {
@@ -157,6 +167,7 @@ impl FaultProfile {
             statement_crash: maybe_f64(rng, p, b.statement_crash),
             // Drawn by the plan generator from its own stream (`edge_profile.rs`).
             edges: EdgeProfile::default(),
+            queue: QueueFaultProfile::default(),
         };
         // The managers of namespaces 1.. have clocks of their own. Drawn after everything
         // else and only when there are several namespaces, so single-namespace seeds keep
@@ -190,7 +201,7 @@ impl FaultProfile {
             self.commit_latency_ms,
             self.statement_crash,
             self.sync_interval_ms
-        )
+        ) + &if self.queue.is_on() { format!(" {}", self.queue.describe()) } else { String::new() }
     }
 
     /// One line per setting, for failure reports.

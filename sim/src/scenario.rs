@@ -201,8 +201,13 @@ pub enum Invariant {
     ExclusiveClaims,
     /// Queue: the recorded attempts of a job equal its earlier claims, across restarts.
     RetryCounts,
-    /// Queue: every process opens the database (migrations survive a crash at any point).
+    /// Queue: a crash at any point of a migration leaves a schema every process can open
+    /// (only failures of a migration step count here).
     MigrationSafe,
+    /// Queue: `open` fails at a statement that is not a migration step, for a reason that is
+    /// not the environment's (an injected SQL fault or a lock held past the retry budget only
+    /// restart the process, as its supervisor would).
+    OpenFails,
     /// Queue: during quiescence every due job runs to a terminal state.
     JobLiveness,
 }
@@ -229,11 +234,12 @@ impl Invariant {
     /// The job queue's invariants (`Durability`: an acknowledged enqueue survives what the
     /// sync model promises; `NeverEarly` and `RetrySchedule`: claims respect due times and
     /// the 30 s·2ⁿ⁻¹ backoff).
-    pub const QUEUE: [Invariant; 9] = [
+    pub const QUEUE: [Invariant; 10] = [
         Invariant::ExactlyOneTerminal,
         Invariant::ExclusiveClaims,
         Invariant::RetryCounts,
         Invariant::MigrationSafe,
+        Invariant::OpenFails,
         Invariant::JobLiveness,
         Invariant::Durability,
         Invariant::NeverEarly,
@@ -261,6 +267,7 @@ impl Invariant {
             Invariant::ExclusiveClaims => "exclusive-claims",
             Invariant::RetryCounts => "retry-counts",
             Invariant::MigrationSafe => "migration-safe",
+            Invariant::OpenFails => "open-fails",
             Invariant::JobLiveness => "job-liveness",
         }
     }
@@ -313,6 +320,44 @@ pub struct QueueWorkload {
     /// Jobs a release with schema v1 left behind: the run starts from that database and
     /// every process migrates it on open.
     pub legacy_jobs: u32,
+    /// Zombie processes and SQL faults, drawn per seed (`sim/src/queue/faults.rs`).
+    pub faults: QueueFaultBounds,
+}
+
+/// Bounds of the job-queue world's process and SQL faults (issue 13), drawn per seed from a
+/// stream of their own, so a scenario without them (`NO_QUEUE_FAULTS`) keeps its worlds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct QueueFaultBounds {
+    /// Probability that each fault kind below is switched on for a seed.
+    pub enable_probability: f64,
+    /// Planned pauses of each process (a GC pause, a stopped VM): plan steps, like crashes.
+    pub pauses_per_hour: Range<f64>,
+    /// How long a pause lasts, from milliseconds to many lease lengths.
+    pub pause_ms: Range<u64>,
+    /// Chance that a process pauses before any one SQL statement (so also between the read
+    /// and the write of one operation).
+    pub statement_pause: Range<f64>,
+    /// Chance that a statement fails with `SQLITE_IOERR` (`SQLITE_FULL` inside a write
+    /// transaction) instead of running.
+    pub statement_error: Range<f64>,
+    /// Chance that a statement meets `SQLITE_BUSY` for longer than the retry budget.
+    pub busy_streak: Range<f64>,
+    /// Chance that the commit a statement makes (its own, or an explicit `COMMIT`) fails and
+    /// rolls the transaction back.
+    pub commit_fail: Range<f64>,
+}
+
+impl QueueFaultBounds {
+    /// No zombie pauses and no SQL faults: the queue faults of the world before issue 13.
+    pub const OFF: QueueFaultBounds = QueueFaultBounds {
+        enable_probability: 0.0,
+        pauses_per_hour: Range { lo: 0.0, hi: 0.0 },
+        pause_ms: Range { lo: 0, hi: 0 },
+        statement_pause: Range { lo: 0.0, hi: 0.0 },
+        statement_error: Range { lo: 0.0, hi: 0.0 },
+        busy_streak: Range { lo: 0.0, hi: 0.0 },
+        commit_fail: Range { lo: 0.0, hi: 0.0 },
+    };
 }
 
 /// A whole scenario.
@@ -386,5 +431,15 @@ impl ScenarioSpec {
     /// scenario had before symbolic times, bursts and handler scripts existed (`sweep --edges off`).
     pub fn without_edges(&self) -> ScenarioSpec {
         ScenarioSpec { edges: NO_EDGES, ..self.clone() }
+    }
+
+    /// The same scenario without zombie pauses and SQL faults: the faults the queue world had
+    /// before they existed (`sweep --queue-faults off`). Alarm scenarios are unchanged.
+    pub fn without_queue_faults(&self) -> ScenarioSpec {
+        let mut spec = self.clone();
+        if let System::Queue(q) = &mut spec.system {
+            q.faults = QueueFaultBounds::OFF;
+        }
+        spec
     }
 }

@@ -21,3 +21,4 @@ pub mod queue_migration_crash;
 pub mod queue_poison_restart;
 pub mod queue_power_loss;
 pub mod queue_standard;
+pub mod queue_zombies;

@@ -48,6 +48,10 @@ pub mod workerd_head;
 // Job-queue variants (seed 004).
 pub mod queue_ack_before_durable;
 pub mod queue_claim_without_transaction;
+pub mod queue_commit_unchecked;
+pub mod queue_complete_swallows_errors;
+pub mod queue_enqueue_swallows_errors;
+pub mod queue_fence_by_state;
 pub mod queue_non_atomic_migration;
 pub mod queue_requeue_without_count;
 pub mod queue_support;

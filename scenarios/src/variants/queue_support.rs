@@ -19,6 +19,14 @@ pub trait QueuePatch: Default {
         q.claim(db, owner).await
     }
 
+    async fn complete<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
+        q.complete(db, job).await
+    }
+
+    async fn fail<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
+        q.fail(db, job, error).await
+    }
+
     async fn background<D: Db>(&mut self, _q: &mut SqliteQueue, _db: &mut D) -> Result<(), QueueError> {
         Ok(())
     }
@@ -57,11 +65,11 @@ impl<P: QueuePatch> JobQueue for Patched<P> {
     }
 
     async fn complete<D: Db>(&mut self, db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
-        self.queue.complete(db, job).await
+        self.patch.complete(&mut self.queue, db, job).await
     }
 
     async fn fail<D: Db>(&mut self, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
-        self.queue.fail(db, job, error).await
+        self.patch.fail(&mut self.queue, db, job, error).await
     }
 
     async fn reclaim_expired<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {

@@ -11,7 +11,11 @@ pub trait Db {
     /// Called before every SQL statement. Returns the current time in ms. In simulation this
     /// is where other processes interleave and where this process may crash, so a crash can
     /// land at every statement boundary; in real mode it returns at once.
-    async fn statement(&mut self, label: &'static str) -> u64;
+    ///
+    /// An `Err` is the statement's own failure (the simulator injects `SQLITE_IOERR`,
+    /// `SQLITE_FULL` and `SQLITE_BUSY` here): the statement does not run, and the queue sees
+    /// exactly what SQLite would have answered. [`run`] treats it like any other error.
+    async fn statement(&mut self, label: &'static str) -> Result<u64, rusqlite::Error>;
 
     /// The database was busy (another connection holds the write lock). Waits before the
     /// retry, or returns false to give up.
@@ -29,8 +33,11 @@ pub trait Db {
 pub async fn run<D: Db, T>(db: &mut D, label: &'static str, mut f: impl FnMut(&Connection, u64) -> rusqlite::Result<T>) -> Result<T, QueueError> {
     let mut attempt = 0;
     loop {
-        let now = db.statement(label).await;
-        match f(db.conn(), now) {
+        let outcome = match db.statement(label).await {
+            Ok(now) => f(db.conn(), now),
+            Err(injected) => Err(injected),
+        };
+        match outcome {
             Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {
                 db.probe(&probe::BUSY_RETRIED);
                 attempt += 1;

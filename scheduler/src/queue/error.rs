@@ -25,4 +25,12 @@ impl QueueError {
     pub fn is_fenced(&self) -> bool {
         matches!(self, QueueError::Fenced { .. })
     }
+
+    /// The label of the statement that failed, if a statement did.
+    pub fn statement(&self) -> Option<&'static str> {
+        match self {
+            QueueError::Sql { op, .. } | QueueError::Busy { op, .. } => Some(op),
+            QueueError::Fenced { .. } | QueueError::SchemaTooNew { .. } | QueueError::Corrupt { .. } => None,
+        }
+    }
 }

@@ -99,6 +99,9 @@ pub struct Reclaimed {
     /// The owner whose lease expired (now fenced).
     pub stale_owner: String,
     pub outcome: FailOutcome,
+    /// The time of the read that found the lease expired: the take-over begins there, so the
+    /// lease must have ended by then, and from then on the stale owner must be fenced.
+    pub read_at_ms: u64,
 }
 
 /// When a worker should look again: the earliest queued job or expiring lease.

@@ -196,8 +196,8 @@ pub fn unix_ms() -> u64 {
 }
 
 impl Db for RealDb {
-    async fn statement(&mut self, _label: &'static str) -> u64 {
-        unix_ms()
+    async fn statement(&mut self, _label: &'static str) -> Result<u64, rusqlite::Error> {
+        Ok(unix_ms())
     }
 
     /// The lock policy: SQLite's busy handler already waited [`LOCK_WAIT_MS`]; say so and

@@ -106,7 +106,7 @@ impl SqliteQueue {
 
     /// Counts a lost or failed attempt of the running job `id` (whose fence the caller
     /// checked inside the same transaction): queue it again with backoff, or dead-letter it.
-    async fn record_failure<D: Db>(&self, db: &mut D, id: &str, attempts_before: u32, error: &str) -> Result<FailOutcome, QueueError> {
+    pub async fn record_failure<D: Db>(&self, db: &mut D, id: &str, attempts_before: u32, error: &str) -> Result<FailOutcome, QueueError> {
         let attempts = attempts_before + 1;
         if attempts >= self.config.max_attempts {
             run(db, "fail: dead-letter insert", |c, now| {
@@ -135,11 +135,20 @@ impl SqliteQueue {
     }
 
     /// Begins an immediate transaction, runs `body`, commits on success and rolls back on error.
-    async fn immediate<D: Db, T>(db: &mut D, op: &'static str, body: impl AsyncFnOnce(&mut D) -> Result<T, QueueError>) -> Result<T, QueueError> {
+    ///
+    /// A COMMIT can fail too (`SQLITE_FULL`, `SQLITE_IOERR`, `SQLITE_BUSY`). SQLite then may
+    /// or may not have ended the transaction; if it is still open it is rolled back here, or
+    /// the connection's next statement would run inside it and the next `BEGIN` would fail
+    /// for ever. Either way the operation failed: nothing of it is durable.
+    pub async fn immediate<D: Db, T>(db: &mut D, op: &'static str, body: impl AsyncFnOnce(&mut D) -> Result<T, QueueError>) -> Result<T, QueueError> {
         run(db, op, |c, _| c.prepare_cached("BEGIN IMMEDIATE")?.execute([]).map(drop)).await?;
-        let outcome = body(db).await;
-        let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        run(db, "commit or rollback", |c, _| c.prepare_cached(end)?.execute([]).map(drop)).await?;
+        let outcome = match body(db).await {
+            Ok(value) => run(db, "commit", |c, _| c.prepare_cached("COMMIT")?.execute([]).map(drop)).await.map(|()| value),
+            Err(e) => Err(e),
+        };
+        if outcome.is_err() && !db.conn().is_autocommit() {
+            run(db, "rollback", |c, _| c.prepare_cached("ROLLBACK")?.execute([]).map(drop)).await?;
+        }
         outcome
     }
 
@@ -221,7 +230,7 @@ impl JobQueue for SqliteQueue {
 
     async fn reclaim_expired<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
         Self::immediate(db, "reclaim: begin immediate", async |db: &mut D| {
-            let expired = run(db, "reclaim: select expired", |c, now| {
+            let (expired, read_at_ms) = run(db, "reclaim: select expired", |c, now| {
                 let mut stmt = c.prepare_cached(
                     "SELECT id, owner, failed_attempts FROM job_queue
                      WHERE status = ?1 AND lease_until <= ?2 ORDER BY lease_until, id",
@@ -229,7 +238,7 @@ impl JobQueue for SqliteQueue {
                 let rows = stmt.query_map(params![status::RUNNING, now as i64], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default(), r.get::<_, i64>(2)? as u32))
                 })?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
+                Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, now))
             })
             .await?;
             let mut reclaimed = Vec::with_capacity(expired.len());
@@ -239,7 +248,7 @@ impl JobQueue for SqliteQueue {
                 if matches!(outcome, FailOutcome::Dead { .. }) {
                     db.probe(&probe::RECLAIM_DEAD_LETTER);
                 }
-                reclaimed.push(Reclaimed { id: parse_id(&id)?, stale_owner, outcome });
+                reclaimed.push(Reclaimed { id: parse_id(&id)?, stale_owner, outcome, read_at_ms });
             }
             Ok(reclaimed)
         })

@@ -59,16 +59,23 @@ pub const MIGRATIONS: &[&[&str]] = &[
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
 pub fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    conn.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get(0))
+}
+
+/// Runs a statement that takes no parameters and returns no rows, prepared once per
+/// connection (every process runs these on every open; parsing them again each time was
+/// the simulator's largest single cost).
+fn execute_cached(c: &Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// Migrates to [`LATEST`] atomically: one immediate transaction that re-reads the version
 /// once it holds the write lock (another process may have migrated meanwhile).
 pub async fn migrate_atomically<D: Db>(db: &mut D) -> Result<(), QueueError> {
-    run(db, "migrate: begin immediate", |c, _| c.execute_batch("BEGIN IMMEDIATE")).await?;
+    run(db, "migrate: begin immediate", |c, _| execute_cached(c, "BEGIN IMMEDIATE")).await?;
     let outcome = migrate_in_transaction(db).await;
     let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    run(db, "migrate: end", |c, _| c.execute_batch(end)).await?;
+    run(db, "migrate: end", |c, _| execute_cached(c, end)).await?;
     outcome
 }
 

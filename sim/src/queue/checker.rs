@@ -30,6 +30,11 @@ struct Durable {
     /// The earliest time each job may be claimed.
     due: BTreeMap<String, u64>,
     terminal: BTreeMap<String, Terminal>,
+    /// When each job reached its terminal state (a take-over that began before it is a race).
+    terminal_at: BTreeMap<String, u64>,
+    /// The highest attempt number counted per job (by a failure or a reclaim): the same
+    /// attempt must never be counted twice, nor the job requeued twice for it.
+    counted: BTreeMap<String, u32>,
 }
 
 /// A live claim: a running process holds the job.
@@ -111,21 +116,24 @@ impl QueueChecker {
         Ok(())
     }
 
-    /// Someone takes job `id` away from its live holders at `now`: allowed only once every
-    /// holder's lease has ended, and then each of them is stale (it must be fenced).
-    fn take_over(&mut self, now: u64, id: &str, what: &str) -> Result<(), Violation> {
+    /// Someone takes job `id` away from its live holders, beginning at `began` (the read that
+    /// decided it): allowed only if every holder's lease had ended by then, and from then on
+    /// each of them is stale (it must be fenced). Returns the processes made stale.
+    fn take_over(&mut self, began: u64, id: &str, what: &str) -> Result<Vec<usize>, Violation> {
+        let mut stale = Vec::new();
         for holder in self.holders.entry(id.to_string()).or_default().iter_mut() {
-            if holder.lease_until > now {
+            if holder.lease_until > began {
                 return Err(violation(
                     Invariant::ExclusiveClaims,
-                    now,
+                    began,
                     id,
-                    format!("{what} while {} still held it (lease until t={}ms)", holder.owner, holder.lease_until),
+                    format!("{what} (deciding at t={began}ms) while {} still held it (lease until t={}ms)", holder.owner, holder.lease_until),
                 ));
             }
             holder.stale = true;
+            stale.push(holder.process);
         }
-        Ok(())
+        Ok(stale)
     }
 
     /// Whether `job`'s claim is stale: its lease expired and another claim took the job.
@@ -163,6 +171,7 @@ impl QueueChecker {
         if let Some(before) = self.durable.terminal.insert(id.to_string(), terminal) {
             return Err(violation(Invariant::ExactlyOneTerminal, now, id, format!("{by} made the job {terminal:?} but it was already {before:?}")));
         }
+        self.durable.terminal_at.insert(id.to_string(), now);
         Ok(())
     }
 
@@ -187,6 +196,20 @@ impl QueueChecker {
     /// moment of that operation.
     fn counted(&mut self, started: u64, now: u64, id: &str, outcome: FailOutcome, by: &str) -> Result<(), Violation> {
         let claims = self.durable.claims.get(id).copied().unwrap_or(0);
+        let attempts = match outcome {
+            FailOutcome::Retry { attempts, .. } | FailOutcome::Dead { attempts } => attempts,
+        };
+        if let Some(&before) = self.durable.counted.get(id) {
+            if attempts <= before {
+                return Err(violation(
+                    Invariant::RetryCounts,
+                    now,
+                    id,
+                    format!("{by} counted attempt {attempts} again (attempt {before} was already counted): one failed attempt must be counted once and requeue the job once"),
+                ));
+            }
+        }
+        self.durable.counted.insert(id.to_string(), attempts);
         match outcome {
             FailOutcome::Retry { at_ms, attempts } => {
                 if attempts != claims {
@@ -222,13 +245,29 @@ impl QueueChecker {
     }
 
     /// Expired leases were taken back by an operation that ran from `started` to `now`.
-    pub fn reclaimed(&mut self, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<(), Violation> {
+    /// The take-over is judged at the reclaim's read (`Reclaimed::read_at_ms`, held to the
+    /// operation's span): the lease must have ended by then, and a job that finished after
+    /// it was read, while the reclaim was under way, was finished by a stale owner. Returns
+    /// the processes whose claims it made stale.
+    pub fn reclaimed(&mut self, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<Vec<usize>, Violation> {
+        let mut stale = Vec::new();
         for r in reclaimed {
             let id = r.id.to_string();
-            self.take_over(now, &id, "a reclaim took the job back")?;
+            let read_at = r.read_at_ms.clamp(started, now);
+            if let Some(t) = self.durable.terminal.get(&id) {
+                let at = self.durable.terminal_at.get(&id).copied().unwrap_or(0);
+                let invariant = if at >= read_at { Invariant::ExclusiveClaims } else { Invariant::ExactlyOneTerminal };
+                return Err(violation(
+                    invariant,
+                    now,
+                    &id,
+                    format!("a reclaim that read the job's expired lease at t={read_at}ms took it back, but it had become {t:?} at t={at}ms (the reclaim's read and write are not one transaction, or the finish did not fence)"),
+                ));
+            }
+            stale.extend(self.take_over(read_at, &id, "a reclaim took the job back")?);
             self.counted(started, now, &id, r.outcome, "reclaim")?;
         }
-        Ok(())
+        Ok(stale)
     }
 
     /// A process died: its claims are no longer live (their leases will expire).
@@ -293,5 +332,70 @@ impl QueueChecker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alarmsim_scheduler::queue::Ulid;
+
+    const LEASE: u64 = 30_000;
+
+    fn checker() -> QueueChecker {
+        QueueChecker::new(QueueConfig::default(), Durability::Full)
+    }
+
+    fn job(owner: &str, claimed_at: u64, attempts: u32) -> ClaimedJob {
+        ClaimedJob {
+            id: Ulid::from_parts(1, 7),
+            name: "job-0".into(),
+            payload: "{}".into(),
+            attempts,
+            owner: owner.into(),
+            lease_until_ms: claimed_at + LEASE,
+            scheduled_for_ms: 0,
+        }
+    }
+
+    fn reclaim(read_at_ms: u64, at_ms: u64, attempts: u32) -> Reclaimed {
+        Reclaimed { id: Ulid::from_parts(1, 7), stale_owner: "w1".into(), outcome: FailOutcome::Retry { at_ms, attempts }, read_at_ms }
+    }
+
+    /// A started checker with job 0 acknowledged and claimed by w1 at t=0.
+    fn claimed() -> QueueChecker {
+        let mut c = checker();
+        c.acked(&job("w1", 0, 0).id.to_string(), 0);
+        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        c
+    }
+
+    #[test]
+    fn a_reclaim_is_judged_at_its_read_not_at_its_commit() {
+        // Read one ms before the lease ended, committed after: the take-over began too early.
+        let v = claimed().reclaimed(LEASE - 10, LEASE + 5, &[reclaim(LEASE - 1, LEASE + 5 + 30_000, 1)]).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
+        // Read at the lease's end: fine.
+        claimed().reclaimed(LEASE, LEASE + 5, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
+    }
+
+    #[test]
+    fn a_job_finished_while_a_reclaim_was_under_way_is_a_stale_owner_acting() {
+        let mut c = claimed();
+        // The holder completes at LEASE + 2, between the reclaim's read and its commit.
+        c.completed(LEASE + 2, &job("w1", 0, 0)).unwrap();
+        let v = c.reclaimed(LEASE, LEASE + 5, &[reclaim(LEASE + 1, LEASE + 30_000, 1)]).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
+    }
+
+    #[test]
+    fn one_attempt_is_counted_once() {
+        let mut c = claimed();
+        // w1's `fail` counts attempt 1 and requeues the job; the same failure is recorded again
+        // (a retried `fail` whose first try did commit), requeueing the job a second time.
+        c.failed(10, 10, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_010, attempts: 1 }).unwrap();
+        let v = c.failed(20, 20, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_020, attempts: 1 }).unwrap_err();
+        assert_eq!(v.invariant, Invariant::RetryCounts, "{v}");
+        assert!(v.message.contains("counted attempt 1 again"), "{v}");
     }
 }

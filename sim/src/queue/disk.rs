@@ -12,6 +12,8 @@
 
 use alarmsim_scheduler::Durability;
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// memdb names are global to the OS process, and seeds run in parallel threads: every disk
@@ -42,8 +44,53 @@ fn bytes(conn: &Connection) -> Vec<u8> {
     conn.serialize(MAIN_DB).expect("serialize the queue database").to_vec()
 }
 
+/// Connections a dead process left, ready for the next process (of this disk generation).
+type Pool = Rc<RefCell<Vec<Connection>>>;
+
+/// A process's connection. When the process's last handle drops, a connection SQLite would
+/// hand out fresh anyway (no transaction open, no temporary objects) goes back to its
+/// disk's pool instead of closing: opening one, reading the schema and preparing every
+/// statement again cost more than the rest of a run (processes restart dozens of times per
+/// seed). Nothing a process can observe differs from a new connection, except that cached
+/// statements are already prepared.
+pub struct PooledConn {
+    conn: Option<Connection>,
+    home: Weak<RefCell<Vec<Connection>>>,
+}
+
+impl std::ops::Deref for PooledConn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a pooled connection is present until it drops")
+    }
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        let (Some(conn), Some(pool)) = (self.conn.take(), self.home.upgrade()) else { return };
+        if reusable(&conn) {
+            pool.borrow_mut().push(conn);
+        }
+    }
+}
+
+/// A connection is as good as new when it holds no transaction and no temporary objects; its
+/// commit hook (the world's fault injector) is removed, the next process installs its own.
+fn reusable(conn: &Connection) -> bool {
+    if !conn.is_autocommit() {
+        return false;
+    }
+    let temp: rusqlite::Result<i64> = conn.prepare_cached("SELECT count(*) FROM sqlite_temp_master").and_then(|mut s| s.query_row([], |r| r.get(0)));
+    if temp != Ok(0) {
+        return false;
+    }
+    conn.commit_hook(None::<fn() -> bool>).is_ok()
+}
+
 pub struct QueueDisk {
     uri: String,
+    /// Connections to this generation of the database, ready for reuse (`PooledConn`).
+    pool: Pool,
     /// Keeps the shared database alive between processes; also reads it for the checker.
     keeper: Connection,
     durability: Durability,
@@ -65,14 +112,15 @@ impl QueueDisk {
         // whole pages into the journal and the database.
         keeper.pragma_update(None, "page_size", 512).expect("set the page size of an empty database");
         setup(&keeper);
-        let mut disk = QueueDisk { uri, keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
+        let mut disk = QueueDisk { uri, pool: Pool::default(), keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
         assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
         disk
     }
 
-    /// A new connection for a process.
-    pub fn connect(&self) -> Connection {
-        open(&self.uri)
+    /// A connection for a process: one a dead process left, or a new one.
+    pub fn connect(&self) -> PooledConn {
+        let conn = self.pool.borrow_mut().pop().unwrap_or_else(|| open(&self.uri));
+        PooledConn { conn: Some(conn), home: Rc::downgrade(&self.pool) }
     }
 
     /// The keeper connection, to read the database (checks, final state).
@@ -139,6 +187,8 @@ impl QueueDisk {
         }
         self.keeper = keeper;
         self.uri = uri;
+        // Connections to the old generation close as their processes' handles drop.
+        self.pool = Pool::default();
         self.synced_version = self.data_version().expect("nobody holds a lock after a power loss");
         true
     }

@@ -2,7 +2,8 @@
 //! phase, and process crashes and power losses.
 
 use crate::draws::pick;
-use crate::plan::crash_steps;
+use crate::plan::{crash_steps, pause_steps};
+use crate::queue_fault_profile::{self, QueueFaultProfile};
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
 use crate::profile::FaultProfile;
 use crate::scenario::{QueueWorkload, ScenarioSpec};
@@ -39,7 +40,10 @@ pub fn draw_script(workload: &QueueWorkload, rng: &mut ChaCha8Rng) -> JobScript 
 pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, seed: u64) -> Plan {
     assert!(workload.producers > 0 && workload.workers > 0, "a queue scenario needs a producer and a worker");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let profile = FaultProfile::draw(spec, &mut rng);
+    let mut profile = FaultProfile::draw(spec, &mut rng);
+    // The zombie and SQL faults come from a stream of their own (`queue_fault_profile.rs`).
+    let mut fault_rng = queue_fault_profile::rng(seed);
+    profile.queue = QueueFaultProfile::draw(&workload.faults, &mut fault_rng);
     let mut steps = Vec::new();
     // Enqueues fill the first three quarters of the chaos phase, so faults also strike the
     // retries and reclaims that follow them.
@@ -56,6 +60,11 @@ pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, se
     }
     for producer in 0..workload.producers as usize {
         crash_steps(&mut steps, &profile, Node::Producer(producer), profile.manager_crashes_per_hour, spec.chaos_ms, &mut rng);
+    }
+    // Pauses last, from the fault stream: without them every other step is what it was.
+    let processes = (0..workload.workers as usize).map(Node::Worker).chain((0..workload.producers as usize).map(Node::Producer));
+    for node in processes {
+        pause_steps(&mut steps, node, &profile.queue, spec.chaos_ms, &mut fault_rng);
     }
     steps.sort_by_key(|s| s.at_ms);
     Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new(), link: spec.link }

@@ -9,7 +9,7 @@
 //! had open, as it would for a killed process.
 
 use super::checker::QueueChecker;
-use super::disk::QueueDisk;
+use super::disk::{PooledConn, QueueDisk};
 use crate::checker::{Violation, EPOCH_MS};
 use crate::driver::{Phase, TwoPhases};
 use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
@@ -31,6 +31,8 @@ use std::marker::PhantomData;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -38,6 +40,10 @@ use std::time::Duration;
 const BUSY_WAIT_MAX_MS: u64 = 100;
 /// A process killed by its own job restarts after this long (its supervisor's delay).
 const SUPERVISOR_RESTART_MS: u64 = 1_000;
+/// The world's lock policy: a statement that meets `SQLITE_BUSY` is retried this many times,
+/// then the queue is told to give up (`Db::busy` answers false), as `RealDb` does after its
+/// attempts. An injected busy streak lasts one retry longer.
+const BUSY_RETRY_BUDGET: u32 = 40;
 /// Legacy jobs are due within this long after the start.
 const LEGACY_DUE_MS: u64 = 60_000;
 /// Plan job numbers of legacy jobs start here (plan jobs count from 0).
@@ -59,7 +65,7 @@ struct Proc {
     started_at: u64,
     /// The incarnation's connection (shared with its task), so a kill can end its
     /// transaction at once, as the death of a real process releases its locks.
-    conn: Option<Rc<Connection>>,
+    conn: Option<Rc<PooledConn>>,
     /// Workers: a job was enqueued since this worker last looked (the doorbell).
     rung: bool,
     /// Workers: the waker of its idle wait, if it is waiting.
@@ -67,6 +73,55 @@ struct Proc {
     /// Inside a reclaim transaction (between its `BEGIN IMMEDIATE` and its end), for the
     /// probe of a claim that races it.
     in_reclaim: bool,
+    /// A planned pause holds the process at its next statement boundary until this time.
+    paused_until: u64,
+    /// Injected `SQLITE_BUSY` answers still to come (a busy streak past the retry budget).
+    busy_left: u32,
+    /// SQL faults injected into this incarnation so far (an `open` that fails after one is
+    /// the environment's doing, not the queue's).
+    injected: u64,
+}
+
+impl Proc {
+    fn new(node: Node, finished: bool) -> Proc {
+        Proc {
+            node,
+            up: false,
+            incarnation: 0,
+            claims: 0,
+            task: None,
+            cursor: 0,
+            finished,
+            started_at: 0,
+            conn: None,
+            rung: false,
+            idle: None,
+            in_reclaim: false,
+            paused_until: 0,
+            busy_left: 0,
+            injected: 0,
+        }
+    }
+}
+
+/// What a statement meets, drawn before it runs.
+struct StatementDraw {
+    latency_ms: u64,
+    crash: bool,
+    /// A pause before the statement (`statement_pause`).
+    pause_ms: u64,
+    fault: Option<SqlFault>,
+}
+
+/// An SQL fault injected into one statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SqlFault {
+    /// The statement fails with this primary result code instead of running.
+    Error(std::os::raw::c_int),
+    /// The statement meets `SQLITE_BUSY` for longer than the retry budget.
+    Busy,
+    /// The commit the statement makes fails and rolls the transaction back (commit hook).
+    CommitFails,
 }
 
 /// A job of the plan.
@@ -123,10 +178,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let seed = plan.seed;
         let mut procs = Vec::new();
         for p in 0..workload.producers as usize {
-            procs.push(Proc { node: Node::Producer(p), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: false, started_at: 0, conn: None, rung: false, idle: None, in_reclaim: false });
+            procs.push(Proc::new(Node::Producer(p), false));
         }
         for w in 0..workload.workers as usize {
-            procs.push(Proc { node: Node::Worker(w), up: false, incarnation: 0, claims: 0, task: None, cursor: 0, finished: true, started_at: 0, conn: None, rung: false, idle: None, in_reclaim: false });
+            procs.push(Proc::new(Node::Worker(w), true));
         }
         let streams = (0..procs.len() as u64).map(|i| ChaCha8Rng::seed_from_u64(seed ^ (i + 1).wrapping_mul(0xd1b5_4a32_d192_ed03))).collect();
         let mut jobs = BTreeMap::new();
@@ -230,6 +285,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
+    fn process_of(&self, node: Node) -> usize {
+        self.procs.iter().position(|p| p.node == node).expect("a plan step names a process of this world (plan_check.rs)")
+    }
+
     fn node_name(&self, process: usize) -> String {
         self.procs[process].node.to_string()
     }
@@ -293,6 +352,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let proc = &mut self.procs[process];
         proc.up = false;
         proc.in_reclaim = false;
+        proc.paused_until = 0;
+        proc.busy_left = 0;
+        proc.injected = 0;
         if let Some(task) = proc.task.take() {
             task.abort(); // Its future (and the last handle of its connection) drops soon.
         }
@@ -330,21 +392,34 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     fn check_acked_present(&mut self, why: &str) {
         // The killed processes' connections close when the executor drops their tasks; until
         // then one may hold the write lock, so read through a fresh look after it is released.
-        let Some(contents) = self.contents() else { return self.defer_acked_check(why.to_string()) };
+        let Some(contents) = self.contents() else { return self.defer_acked_check(why.to_string(), 1) };
         let now = self.now_ms();
         let outcome = self.checker.check_acked_present(now, &contents, why);
         self.fail(outcome);
     }
 
-    fn defer_acked_check(&mut self, why: String) {
+    /// Looks again after `wait_ms`, then at doubling intervals (up to a second) while the
+    /// write lock stays held: a paused process can hold it for minutes (a zombie inside a
+    /// transaction), and a look every millisecond would cost more than the whole run.
+    fn defer_acked_check(&mut self, why: String, wait_ms: u64) {
         let me = self.me.clone();
         madsim::task::spawn_local(async move {
-            madsim::time::sleep(Duration::from_millis(1)).await;
-            if let Some(world) = me.upgrade() {
+            let mut wait_ms = wait_ms;
+            loop {
+                madsim::time::sleep(Duration::from_millis(wait_ms)).await;
+                let Some(world) = me.upgrade() else { return };
                 let mut w = world.borrow_mut();
-                if w.live() {
-                    w.check_acked_present(&why);
+                if !w.live() {
+                    return;
                 }
+                let Some(contents) = w.contents() else {
+                    wait_ms = (wait_ms * 2).min(1_000);
+                    continue;
+                };
+                let now = w.now_ms();
+                let outcome = w.checker.check_acked_present(now, &contents, &why);
+                w.fail(outcome);
+                return;
             }
         });
     }
@@ -355,12 +430,56 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
 
     // ----- what processes report ----------------------------------------------------------
 
-    /// Draws a statement's latency and whether the process crashes before it.
-    fn draw_statement(&mut self, process: usize) -> (u64, bool) {
-        let delay = self.draw(process, self.profile.commit_latency_ms);
+    /// Draws what a statement meets: its latency, a crash before it, and (with the queue
+    /// faults on) a pause before it and an SQL fault. A fault that is off draws nothing, so
+    /// a seed without queue faults keeps its world.
+    fn draw_statement(&mut self, process: usize, label: &'static str) -> StatementDraw {
+        let latency_ms = self.draw(process, self.profile.commit_latency_ms);
+        let chaos = self.phase == Phase::Chaos;
         let p = self.profile.statement_crash;
-        let crash = self.phase == Phase::Chaos && p > 0.0 && self.streams[process].random_bool(p.min(1.0));
-        (delay, crash)
+        let crash = chaos && p > 0.0 && self.streams[process].random_bool(p.min(1.0));
+        let mut draw = StatementDraw { latency_ms, crash, pause_ms: 0, fault: None };
+        let faults = self.profile.queue.clone();
+        if !chaos || !faults.statements_faulted() {
+            return draw;
+        }
+        let rng = &mut self.streams[process];
+        if faults.statement_pause > 0.0 && rng.random_bool(faults.statement_pause.min(1.0)) {
+            draw.pause_ms = faults.draw_pause(rng);
+        }
+        // A statement that ends a failed transaction is never failed: the queue's way out of
+        // a fault must stay open (SQLite's own ROLLBACK fails only with the connection).
+        if label.to_ascii_lowercase().contains("rollback") {
+            return draw;
+        }
+        if self.procs[process].busy_left > 0 {
+            self.procs[process].busy_left -= 1;
+            draw.fault = Some(SqlFault::Busy);
+        } else if faults.busy_streak > 0.0 && rng.random_bool(faults.busy_streak.min(1.0)) {
+            self.procs[process].busy_left = BUSY_RETRY_BUDGET;
+            draw.fault = Some(SqlFault::Busy);
+        } else if faults.statement_error > 0.0 && rng.random_bool(faults.statement_error.min(1.0)) {
+            // SQLITE_FULL needs a write to fail; inside a transaction, either can happen.
+            let in_transaction = self.procs[process].conn.as_ref().is_some_and(|c| !c.is_autocommit());
+            let full = in_transaction && rng.random_bool(0.5);
+            draw.fault = Some(SqlFault::Error(if full { rusqlite::ffi::SQLITE_FULL } else { rusqlite::ffi::SQLITE_IOERR }));
+        } else if faults.commit_fail > 0.0 && rng.random_bool(faults.commit_fail.min(1.0)) {
+            draw.fault = Some(SqlFault::CommitFails);
+        }
+        draw
+    }
+
+    /// A planned pause (`Action::Pause`): `process` stops at its next statement boundary and
+    /// stays there until `until`.
+    fn pause(&mut self, process: usize, ms: u64) {
+        if !self.procs[process].up {
+            return;
+        }
+        let until = self.now_ms() + ms;
+        let proc = &mut self.procs[process];
+        proc.paused_until = proc.paused_until.max(until);
+        let node = self.node_name(process);
+        self.note(EventKind::Fault, "world", None, || format!("pause: {node} stops at its next statement until t={until}ms"));
     }
 
     /// The probes of a statement about to run (or, with `crash`, that its process dies
@@ -391,11 +510,24 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
-    fn open_failed(&mut self, process: usize, error: &QueueError) {
+    /// `open` failed. After an injected fault or a lock held past the retry budget that is
+    /// the environment's doing: the process exits and its supervisor starts it again. Any
+    /// other failure is the queue's: `migration-safe` if a migration step failed (or the
+    /// schema is unreadable), else `open-fails`, naming the statement.
+    fn open_failed(&mut self, process: usize, error: &QueueError, injected: bool) {
         let node = self.node_name(process);
         let now = self.now_ms();
-        let message = format!("{node} cannot open the queue: {error}");
-        self.fail(Err(Violation { invariant: Invariant::MigrationSafe, actor: None, at_ms: now, message }));
+        if injected || matches!(error, QueueError::Busy { .. }) {
+            self.note(EventKind::Fault, &node, None, || format!("open failed ({error}); the process exits and its supervisor restarts it"));
+            self.kill(process);
+            self.restart_after(process, SUPERVISOR_RESTART_MS);
+            return;
+        }
+        let (invariant, message) = match error.statement() {
+            Some(label) if !label.starts_with("migrate") => (Invariant::OpenFails, format!("{node} cannot open the queue: the statement `{label}` failed: {error}")),
+            _ => (Invariant::MigrationSafe, format!("{node} cannot open the queue: {error}")),
+        };
+        self.fail(Err(Violation { invariant, actor: None, at_ms: now, message }));
     }
 
     fn next_owner(&mut self, process: usize) -> String {
@@ -413,8 +545,13 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             self.set_gauges(&id, retry_at(outcome), None);
             self.note(EventKind::Fire, &node, Some(&id), || format!("reclaim expired lease of {stale}: {}", describe_outcome(outcome)));
         }
-        let outcome = self.checker.reclaimed(started, now, reclaimed);
-        self.fail(outcome);
+        match self.checker.reclaimed(started, now, reclaimed) {
+            Ok(stale) => {
+                let zombie = stale.iter().any(|&p| self.procs[p].up && self.procs[p].paused_until > now);
+                self.probes.sometimes(zombie, &probe::ZOMBIE_TAKEN_OVER);
+            }
+            Err(v) => self.fail(Err(v)),
+        }
     }
 
     /// A claim committed; returns what this attempt does and for how long.
@@ -570,17 +707,106 @@ fn install_legacy(conn: &Connection, legacy: &[(String, u64, JobInfo)]) {
 struct SimDb<Q: JobQueue + 'static> {
     world: Rc<RefCell<QueueWorld<Q>>>,
     process: usize,
-    conn: Rc<Connection>,
+    conn: Rc<PooledConn>,
     /// The world's probe sink (a clone: reporting borrows nothing).
     probes: Probes,
+    /// Set for one statement: its commit fails (SQLite's commit hook turns it into a rollback
+    /// and the statement returns an error). The hook clears it when it fires.
+    fail_commit: Arc<AtomicBool>,
+    /// Set by the hook when it failed a commit; the next statement boundary reports it.
+    commit_failed: Arc<AtomicBool>,
+    /// The label of the statement whose commit was armed to fail.
+    armed_label: &'static str,
 }
 
 impl<Q: JobQueue + 'static> SimDb<Q> {
     fn new(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize) -> SimDb<Q> {
         let mut w = world.borrow_mut();
         let conn = Rc::new(w.disk.connect());
+        let fail_commit = Arc::new(AtomicBool::new(false));
+        let commit_failed = Arc::new(AtomicBool::new(false));
+        if w.profile.queue.commit_fail > 0.0 {
+            let (armed, fired) = (fail_commit.clone(), commit_failed.clone());
+            conn.commit_hook(Some(move || {
+                let fail = armed.swap(false, Ordering::Relaxed);
+                if fail {
+                    fired.store(true, Ordering::Relaxed);
+                }
+                fail
+            }))
+            .expect("install the commit hook on a connection this thread owns");
+        }
         w.procs[process].conn = Some(conn.clone());
-        SimDb { world: world.clone(), process, conn, probes: w.probes.clone() }
+        SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "" }
+    }
+
+    /// Reports a commit the hook failed since the last statement, and disarms the hook.
+    fn settle_commit_fault(&mut self) {
+        self.fail_commit.store(false, Ordering::Relaxed);
+        if self.commit_failed.swap(false, Ordering::Relaxed) {
+            let label = self.armed_label;
+            let mut w = self.world.borrow_mut();
+            let node = w.node_name(self.process);
+            w.procs[self.process].injected += 1;
+            w.probes.hit(&probe::COMMIT_FAILED);
+            w.note(EventKind::Fault, &node, None, || format!("injected: the commit of `{label}` failed and rolled back"));
+        }
+    }
+
+    /// Holds the process while a pause covers `now` (planned, or `extra_ms` before this
+    /// statement), then notes when it resumes.
+    async fn hold_while_paused(&self, label: &'static str, extra_ms: u64) {
+        let (now, until) = {
+            let mut w = self.world.borrow_mut();
+            let now = w.now_ms();
+            let proc = &mut w.procs[self.process];
+            if extra_ms > 0 {
+                proc.paused_until = proc.paused_until.max(now + extra_ms);
+            }
+            (now, proc.paused_until)
+        };
+        if until <= now {
+            return;
+        }
+        {
+            let mut w = self.world.borrow_mut();
+            let node = w.node_name(self.process);
+            w.probes.hit(&probe::PAUSED);
+            w.note(EventKind::Fault, &node, None, || format!("paused before `{label}` until t={until}ms"));
+        }
+        madsim::time::sleep(Duration::from_millis(until - now)).await;
+        let mut w = self.world.borrow_mut();
+        if w.live() && w.procs[self.process].up {
+            let node = w.node_name(self.process);
+            w.note(EventKind::Fault, &node, None, || format!("resumes before `{label}` (paused since t={now}ms)"));
+        }
+    }
+}
+
+impl<Q: JobQueue + 'static> SimDb<Q> {
+    /// The error SQLite would have answered `label` with; noted in the trace (a busy streak
+    /// once, where it starts).
+    fn inject(&self, label: &'static str, fault: SqlFault) -> rusqlite::Error {
+        let mut w = self.world.borrow_mut();
+        let node = w.node_name(self.process);
+        w.procs[self.process].injected += 1;
+        let code = match fault {
+            SqlFault::Error(code) => code,
+            SqlFault::Busy => rusqlite::ffi::SQLITE_BUSY,
+            SqlFault::CommitFails => unreachable!("a failed commit is the commit hook's, not an error before the statement"),
+        };
+        let starts_streak = fault == SqlFault::Busy && w.procs[self.process].busy_left == BUSY_RETRY_BUDGET;
+        let name = match code {
+            rusqlite::ffi::SQLITE_FULL => "SQLITE_FULL",
+            rusqlite::ffi::SQLITE_BUSY => "SQLITE_BUSY",
+            _ => "SQLITE_IOERR",
+        };
+        if fault != SqlFault::Busy || starts_streak {
+            let what = if starts_streak { format!("{name} for longer than the retry budget ({BUSY_RETRY_BUDGET} retries)") } else { name.to_string() };
+            w.probes.hit(if fault == SqlFault::Busy { &probe::BUSY_PAST_BUDGET } else { &probe::STATEMENT_FAILED });
+            w.note(EventKind::Fault, &node, None, || format!("injected: `{label}` fails with {what}"));
+        }
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(format!("injected by alarmsim before `{label}`")))
     }
 }
 
@@ -619,17 +845,29 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
 }
 
 impl<Q: JobQueue + 'static> Db for SimDb<Q> {
-    async fn statement(&mut self, label: &'static str) -> u64 {
-        let (delay, crash) = self.world.borrow_mut().draw_statement(self.process);
-        madsim::time::sleep(Duration::from_millis(delay)).await;
+    async fn statement(&mut self, label: &'static str) -> Result<u64, rusqlite::Error> {
+        self.settle_commit_fault();
+        let draw = self.world.borrow_mut().draw_statement(self.process, label);
+        madsim::time::sleep(Duration::from_millis(draw.latency_ms)).await;
+        // A zombie stops here: at a statement boundary, possibly inside a transaction.
+        self.hold_while_paused(label, draw.pause_ms).await;
         // The borrow ends before any await: another process's task borrows the world next.
-        match self.before_statement(label, crash) {
-            Some(now) => now,
-            None => halt().await,
+        let Some(now) = self.before_statement(label, draw.crash) else { halt().await };
+        match draw.fault {
+            None => Ok(now),
+            Some(SqlFault::CommitFails) => {
+                self.armed_label = label;
+                self.fail_commit.store(true, Ordering::Relaxed);
+                Ok(now)
+            }
+            Some(fault) => Err(self.inject(label, fault)),
         }
     }
 
     async fn busy(&mut self, attempt: u32) -> bool {
+        if attempt > BUSY_RETRY_BUDGET {
+            return false;
+        }
         let cap = (1u64 << attempt.min(7)).min(BUSY_WAIT_MAX_MS);
         let wait = self.world.borrow_mut().draw(self.process, (cap / 2 + 1, cap));
         madsim::time::sleep(Duration::from_millis(wait)).await;
@@ -657,13 +895,18 @@ async fn sleep_until<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, 
 /// Opens the queue (migrations, reclaim). False if it failed (a violation).
 async fn open<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>) -> bool {
     let started = now_of(world);
-    match queue.open(db).await {
+    let injected_before = world.borrow().procs[process].injected;
+    let outcome = queue.open(db).await;
+    db.settle_commit_fault();
+    match outcome {
         Ok(reclaimed) => {
             world.borrow_mut().on_reclaimed(process, started, &reclaimed);
             true
         }
         Err(e) => {
-            world.borrow_mut().open_failed(process, &e);
+            let mut w = world.borrow_mut();
+            let injected = w.procs[process].injected > injected_before;
+            w.open_failed(process, &e, injected);
             false
         }
     }
@@ -829,16 +1072,9 @@ impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
             self.restart(process);
         }
         let me = self.me.clone();
-        let faults: Vec<(u64, Node, bool, u64)> = self
-            .steps
-            .iter()
-            .filter_map(|s| match s.action {
-                Action::Crash { node, power, downtime_ms } => Some((s.at_ms, node, power, downtime_ms)),
-                _ => None,
-            })
-            .collect();
+        let faults: Vec<(u64, Action)> = self.steps.iter().filter(|s| matches!(s.action, Action::Crash { .. } | Action::Pause { .. })).map(|s| (s.at_ms, s.action.clone())).collect();
         madsim::task::spawn_local(async move {
-            for (at_ms, node, power, downtime_ms) in faults {
+            for (at_ms, action) in faults {
                 let now = match me.upgrade() {
                     Some(w) => w.borrow().now_ms(),
                     None => return,
@@ -849,11 +1085,17 @@ impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
                 if w.phase != Phase::Chaos || !w.live() {
                     return;
                 }
-                if power {
-                    w.power_loss(downtime_ms);
-                } else {
-                    let process = w.procs.iter().position(|p| p.node == node).expect("a planned crash names a process");
-                    w.crash(process, "planned crash".to_string(), downtime_ms);
+                match action {
+                    Action::Crash { power: true, downtime_ms, .. } => w.power_loss(downtime_ms),
+                    Action::Crash { node, downtime_ms, .. } => {
+                        let process = w.process_of(node);
+                        w.crash(process, "planned crash".to_string(), downtime_ms);
+                    }
+                    Action::Pause { node, ms } => {
+                        let process = w.process_of(node);
+                        w.pause(process, ms);
+                    }
+                    _ => unreachable!("only crashes and pauses were kept"),
                 }
             }
         });
@@ -889,6 +1131,15 @@ impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
         }
     }
     fn quiesce_timeout(&mut self) {
+        // A job that never finishes because it is not in the database at all was lost, not
+        // stuck: say durability, the cause, rather than job-liveness, the symptom.
+        if let Some(contents) = self.contents() {
+            let now = self.now_ms();
+            let lost = self.checker.check_acked_present(now, &contents, "the quiesce limit");
+            if lost.is_err() {
+                return self.fail(lost);
+            }
+        }
         let pending = self.checker.pending();
         let names: Vec<String> = pending.iter().take(5).map(|id| self.jobs.get(id).map_or_else(|| id.clone(), |j| j.name.clone())).collect();
         let now = self.now_ms();

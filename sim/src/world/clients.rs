@@ -139,7 +139,7 @@ impl World {
                 };
                 self.note(EventKind::Fault, "world", None, |_| format!("partition host-{host} <-> {peer} for {ms}ms"));
             }
-            Action::Enqueue { .. } => unreachable!("job-queue steps run in the queue world"),
+            Action::Enqueue { .. } | Action::Pause { .. } => unreachable!("job-queue steps run in the queue world (plan_check.rs refuses them here)"),
         }
     }
 
