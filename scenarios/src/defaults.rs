@@ -150,6 +150,7 @@ pub const QUEUE_PROCESS_FAULTS: QueueFaultBounds = QueueFaultBounds {
     statement_error: range(0.002, 0.03),
     busy_streak: range(0.001, 0.01),
     commit_fail: range(0.002, 0.03),
+    worker_slots: range(1, 3),
 };
 
 /// A job-queue scenario. The alarm-only fields of [`ScenarioSpec`] are zero.

@@ -160,6 +160,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-complete-swallows-errors",
             "complete reports done when its UPDATE failed (only a lost fence is an error)",
         )),
+        Arc::new(QueueVariant::<Patched<queue_owner_is_hostname::OwnerIsHostname>>::new(
+            "queue-owner-is-hostname",
+            "the claim's owner is the worker's name, not a token per claim: two claims of one worker share a fence",
+        )),
     ]
 }
 

@@ -73,10 +73,11 @@ pub const CASES: &[Case] = &[
     },
     // Written from the queue's promises with one mistake each: reachable only with the zombie
     // pauses and SQL faults (`sweep --queue-faults off` finds none of them in 200 seeds).
-    Case { variant: "queue-fence-by-state", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 200 },
-    Case { variant: "queue-commit-unchecked", scenario: "queue-standard", caught_by: &[Invariant::RetryCounts, Invariant::ExclusiveClaims], budget: 40 },
-    Case { variant: "queue-enqueue-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::Durability], budget: 10 },
-    Case { variant: "queue-complete-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::ExactlyOneTerminal, Invariant::ExclusiveClaims], budget: 25 },
+    Case { variant: "queue-fence-by-state", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 100 },
+    Case { variant: "queue-commit-unchecked", scenario: "queue-standard", caught_by: &[Invariant::RetryCounts, Invariant::ExclusiveClaims], budget: 75 },
+    Case { variant: "queue-enqueue-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::Durability], budget: 20 },
+    Case { variant: "queue-complete-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::ExactlyOneTerminal, Invariant::ExclusiveClaims], budget: 40 },
+    Case { variant: "queue-owner-is-hostname", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 100 },
 ];
 
 

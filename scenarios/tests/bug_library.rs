@@ -346,12 +346,17 @@ fn queue_complete_swallows_errors() {
     found("queue-complete-swallows-errors");
 }
 
+#[test]
+fn queue_owner_is_hostname() {
+    found("queue-owner-is-hostname");
+}
+
 /// The queue variants written from the queue's promises (issue 13) pass their own scenario
-/// for 200 seeds with the zombie pauses and SQL faults switched off: what finds them is those
-/// faults. (docs/PERFORMANCE.md records the measurement over every queue scenario.)
+/// for 200 seeds with the zombie pauses, SQL faults and concurrent claims switched off: what
+/// finds them is those faults. (docs/PERFORMANCE.md records the measurement over every queue scenario.)
 #[test]
 fn zombie_and_sql_fault_variants_need_those_faults() {
-    for name in ["queue-fence-by-state", "queue-commit-unchecked", "queue-enqueue-swallows-errors", "queue-complete-swallows-errors"] {
+    for name in ["queue-fence-by-state", "queue-commit-unchecked", "queue-enqueue-swallows-errors", "queue-complete-swallows-errors", "queue-owner-is-hostname"] {
         let case = case(name);
         let spec = scenario(case.scenario).expect("a catalog scenario").without_queue_faults();
         let buggy = subject(case.variant, &spec).expect("a registered variant");

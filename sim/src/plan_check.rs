@@ -128,6 +128,9 @@ impl Check<'_> {
                 return Err(invalid(&format!("profile.queue.{name}"), probability, "a probability from 0 to 1"));
             }
         }
+        if q.worker_slots > crate::queue_fault_profile::MAX_WORKER_SLOTS {
+            return Err(invalid("profile.queue.worker_slots", q.worker_slots, format!("claims per worker from 1 to {}", crate::queue_fault_profile::MAX_WORKER_SLOTS)));
+        }
         self.ms_range("profile.queue.pause_ms", q.pause_ms)
     }
 

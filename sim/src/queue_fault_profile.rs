@@ -42,11 +42,17 @@ pub struct QueueFaultProfile {
     /// Chance that the commit a statement makes fails (the transaction rolls back).
     #[serde(default)]
     pub commit_fail: f64,
+    /// Claims each worker runs at once, each on a connection of its own (0 or 1: one).
+    #[serde(default)]
+    pub worker_slots: u32,
 }
+
+/// At most this many claims per worker at once (plans asking for more are refused).
+pub const MAX_WORKER_SLOTS: u32 = 8;
 
 impl QueueFaultProfile {
     /// The knobs [`QueueFaultProfile::switch_off`] knows (planned pauses are steps, not knobs).
-    pub const KNOBS: usize = 4;
+    pub const KNOBS: usize = 5;
 
     /// Draws the options. Nothing is drawn when every bound is off.
     pub fn draw(bounds: &QueueFaultBounds, rng: &mut ChaCha8Rng) -> QueueFaultProfile {
@@ -66,7 +72,14 @@ impl QueueFaultProfile {
             statement_error: maybe_f64(rng, p, bounds.statement_error),
             busy_streak: maybe_f64(rng, p, bounds.busy_streak),
             commit_fail: maybe_f64(rng, p, bounds.commit_fail),
+            // Last, so adding it changed no earlier draw; none at all when there is one slot.
+            worker_slots: if bounds.worker_slots.hi > bounds.worker_slots.lo { rand::Rng::random_range(rng, bounds.worker_slots.lo..=bounds.worker_slots.hi) } else { bounds.worker_slots.lo },
         }
+    }
+
+    /// Claims a worker runs at once.
+    pub fn slots(&self) -> usize {
+        self.worker_slots.max(1) as usize
     }
 
     /// One pause's length: log-uniform over `pause_ms`, so a seed sees milliseconds as often
@@ -84,7 +97,7 @@ impl QueueFaultProfile {
     }
 
     pub fn is_on(&self) -> bool {
-        self.pauses_per_hour > 0.0 || self.statements_faulted()
+        self.pauses_per_hour > 0.0 || self.statements_faulted() || self.slots() > 1
     }
 
     /// Everything off (what plans written before these faults existed load as).
@@ -93,8 +106,13 @@ impl QueueFaultProfile {
     }
 
     /// Switches off knob `knob`: statement pauses, statement errors, busy streaks, failed
-    /// commits. False if it was off already.
+    /// commits, concurrent claims (one slot per worker). False if it was off already.
     pub fn switch_off(&mut self, knob: usize) -> bool {
+        if knob == 4 {
+            let several = self.slots() > 1;
+            self.worker_slots = 1;
+            return several;
+        }
         let slot = match knob {
             0 => &mut self.statement_pause,
             1 => &mut self.statement_error,
@@ -118,6 +136,9 @@ impl QueueFaultProfile {
                 on.push(format!("{name}={p:.4}"));
             }
         }
+        if self.slots() > 1 {
+            on.push(format!("worker_slots={}", self.slots()));
+        }
         on.join(" ")
     }
 }
@@ -128,11 +149,12 @@ mod tests {
 
     #[test]
     fn each_knob_switches_off_one_fault() {
-        let mut profile = QueueFaultProfile { statement_pause: 0.1, statement_error: 0.1, busy_streak: 0.1, commit_fail: 0.1, ..Default::default() };
+        let mut profile = QueueFaultProfile { statement_pause: 0.1, statement_error: 0.1, busy_streak: 0.1, commit_fail: 0.1, worker_slots: 3, ..Default::default() };
         for knob in 0..QueueFaultProfile::KNOBS {
             assert!(profile.switch_off(knob), "knob {knob} was on");
             assert!(!profile.switch_off(knob), "knob {knob} is off now");
         }
         assert!(!profile.statements_faulted());
+        assert_eq!(profile.slots(), 1);
     }
 }

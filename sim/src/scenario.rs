@@ -281,6 +281,7 @@ impl std::fmt::Display for Invariant {
 
 /// What a scenario simulates.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[allow(clippy::large_enum_variant)] // One per scenario spec, never in a hot path or a large collection.
 pub enum System {
     /// Durable Object alarms: actor hosts, the alarm manager, clients.
     Alarms,
@@ -345,6 +346,8 @@ pub struct QueueFaultBounds {
     /// Chance that the commit a statement makes (its own, or an explicit `COMMIT`) fails and
     /// rolls the transaction back.
     pub commit_fail: Range<f64>,
+    /// Claims each worker process runs at once (one connection each); `lo = hi = 1` for one.
+    pub worker_slots: Range<u32>,
 }
 
 impl QueueFaultBounds {
@@ -357,6 +360,7 @@ impl QueueFaultBounds {
         statement_error: Range { lo: 0.0, hi: 0.0 },
         busy_streak: Range { lo: 0.0, hi: 0.0 },
         commit_fail: Range { lo: 0.0, hi: 0.0 },
+        worker_slots: Range { lo: 1, hi: 1 },
     };
 }
 

@@ -13,6 +13,7 @@ const ZOMBIE_FAULTS: QueueFaultBounds = QueueFaultBounds {
     pauses_per_hour: range(20.0, 60.0),
     pause_ms: range(1_000, 150_000),
     statement_pause: range(0.0, 0.01),
+    worker_slots: range(1, 3),
     ..QueueFaultBounds::OFF
 };
 

@@ -56,20 +56,21 @@ struct Proc {
     incarnation: u64,
     /// Claims taken by this incarnation (the owner token's counter).
     claims: u64,
-    task: Option<JoinHandle<()>>,
+    /// The incarnation's tasks: one per claim slot (`QueueFaultProfile::worker_slots`).
+    tasks: Vec<JoinHandle<()>>,
     /// Producers: the index of the next plan step to look at, across restarts.
     cursor: usize,
     /// Producers: every step is done and nothing is buffered.
     finished: bool,
     /// When this incarnation started.
     started_at: u64,
-    /// The incarnation's connection (shared with its task), so a kill can end its
-    /// transaction at once, as the death of a real process releases its locks.
-    conn: Option<Rc<PooledConn>>,
-    /// Workers: a job was enqueued since this worker last looked (the doorbell).
-    rung: bool,
-    /// Workers: the waker of its idle wait, if it is waiting.
-    idle: Option<Waker>,
+    /// The incarnation's connections, one per slot (shared with its tasks), so a kill can
+    /// end their transactions at once, as the death of a real process releases its locks.
+    conns: Vec<Rc<PooledConn>>,
+    /// Workers, per slot: a job was enqueued since this slot last looked (the doorbell).
+    rung: Vec<bool>,
+    /// Workers, per slot: the waker of its idle wait, if it is waiting.
+    idle: Vec<Option<Waker>>,
     /// Inside a reclaim transaction (between its `BEGIN IMMEDIATE` and its end), for the
     /// probe of a claim that races it.
     in_reclaim: bool,
@@ -89,13 +90,13 @@ impl Proc {
             up: false,
             incarnation: 0,
             claims: 0,
-            task: None,
+            tasks: Vec::new(),
             cursor: 0,
             finished,
             started_at: 0,
-            conn: None,
-            rung: false,
-            idle: None,
+            conns: Vec::new(),
+            rung: Vec::new(),
+            idle: Vec::new(),
             in_reclaim: false,
             paused_until: 0,
             busy_left: 0,
@@ -314,13 +315,33 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let now = self.now_ms();
         let proc = &mut self.procs[process];
         proc.started_at = now;
+        let slots = match proc.node {
+            Node::Producer(_) => 1,
+            _ => self.profile.queue.slots(),
+        };
+        let proc = &mut self.procs[process];
+        proc.rung = vec![false; slots];
+        proc.idle = vec![None; slots];
         let task = match proc.node {
             Node::Producer(p) => madsim::task::spawn_local(producer_main::<Q>(world, process, p)),
-            _ => madsim::task::spawn_local(worker_main::<Q>(world, process)),
+            _ => madsim::task::spawn_local(worker_main::<Q>(world, process, slots)),
         };
-        self.procs[process].task = Some(task);
+        self.procs[process].tasks.push(task);
         let node = self.node_name(process);
         self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &node, None, || format!("start (incarnation {incarnation})"));
+    }
+
+    /// Ends the run's reference cycles (task handles and wakers here, the world in the tasks):
+    /// every process task is aborted and forgotten, so the world and its database are freed
+    /// with the runtime.
+    pub(crate) fn teardown(&mut self) {
+        for proc in &mut self.procs {
+            for task in proc.tasks.drain(..) {
+                task.abort();
+            }
+            proc.idle.clear();
+            proc.conns.clear();
+        }
     }
 
     fn restart_after(&mut self, process: usize, delay_ms: u64) {
@@ -355,10 +376,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         proc.paused_until = 0;
         proc.busy_left = 0;
         proc.injected = 0;
-        if let Some(task) = proc.task.take() {
+        for task in proc.tasks.drain(..) {
             task.abort(); // Its future (and the last handle of its connection) drops soon.
         }
-        if let Some(conn) = proc.conn.take() {
+        for conn in proc.conns.drain(..) {
             if !conn.is_autocommit() {
                 conn.execute_batch("ROLLBACK").expect("roll back a dead process's transaction");
             }
@@ -433,7 +454,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// Draws what a statement meets: its latency, a crash before it, and (with the queue
     /// faults on) a pause before it and an SQL fault. A fault that is off draws nothing, so
     /// a seed without queue faults keeps its world.
-    fn draw_statement(&mut self, process: usize, label: &'static str) -> StatementDraw {
+    fn draw_statement(&mut self, process: usize, label: &'static str, in_transaction: bool) -> StatementDraw {
         let latency_ms = self.draw(process, self.profile.commit_latency_ms);
         let chaos = self.phase == Phase::Chaos;
         let p = self.profile.statement_crash;
@@ -460,7 +481,6 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             draw.fault = Some(SqlFault::Busy);
         } else if faults.statement_error > 0.0 && rng.random_bool(faults.statement_error.min(1.0)) {
             // SQLITE_FULL needs a write to fail; inside a transaction, either can happen.
-            let in_transaction = self.procs[process].conn.as_ref().is_some_and(|c| !c.is_autocommit());
             let full = in_transaction && rng.random_bool(0.5);
             draw.fault = Some(SqlFault::Error(if full { rusqlite::ffi::SQLITE_FULL } else { rusqlite::ffi::SQLITE_IOERR }));
         } else if faults.commit_fail > 0.0 && rng.random_bool(faults.commit_fail.min(1.0)) {
@@ -653,8 +673,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// deployment would use a socket or LISTEN/NOTIFY). Workers still poll as a fallback.
     fn ring(&mut self) {
         for proc in self.procs.iter_mut().filter(|p| matches!(p.node, Node::Worker(_))) {
-            proc.rung = true;
-            if let Some(waker) = proc.idle.take() {
+            proc.rung.iter_mut().for_each(|rung| *rung = true);
+            for waker in proc.idle.iter_mut().filter_map(Option::take) {
                 waker.wake();
             }
         }
@@ -736,7 +756,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
             }))
             .expect("install the commit hook on a connection this thread owns");
         }
-        w.procs[process].conn = Some(conn.clone());
+        w.procs[process].conns.push(conn.clone());
         SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "" }
     }
 
@@ -847,7 +867,8 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
 impl<Q: JobQueue + 'static> Db for SimDb<Q> {
     async fn statement(&mut self, label: &'static str) -> Result<u64, rusqlite::Error> {
         self.settle_commit_fault();
-        let draw = self.world.borrow_mut().draw_statement(self.process, label);
+        let in_transaction = !self.conn.is_autocommit();
+        let draw = self.world.borrow_mut().draw_statement(self.process, label, in_transaction);
         madsim::time::sleep(Duration::from_millis(draw.latency_ms)).await;
         // A zombie stops here: at a statement boundary, possibly inside a transaction.
         self.hold_while_paused(label, draw.pause_ms).await;
@@ -950,19 +971,33 @@ async fn producer_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>,
     }
 }
 
-async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, process: usize) {
-    let (config, poll_ms) = {
-        let w = world.borrow();
-        (w.workload.config, w.workload.poll_ms)
-    };
+/// A worker process: it opens the queue, starts its other claim slots (issue 13: several
+/// claims at once, each on a connection of its own, interleaving at statement boundaries),
+/// and runs slot 0, the one that also reclaims expired leases.
+async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, process: usize, slots: usize) {
+    let config = world.borrow().workload.config;
     let mut db = SimDb::new(&world, process);
     let mut queue = Q::with_config(config);
     if !open(&world, process, &mut queue, &mut db).await {
         return;
     }
+    for slot in 1..slots {
+        let task = madsim::task::spawn_local(worker_slot::<Q>(world.clone(), process, slot, None));
+        world.borrow_mut().procs[process].tasks.push(task);
+    }
+    worker_slot(world, process, 0, Some((queue, db))).await
+}
+
+/// One claim loop of a worker. Slot 0 arrives with the queue and connection that opened it.
+async fn worker_slot<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, process: usize, slot: usize, opened: Option<(Q, SimDb<Q>)>) {
+    let (config, poll_ms) = {
+        let w = world.borrow();
+        (w.workload.config, w.workload.poll_ms)
+    };
+    let (mut queue, mut db) = opened.unwrap_or_else(|| (Q::with_config(config), SimDb::new(&world, process)));
     let mut next_reclaim = now_of(&world) + config.lease_ms / 2;
     loop {
-        if now_of(&world) >= next_reclaim {
+        if slot == 0 && now_of(&world) >= next_reclaim {
             reclaim(&world, process, &mut queue, &mut db).await;
             next_reclaim = now_of(&world) + config.lease_ms / 2;
         }
@@ -970,22 +1005,25 @@ async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
         match queue.claim(&mut db, &owner).await {
             Ok(Some(job)) => run_job(&world, process, &mut queue, &mut db, job).await,
             Ok(None) => {
-                world.borrow_mut().procs[process].rung = false;
+                world.borrow_mut().procs[process].rung[slot] = false;
                 let now = now_of(&world);
                 let wake = match queue.wakeup(&mut db).await {
                     Ok(w) => {
-                        if w.next_lease_expiry_ms.is_some_and(|t| t <= now) {
+                        let expired = w.next_lease_expiry_ms.is_some_and(|t| t <= now);
+                        if expired && slot == 0 {
                             next_reclaim = now; // An expired lease waits: reclaim before sleeping.
                             continue;
                         }
-                        [w.next_due_ms, w.next_lease_expiry_ms].into_iter().flatten().min().unwrap_or(u64::MAX)
+                        // Only slot 0 reclaims; the others wake for due jobs (and the doorbell).
+                        let lease = if slot == 0 { w.next_lease_expiry_ms } else { None };
+                        [w.next_due_ms, lease].into_iter().flatten().min().unwrap_or(u64::MAX)
                     }
                     Err(_) => now + poll_ms,
                 };
                 let jitter = world.borrow_mut().draw(process, (1, 50));
                 let until = wake.min(now + poll_ms).max(now) + jitter;
                 let sleep = Box::pin(madsim::time::sleep(Duration::from_millis(until - now)));
-                IdleWait { world: world.clone(), process, sleep }.await;
+                IdleWait { world: world.clone(), process, slot, sleep }.await;
             }
             Err(e) => {
                 let node = world.borrow().node_name(process);
@@ -1000,6 +1038,7 @@ async fn worker_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
 struct IdleWait<Q: JobQueue + 'static> {
     world: Rc<RefCell<QueueWorld<Q>>>,
     process: usize,
+    slot: usize,
     sleep: Pin<Box<madsim::time::Sleep>>,
 }
 
@@ -1007,15 +1046,15 @@ impl<Q: JobQueue + 'static> Future for IdleWait<Q> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let process = self.process;
+        let (process, slot) = (self.process, self.slot);
         let world = self.world.clone();
         let mut w = world.borrow_mut();
         let proc = &mut w.procs[process];
-        if std::mem::take(&mut proc.rung) || self.sleep.as_mut().poll(cx).is_ready() {
-            proc.idle = None;
+        if std::mem::take(&mut proc.rung[slot]) || self.sleep.as_mut().poll(cx).is_ready() {
+            proc.idle[slot] = None;
             return Poll::Ready(());
         }
-        proc.idle = Some(cx.waker().clone());
+        proc.idle[slot] = Some(cx.waker().clone());
         Poll::Pending
     }
 }
