@@ -353,7 +353,7 @@ fn queue_owner_is_hostname() {
 
 /// The queue variants written from the queue's promises (issue 13) pass their own scenario
 /// for 200 seeds with the zombie pauses, SQL faults and concurrent claims switched off: what
-/// finds them is those faults. (docs/PERFORMANCE.md records the measurement over every queue scenario.)
+/// finds them is those faults. (docs/PERFORMANCE.md, issue 13's table, records the seeds each needed with them on.)
 #[test]
 fn zombie_and_sql_fault_variants_need_those_faults() {
     for name in ["queue-fence-by-state", "queue-commit-unchecked", "queue-enqueue-swallows-errors", "queue-complete-swallows-errors", "queue-owner-is-hostname"] {
