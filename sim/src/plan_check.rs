@@ -60,6 +60,14 @@ fn invalid(path: &str, value: impl std::fmt::Display, expected: impl Into<String
     PlanInvalid { path: path.to_string(), value: value.to_string(), expected: expected.into() }
 }
 
+/// A probability field: from 0 to 1.
+fn check_probability(path: &str, value: f64) -> Result<(), PlanInvalid> {
+    if (0.0..=1.0).contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(path, value, "a probability from 0 to 1"))
+}
+
 struct Check<'a> {
     spec: &'a ScenarioSpec,
     /// The longest a run can last: the chaos phase plus the quiescence limit.
@@ -86,9 +94,7 @@ impl Check<'_> {
             ("link_duplicate", p.link_duplicate),
             ("statement_crash", p.statement_crash),
         ] {
-            if !(0.0..=1.0).contains(&probability) {
-                return Err(invalid(&format!("profile.{name}"), probability, "a probability from 0 to 1"));
-            }
+            check_probability(&format!("profile.{name}"), probability)?;
         }
         for (name, range) in [
             ("partition_ms", p.partition_ms),
@@ -124,9 +130,7 @@ impl Check<'_> {
             ("busy_streak", q.busy_streak),
             ("commit_fail", q.commit_fail),
         ] {
-            if !(0.0..=1.0).contains(&probability) {
-                return Err(invalid(&format!("profile.queue.{name}"), probability, "a probability from 0 to 1"));
-            }
+            check_probability(&format!("profile.queue.{name}"), probability)?;
         }
         if q.worker_slots > crate::queue_fault_profile::MAX_WORKER_SLOTS {
             return Err(invalid("profile.queue.worker_slots", q.worker_slots, format!("claims per worker from 1 to {}", crate::queue_fault_profile::MAX_WORKER_SLOTS)));

@@ -23,7 +23,7 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
 }
 
 /// One seed's queue faults. The default is everything off.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueFaultProfile {
     /// Planned pauses per process and hour (they are plan steps, `Action::Pause`).
     #[serde(default)]

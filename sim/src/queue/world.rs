@@ -413,10 +413,19 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     fn check_acked_present(&mut self, why: &str) {
         // The killed processes' connections close when the executor drops their tasks; until
         // then one may hold the write lock, so read through a fresh look after it is released.
-        let Some(contents) = self.contents() else { return self.defer_acked_check(why.to_string(), 1) };
+        if !self.try_acked_check(why) {
+            self.defer_acked_check(why.to_string(), 1);
+        }
+    }
+
+    /// Checks that every acknowledged job is in the database; false (nothing checked) while a
+    /// process holds the write lock.
+    fn try_acked_check(&mut self, why: &str) -> bool {
+        let Some(contents) = self.contents() else { return false };
         let now = self.now_ms();
         let outcome = self.checker.check_acked_present(now, &contents, why);
         self.fail(outcome);
+        true
     }
 
     /// Looks again after `wait_ms`, then at doubling intervals (up to a second) while the
@@ -430,17 +439,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
                 madsim::time::sleep(Duration::from_millis(wait_ms)).await;
                 let Some(world) = me.upgrade() else { return };
                 let mut w = world.borrow_mut();
-                if !w.live() {
+                if !w.live() || w.try_acked_check(&why) {
                     return;
                 }
-                let Some(contents) = w.contents() else {
-                    wait_ms = (wait_ms * 2).min(1_000);
-                    continue;
-                };
-                let now = w.now_ms();
-                let outcome = w.checker.check_acked_present(now, &contents, &why);
-                w.fail(outcome);
-                return;
+                wait_ms = (wait_ms * 2).min(1_000);
             }
         });
     }
@@ -460,7 +462,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let p = self.profile.statement_crash;
         let crash = chaos && p > 0.0 && self.streams[process].random_bool(p.min(1.0));
         let mut draw = StatementDraw { latency_ms, crash, pause_ms: 0, fault: None };
-        let faults = self.profile.queue.clone();
+        let faults = self.profile.queue;
         if !chaos || !faults.statements_faulted() {
             return draw;
         }
@@ -470,7 +472,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
         // A statement that ends a failed transaction is never failed: the queue's way out of
         // a fault must stay open (SQLite's own ROLLBACK fails only with the connection).
-        if label.to_ascii_lowercase().contains("rollback") {
+        if label.as_bytes().windows(8).any(|w| w.eq_ignore_ascii_case(b"rollback")) {
             return draw;
         }
         if self.procs[process].busy_left > 0 {
@@ -806,24 +808,21 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
 impl<Q: JobQueue + 'static> SimDb<Q> {
     /// The error SQLite would have answered `label` with; noted in the trace (a busy streak
     /// once, where it starts).
-    fn inject(&self, label: &'static str, fault: SqlFault) -> rusqlite::Error {
+    fn inject(&self, label: &'static str, code: std::os::raw::c_int) -> rusqlite::Error {
         let mut w = self.world.borrow_mut();
         let node = w.node_name(self.process);
         w.procs[self.process].injected += 1;
-        let code = match fault {
-            SqlFault::Error(code) => code,
-            SqlFault::Busy => rusqlite::ffi::SQLITE_BUSY,
-            SqlFault::CommitFails => unreachable!("a failed commit is the commit hook's, not an error before the statement"),
+        let busy = code == rusqlite::ffi::SQLITE_BUSY;
+        let what = match code {
+            rusqlite::ffi::SQLITE_FULL => Some("SQLITE_FULL".to_string()),
+            rusqlite::ffi::SQLITE_BUSY if w.procs[self.process].busy_left == BUSY_RETRY_BUDGET => {
+                Some(format!("SQLITE_BUSY for longer than the retry budget ({BUSY_RETRY_BUDGET} retries)"))
+            }
+            rusqlite::ffi::SQLITE_BUSY => None, // The rest of a streak already noted.
+            _ => Some("SQLITE_IOERR".to_string()),
         };
-        let starts_streak = fault == SqlFault::Busy && w.procs[self.process].busy_left == BUSY_RETRY_BUDGET;
-        let name = match code {
-            rusqlite::ffi::SQLITE_FULL => "SQLITE_FULL",
-            rusqlite::ffi::SQLITE_BUSY => "SQLITE_BUSY",
-            _ => "SQLITE_IOERR",
-        };
-        if fault != SqlFault::Busy || starts_streak {
-            let what = if starts_streak { format!("{name} for longer than the retry budget ({BUSY_RETRY_BUDGET} retries)") } else { name.to_string() };
-            w.probes.hit(if fault == SqlFault::Busy { &probe::BUSY_PAST_BUDGET } else { &probe::STATEMENT_FAILED });
+        if let Some(what) = what {
+            w.probes.hit(if busy { &probe::BUSY_PAST_BUDGET } else { &probe::STATEMENT_FAILED });
             w.note(EventKind::Fault, &node, None, || format!("injected: `{label}` fails with {what}"));
         }
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(format!("injected by alarmsim before `{label}`")))
@@ -881,7 +880,8 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
                 self.fail_commit.store(true, Ordering::Relaxed);
                 Ok(now)
             }
-            Some(fault) => Err(self.inject(label, fault)),
+            Some(SqlFault::Error(code)) => Err(self.inject(label, code)),
+            Some(SqlFault::Busy) => Err(self.inject(label, rusqlite::ffi::SQLITE_BUSY)),
         }
     }
 
