@@ -120,6 +120,13 @@ fn queue_steps_are_checked_against_the_workload() {
     refused(&edited("queue-standard", |p| p["profile"]["queue"] = json!({"commit_fail": 2.0})), &["profile.queue.commit_fail", "2", "from 0 to 1"]);
     refused(&edited("queue-standard", |p| p["profile"]["queue"] = json!({"pause_ms": [9000, 10]})), &["profile.queue.pause_ms", "lo ≤ hi"]);
     refused(&edited("standard", |p| p["profile"]["queue"] = json!({"busy_streak": 0.5})), &["profile.queue", "not a job-queue scenario"]);
+    // Item 3's process clocks: none, or one per process (queue-standard: 2 producers, 3
+    // workers), never behind the start, drifting by at most 10 %; queue scenarios only.
+    let clocks = |offset: i64, drift: i64| json!([[0, 0], [0, 0], [0, 0], [0, 0], [offset, drift]]);
+    refused(&edited("queue-standard", |p| p["profile"]["process_clocks"] = json!([[0, 0]])), &["profile.process_clocks", "a list of 1", "one per producer (2), then one per worker (3)"]);
+    refused(&edited("queue-standard", |p| p["profile"]["process_clocks"] = clocks(-5, 0)), &["profile.process_clocks[4][0]", "-5", "never reads before the start"]);
+    refused(&edited("queue-standard", |p| p["profile"]["process_clocks"] = clocks(0, 2_000_000)), &["profile.process_clocks[4][1]", "2000000", "ppm"]);
+    refused(&edited("standard", |p| p["profile"]["process_clocks"] = json!([[0, 0]])), &["profile.process_clocks", "not a job-queue scenario"]);
 }
 
 #[test]

@@ -151,6 +151,11 @@ pub const QUEUE_PROCESS_FAULTS: QueueFaultBounds = QueueFaultBounds {
     busy_streak: range(0.001, 0.01),
     commit_fail: range(0.002, 0.03),
     worker_slots: range(1, 3),
+    // Clocks seconds apart (a VM resumed from suspend, NTP not yet synced): a process whose
+    // clock runs ahead reclaims a lease its holder still believes in.
+    clock_offset_ms: range(0, 3_000),
+    clock_drift_ppm: range(-200, 200),
+    deadline_attempts: 0.5,
 };
 
 /// A job-queue scenario. The alarm-only fields of [`ScenarioSpec`] are zero.

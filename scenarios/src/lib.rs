@@ -164,6 +164,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-owner-is-hostname",
             "the claim's owner is the worker's name, not a token per claim: two claims of one worker share a fence",
         )),
+        Arc::new(QueueVariant::<Patched<queue_lease_is_the_fence::LeaseIsTheFence>>::new(
+            "queue-lease-is-the-fence",
+            "complete and fail skip the owner check while the worker's own clock says its lease runs",
+        )),
     ]
 }
 

@@ -23,6 +23,7 @@ pub mod agenda;
 pub mod call;
 mod blame;
 pub mod checker;
+pub mod clock;
 pub mod conservation;
 pub mod coverage;
 pub mod disk;

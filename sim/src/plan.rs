@@ -181,7 +181,17 @@ pub enum Attempt {
     Slow,
     /// Outlives its lease, then throws: a stale owner's `fail` (it must be fenced).
     SlowThrow,
+    /// Runs until a moment (up to [`DEADLINE_MARGIN_MS`]) before its lease ends on its
+    /// worker's own clock, then succeeds: a job whose timeout is just under the lease. With
+    /// skewed clocks another process may already have taken it back (issue 13 item 3).
+    Deadline,
+    /// The same, then throws.
+    DeadlineThrow,
 }
+
+/// A deadline attempt finishes between 1 ms and this long before its lease ends (on its own
+/// clock): within the skew the queue scenarios draw between two processes' clocks.
+pub const DEADLINE_MARGIN_MS: u64 = 500;
 
 impl Attempt {
     /// Whether the attempt outlives its lease.
@@ -189,9 +199,14 @@ impl Attempt {
         matches!(self, Attempt::Slow | Attempt::SlowThrow)
     }
 
+    /// Whether the attempt runs to just before its lease ends.
+    pub fn is_deadline(self) -> bool {
+        matches!(self, Attempt::Deadline | Attempt::DeadlineThrow)
+    }
+
     /// Whether the attempt ends by calling `fail`.
     pub fn throws(self) -> bool {
-        matches!(self, Attempt::Throw | Attempt::SlowThrow)
+        matches!(self, Attempt::Throw | Attempt::SlowThrow | Attempt::DeadlineThrow)
     }
 }
 
@@ -220,6 +235,8 @@ impl std::fmt::Display for JobScript {
                 Attempt::Crash => "crash",
                 Attempt::Slow => "slow",
                 Attempt::SlowThrow => "slow-throw",
+                Attempt::Deadline => "deadline",
+                Attempt::DeadlineThrow => "deadline-throw",
             })
             .collect();
         write!(f, "work {}ms, attempts [{}]", self.work_ms, attempts.join(","))

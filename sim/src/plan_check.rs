@@ -108,6 +108,7 @@ impl Check<'_> {
         self.clocks(&p.clocks)?;
         self.edges(&p.edges)?;
         self.queue_faults(&p.queue)?;
+        self.process_clocks(&p.process_clocks)?;
         if p.sync_interval_ms == 0 || p.sync_interval_ms > self.horizon_ms {
             let expected = format!("an interval from 1 to {} ms (the run's horizon)", self.horizon_ms);
             return Err(invalid("profile.sync_interval_ms", p.sync_interval_ms, expected));
@@ -156,6 +157,32 @@ impl Check<'_> {
             }
             if drift.unsigned_abs() > MAX_CLOCK_DRIFT_PPM as u64 {
                 return Err(invalid(&format!("profile.clocks[{i}][1]"), drift, format!("a clock drift from -{MAX_CLOCK_DRIFT_PPM} to {MAX_CLOCK_DRIFT_PPM} ppm")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The job-queue processes' clocks: none (perfect clocks), or one per process, producers
+    /// first, each ahead of the reference by 0 to a day (the queue's times are unsigned ms
+    /// since the start, so no clock may read before it) and drifting by at most 10 %.
+    fn process_clocks(&self, clocks: &[(i64, i64)]) -> Result<(), PlanInvalid> {
+        if clocks.is_empty() {
+            return Ok(());
+        }
+        let Some(queue) = self.spec.queue() else {
+            return Err(invalid("profile.process_clocks", format!("a list of {}", clocks.len()), format!("no `process_clocks` field: {} is not a job-queue scenario", self.spec.name)));
+        };
+        let processes = (queue.producers + queue.workers) as usize;
+        if clocks.len() != processes {
+            let expected = format!("an empty list, or {processes} [offset_ms, drift_ppm] pairs: one per producer ({}), then one per worker ({})", queue.producers, queue.workers);
+            return Err(invalid("profile.process_clocks", format!("a list of {}", clocks.len()), expected));
+        }
+        for (i, &(offset, drift)) in clocks.iter().enumerate() {
+            if !(0..=MAX_CLOCK_OFFSET_MS).contains(&offset) {
+                return Err(invalid(&format!("profile.process_clocks[{i}][0]"), offset, format!("a clock offset from 0 to {MAX_CLOCK_OFFSET_MS} ms (a process's clock never reads before the start)")));
+            }
+            if drift.unsigned_abs() > MAX_CLOCK_DRIFT_PPM as u64 {
+                return Err(invalid(&format!("profile.process_clocks[{i}][1]"), drift, format!("a clock drift from -{MAX_CLOCK_DRIFT_PPM} to {MAX_CLOCK_DRIFT_PPM} ppm")));
             }
         }
         Ok(())

@@ -60,6 +60,10 @@ pub mod queue {
             "a process stopped at a statement boundary (a GC pause, a stopped VM) and resumed there later";
         ZOMBIE_TAKEN_OVER = "queue-world.zombie-taken-over":
             "a paused worker's job was reclaimed while it slept: when it wakes it is a stale owner (Kleppmann's fencing case)";
+        SKEWED_TAKE_OVER = "queue-world.skewed-take-over":
+            "a reclaim took a lease its holder's own clock said was still running (the reclaimer's clock ran ahead): only the owner fence stops the holder now";
+        SKEWED_EARLY_CLAIM = "queue-world.skewed-early-claim":
+            "a job was claimed before it was due on the reference clock, on time on the claimer's own (its clock ran ahead of the producer's)";
         STATEMENT_FAILED = "queue-world.statement-failed":
             "a statement failed with SQLITE_IOERR or SQLITE_FULL instead of running";
         BUSY_PAST_BUDGET = "queue-world.busy-past-budget":

@@ -2,6 +2,7 @@
 //! bounds with the seed's RNG and printed with every run, so a failure says what world
 //! it happened in.
 
+use crate::clock::Skew;
 use crate::draws::{draw_i64, draw_u64, maybe_f64};
 use crate::edge_profile::EdgeProfile;
 use crate::queue_fault_profile::QueueFaultProfile;
@@ -47,6 +48,11 @@ pub struct FaultProfile {
     /// in plans written before they existed.
     #[serde(default, skip_serializing_if = "QueueFaultProfile::is_off")]
     pub queue: QueueFaultProfile,
+    /// Job-queue world only: per process (producers, then workers), its clock's offset (ms,
+    /// ahead of the reference) and drift (ppm), drawn last from the queue-fault stream
+    /// (issue 13 item 3). Empty when the queue's clocks are perfect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub process_clocks: Vec<(i64, i64)>,
 }
 
 impl FaultProfile {
@@ -63,8 +69,9 @@ impl FaultProfile {
             3 => &mut self.commit_fail_after,
             4 => &mut self.commit_fail_before,
             5 => {
-                let skewed = self.clocks.iter().any(|&c| c != (0, 0));
+                let skewed = self.skews_clocks();
                 self.clocks.iter_mut().for_each(|c| *c = (0, 0));
+                self.process_clocks.clear();
                 return skewed;
             }
             7 => &mut self.statement_crash,
@@ -114,7 +121,7 @@ impl FaultProfile {
                 on.push(format!("{name}={p:.3}"));
             }
         }
-        if self.clocks.iter().any(|&c| c != (0, 0)) {
+        if self.skews_clocks() {
             on.push("clock skew".to_string());
         }
         if self.durability == Durability::Normal {
@@ -168,6 +175,7 @@ impl FaultProfile {
             // Drawn by the plan generator from its own stream (`edge_profile.rs`).
             edges: EdgeProfile::default(),
             queue: QueueFaultProfile::default(),
+            process_clocks: Vec::new(),
         };
         // The managers of namespaces 1.. have clocks of their own. Drawn after everything
         // else and only when there are several namespaces, so single-namespace seeds keep
@@ -178,13 +186,18 @@ impl FaultProfile {
         profile
     }
 
+    /// Whether any node's or process's clock is skewed.
+    pub fn skews_clocks(&self) -> bool {
+        self.clocks.iter().chain(&self.process_clocks).any(|&c| c != (0, 0))
+    }
+
     /// Where `node`'s clock is in [`FaultProfile::clocks`], in a world of `hosts` hosts.
     pub fn clock_index(node: Node, hosts: usize) -> usize {
         match node {
             Node::Manager | Node::NamespaceManager(0) => 0,
             Node::Host(h) => h + 1,
             Node::NamespaceManager(k) => hosts + k,
-            Node::Producer(_) | Node::Worker(_) => unreachable!("job-queue processes have no skewed clock"),
+            Node::Producer(_) | Node::Worker(_) => unreachable!("job-queue processes' clocks are `process_clocks`"),
         }
     }
 
@@ -202,11 +215,11 @@ impl FaultProfile {
             self.statement_crash,
             self.sync_interval_ms
         ) + &if self.queue.is_on() { format!(" {}", self.queue.describe()) } else { String::new() }
+            + &if self.process_clocks.is_empty() { String::new() } else { format!(" process_clocks=[{}]", describe_clocks(&self.process_clocks)) }
     }
 
     /// One line per setting, for failure reports.
     pub fn describe(&self) -> String {
-        let clocks: Vec<String> = self.clocks.iter().map(|(o, d)| format!("{o:+}ms/{d:+}ppm")).collect();
         let statement_crash = if self.statement_crash > 0.0 { format!(" statement_crash={:.3}", self.statement_crash) } else { String::new() };
         let edges = if self.edges.is_on() { format!(" {}", self.edges.describe()) } else { String::new() };
         format!(
@@ -230,13 +243,18 @@ impl FaultProfile {
             self.link_duplicate,
             self.zombie_delay_ms,
             self.sync_interval_ms,
-            clocks.join(" "),
+            describe_clocks(&self.clocks),
             statement_crash,
             edges
         )
     }
 }
 
+
+/// `+0ms/+0ppm +812ms/-40ppm …`: one clock per node or process.
+fn describe_clocks(clocks: &[(i64, i64)]) -> String {
+    clocks.iter().map(|&(offset_ms, drift_ppm)| Skew { offset_ms, drift_ppm }.describe()).collect::<Vec<_>>().join(" ")
+}
 
 /// One node's clock: an offset and a drift, or a perfect clock when skew is off this seed.
 fn draw_clock(rng: &mut ChaCha8Rng, on: bool, b: &FaultBounds) -> (i64, i64) {

@@ -9,7 +9,7 @@
 //! (which job, when, which script, which crash) is still the same, so the two runs of a seed
 //! differ by the faults alone.
 
-use crate::draws::{draw_u64, maybe_f64, stream_seed};
+use crate::draws::{draw_i64, draw_u64, maybe_f64, stream_seed};
 use crate::scenario::QueueFaultBounds;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,16 @@ impl QueueFaultProfile {
             // Last, so adding it changed no earlier draw; none at all when there is one slot.
             worker_slots: if bounds.worker_slots.hi > bounds.worker_slots.lo { rand::Rng::random_range(rng, bounds.worker_slots.lo..=bounds.worker_slots.hi) } else { bounds.worker_slots.lo },
         }
+    }
+
+    /// Each of `processes` processes' clock (offset ms, drift ppm), or none (all perfect) when
+    /// the bounds skew no clock or the seed's coin says no. Drawn after everything else in
+    /// the stream, so a seed's other queue faults are what they were before clocks existed.
+    pub fn draw_clocks(bounds: &QueueFaultBounds, processes: usize, rng: &mut ChaCha8Rng) -> Vec<(i64, i64)> {
+        if !bounds.skews_clocks() || !rand::Rng::random_bool(rng, bounds.enable_probability) {
+            return Vec::new();
+        }
+        (0..processes).map(|_| (draw_u64(rng, bounds.clock_offset_ms) as i64, draw_i64(rng, bounds.clock_drift_ppm))).collect()
     }
 
     /// Claims a worker runs at once.

@@ -348,6 +348,17 @@ pub struct QueueFaultBounds {
     pub commit_fail: Range<f64>,
     /// Claims each worker process runs at once (one connection each); `lo = hi = 1` for one.
     pub worker_slots: Range<u32>,
+    /// How far each process's clock runs ahead of the reference (issue 13 item 3): drawn per
+    /// process, so two processes disagree by up to the range's width. Never behind the
+    /// reference, so no process's clock reads before the run's start (the queue's times are
+    /// unsigned ms since then); a negative drift still lets one fall behind another.
+    pub clock_offset_ms: Range<u64>,
+    pub clock_drift_ppm: Range<i64>,
+    /// Chance that a slow attempt of a job's script (one that outlives its lease) instead
+    /// runs until just before its lease ends on its worker's clock (`Attempt::Deadline`):
+    /// the lease's last moments, where a reclaimer whose clock runs ahead meets a holder
+    /// that still believes in its lease. Drawn into the plan's scripts from the fault stream.
+    pub deadline_attempts: f64,
 }
 
 impl QueueFaultBounds {
@@ -361,7 +372,15 @@ impl QueueFaultBounds {
         busy_streak: Range { lo: 0.0, hi: 0.0 },
         commit_fail: Range { lo: 0.0, hi: 0.0 },
         worker_slots: Range { lo: 1, hi: 1 },
+        clock_offset_ms: Range { lo: 0, hi: 0 },
+        clock_drift_ppm: Range { lo: 0, hi: 0 },
+        deadline_attempts: 0.0,
     };
+
+    /// Whether processes get skewed clocks.
+    pub fn skews_clocks(&self) -> bool {
+        self.clock_offset_ms.hi > 0 || self.clock_drift_ppm.lo != 0 || self.clock_drift_ppm.hi != 0
+    }
 }
 
 /// A whole scenario.

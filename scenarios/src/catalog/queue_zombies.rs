@@ -14,6 +14,9 @@ const ZOMBIE_FAULTS: QueueFaultBounds = QueueFaultBounds {
     pause_ms: range(1_000, 150_000),
     statement_pause: range(0.0, 0.01),
     worker_slots: range(1, 3),
+    clock_offset_ms: range(0, 3_000),
+    clock_drift_ppm: range(-200, 200),
+    deadline_attempts: 0.5,
     ..QueueFaultBounds::OFF
 };
 

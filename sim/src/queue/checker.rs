@@ -6,7 +6,16 @@
 //! job, due times, terminal states) are kept as `Durable` and snapshotted at every sync, so a
 //! power loss under NORMAL rolls the model back exactly as the disk rolls back. Facts about
 //! running processes (who holds which claim) die with the processes.
+//!
+//! Times: `now`, `started` and `at_ms` arguments are reference times (the shared simulated
+//! clock). Times the queue stored (due times, lease ends, retry times, a reclaim's read) are
+//! on the clock of the process that wrote them (issue 13 item 3), so each judgment converts
+//! through [`ProcessClocks`]: a claim is early, a take-over premature, a retry mis-timed only
+//! if it was so on the clock of the process that decided it. Skew alone is no violation (a
+//! correct queue claims "early" on the reference clock when its clock runs ahead); a
+//! violation's message names the clocks that were off.
 
+use super::clocks::ProcessClocks;
 use crate::checker::Violation;
 use crate::scenario::Invariant;
 use alarmsim_scheduler::queue::inspect::Contents;
@@ -28,7 +37,7 @@ struct Durable {
     /// Committed claims per job.
     claims: BTreeMap<String, u32>,
     /// The earliest time each job may be claimed.
-    due: BTreeMap<String, u64>,
+    due: BTreeMap<String, Due>,
     terminal: BTreeMap<String, Terminal>,
     /// When each job reached its terminal state (a take-over that began before it is a race).
     terminal_at: BTreeMap<String, u64>,
@@ -37,14 +46,24 @@ struct Durable {
     counted: BTreeMap<String, u32>,
 }
 
+/// A due time as stored, and the process on whose clock it is (none: a previous release's).
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    ms: u64,
+    by: Option<usize>,
+}
+
 /// A live claim: a running process holds the job.
 #[derive(Clone, Debug)]
 struct Holder {
     owner: String,
     process: usize,
+    /// On the holder's clock.
     lease_until: u64,
     /// Its lease expired and someone else took the job over: it must be fenced.
     stale: bool,
+    /// The process that took it over, and when (reference ms): for the report.
+    taken: Option<(usize, u64)>,
 }
 
 pub struct QueueChecker {
@@ -53,6 +72,16 @@ pub struct QueueChecker {
     durable: Durable,
     synced: Durable,
     holders: BTreeMap<String, Vec<Holder>>,
+    clocks: ProcessClocks,
+}
+
+/// A claim a take-over made stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MadeStale {
+    pub process: usize,
+    /// The holder's own clock still said its lease ran (only skew makes this happen to a
+    /// correct queue: the taker's clock ran ahead of the holder's).
+    pub lease_running_on_its_clock: bool,
 }
 
 fn violation(invariant: Invariant, at_ms: u64, job: &str, message: String) -> Violation {
@@ -60,14 +89,19 @@ fn violation(invariant: Invariant, at_ms: u64, job: &str, message: String) -> Vi
 }
 
 impl QueueChecker {
-    pub fn new(config: QueueConfig, durability: Durability) -> QueueChecker {
-        QueueChecker { config, durability, durable: Durable::default(), synced: Durable::default(), holders: BTreeMap::new() }
+    pub fn new(config: QueueConfig, durability: Durability, clocks: ProcessClocks) -> QueueChecker {
+        QueueChecker { config, durability, durable: Durable::default(), synced: Durable::default(), holders: BTreeMap::new(), clocks }
+    }
+
+    /// The processes' clocks the checker judges through.
+    pub fn clocks(&self) -> &ProcessClocks {
+        &self.clocks
     }
 
     /// A job a previous release left in the database (durable from the start).
     pub fn legacy(&mut self, id: &str, due_ms: u64) {
         self.durable.acked.insert(id.to_string());
-        self.durable.due.insert(id.to_string(), due_ms);
+        self.durable.due.insert(id.to_string(), Due { ms: due_ms, by: None });
         self.synced = self.durable.clone();
     }
 
@@ -76,9 +110,16 @@ impl QueueChecker {
         self.synced = self.durable.clone();
     }
 
-    pub fn acked(&mut self, id: &str, scheduled_for_ms: u64) {
+    /// Producer `process` had job `id` acknowledged, due at `scheduled_for_ms` on its clock.
+    pub fn acked(&mut self, process: usize, id: &str, scheduled_for_ms: u64) {
         self.durable.acked.insert(id.to_string());
-        self.durable.due.insert(id.to_string(), scheduled_for_ms);
+        self.durable.due.insert(id.to_string(), Due { ms: scheduled_for_ms, by: Some(process) });
+    }
+
+    /// When job `id` is due, on the reference clock (for the timeline).
+    pub fn due_reference(&self, id: &str) -> Option<u64> {
+        let due = self.durable.due.get(id)?;
+        Some(due.by.map_or(due.ms, |p| self.clocks.reference(p, due.ms)))
     }
 
     /// Acknowledged jobs that have not reached a terminal state.
@@ -96,7 +137,7 @@ impl QueueChecker {
         if let Some(t) = self.durable.terminal.get(&id) {
             return Err(violation(Invariant::ExactlyOneTerminal, now, &id, format!("{} claimed the job after it reached {t:?}", job.owner)));
         }
-        self.take_over(now, &id, &format!("{} claimed the job", job.owner))?;
+        self.take_over((now, self.clocks.local(process, now)), process, &id, &format!("{} claimed the job", job.owner))?;
         let claims_before = self.durable.claims.get(&id).copied().unwrap_or(0);
         if job.attempts != claims_before {
             return Err(violation(
@@ -107,31 +148,37 @@ impl QueueChecker {
             ));
         }
         if let Some(&due) = self.durable.due.get(&id) {
-            if now < due {
-                return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms, before it was due at t={due}ms", job.owner)));
+            // On the claimer's clock: a correct queue compares the due time with its own now.
+            if self.clocks.local(process, now) < due.ms {
+                let (read, on) = (self.clocks.read_note(process, now), self.clocks.on_note(due.by));
+                return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms{read}, before it was due at t={}ms{on}", job.owner, due.ms)));
             }
         }
         self.durable.claims.insert(id.clone(), claims_before + 1);
-        self.holders.entry(id).or_default().push(Holder { owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false });
+        self.holders.entry(id).or_default().push(Holder { owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
         Ok(())
     }
 
-    /// Someone takes job `id` away from its live holders, beginning at `began` (the read that
-    /// decided it): allowed only if every holder's lease had ended by then, and from then on
-    /// each of them is stale (it must be fenced). Returns the processes made stale.
-    fn take_over(&mut self, began: u64, id: &str, what: &str) -> Result<Vec<usize>, Violation> {
+    /// Process `taker` takes job `id` away from its live holders, beginning at reference time
+    /// `began` (the read that decided it), when its clock read `taker_clock`: allowed only if
+    /// every holder's lease had ended by then on the taker's clock, and from then on each of
+    /// them is stale (it must be fenced). Returns the claims made stale.
+    fn take_over(&mut self, (began, taker_clock): (u64, u64), taker: usize, id: &str, what: &str) -> Result<Vec<MadeStale>, Violation> {
         let mut stale = Vec::new();
         for holder in self.holders.entry(id.to_string()).or_default().iter_mut() {
-            if holder.lease_until > began {
+            if holder.lease_until > taker_clock {
+                let (read, on) = (self.clocks.read_note(taker, began), self.clocks.on_note(Some(holder.process)));
                 return Err(violation(
                     Invariant::ExclusiveClaims,
                     began,
                     id,
-                    format!("{what} (deciding at t={began}ms) while {} still held it (lease until t={}ms)", holder.owner, holder.lease_until),
+                    format!("{what} (deciding at t={began}ms{read}) while {} still held it (lease until t={}ms{on})", holder.owner, holder.lease_until),
                 ));
             }
             holder.stale = true;
-            stale.push(holder.process);
+            holder.taken = Some((taker, began));
+            let lease_running_on_its_clock = holder.lease_until > self.clocks.local(holder.process, began);
+            stale.push(MadeStale { process: holder.process, lease_running_on_its_clock });
         }
         Ok(stale)
     }
@@ -146,25 +193,32 @@ impl QueueChecker {
         self.holders.values().flatten().any(|h| h.process == process)
     }
 
-    /// The holder of `owner`'s claim finished (accepted or fenced); returns it if it was stale.
-    fn release(&mut self, id: &str, owner: &str) -> Option<bool> {
+    /// The holder of `owner`'s claim finished (accepted or fenced).
+    fn release(&mut self, id: &str, owner: &str) -> Option<Holder> {
         let holders = self.holders.get_mut(id)?;
         let index = holders.iter().position(|h| h.owner == owner)?;
-        Some(holders.remove(index).stale)
+        Some(holders.remove(index))
     }
 
     /// `complete` or `fail` was accepted for `job`.
     fn accepted(&mut self, now: u64, job: &ClaimedJob, what: &str) -> Result<(), Violation> {
         let id = job.id.to_string();
-        if self.release(&id, &job.owner) == Some(true) {
-            return Err(violation(
-                Invariant::ExclusiveClaims,
-                now,
-                &id,
-                format!("the stale owner {} was allowed to {what} after its lease expired and the job was reclaimed (not fenced)", job.owner),
-            ));
+        let Some(holder) = self.release(&id, &job.owner).filter(|h| h.stale) else { return Ok(()) };
+        let mut message = format!("the stale owner {} was allowed to {what} after its lease expired and the job was reclaimed (not fenced)", job.owner);
+        // Skew: the holder's own clock may still have said its lease ran (issue 13 item 3).
+        let holder_clock = self.clocks.local(holder.process, now);
+        if let Some((taker, began)) = holder.taken.filter(|_| holder_clock < holder.lease_until) {
+            message += &format!(
+                "; its own clock ({}, {}) read {holder_clock}ms, inside its lease until {}ms, but {}'s clock ({}) had read {}ms when it took the job at t={began}ms",
+                self.clocks.name(holder.process),
+                self.clocks.describe(holder.process),
+                holder.lease_until,
+                self.clocks.name(taker),
+                self.clocks.describe(taker),
+                self.clocks.local(taker, began),
+            );
         }
-        Ok(())
+        Err(violation(Invariant::ExclusiveClaims, now, &id, message))
     }
 
     fn reach(&mut self, now: u64, id: &str, terminal: Terminal, by: &str) -> Result<(), Violation> {
@@ -180,10 +234,11 @@ impl QueueChecker {
         self.reach(now, &job.id.to_string(), Terminal::Done, &job.owner)
     }
 
-    /// A failed attempt was recorded with `outcome` by an operation that ran from `started` to `now`.
-    pub fn failed(&mut self, started: u64, now: u64, job: &ClaimedJob, outcome: FailOutcome) -> Result<(), Violation> {
+    /// A failed attempt was recorded with `outcome` by an operation of `process` that ran from
+    /// `started` to `now`.
+    pub fn failed(&mut self, process: usize, started: u64, now: u64, job: &ClaimedJob, outcome: FailOutcome) -> Result<(), Violation> {
         self.accepted(now, job, "fail")?;
-        self.counted(started, now, &job.id.to_string(), outcome, &job.owner)
+        self.counted(process, started, now, &job.id.to_string(), outcome, &job.owner)
     }
 
     /// A stale owner was rejected: it no longer holds the job.
@@ -191,10 +246,10 @@ impl QueueChecker {
         self.release(&job.id.to_string(), &job.owner);
     }
 
-    /// A failed or lost attempt was counted with `outcome` by an operation that ran from
-    /// `started` to `now`: check the count, and that the retry time is the backoff from some
-    /// moment of that operation.
-    fn counted(&mut self, started: u64, now: u64, id: &str, outcome: FailOutcome, by: &str) -> Result<(), Violation> {
+    /// A failed or lost attempt was counted with `outcome` by an operation of `process` that
+    /// ran from `started` to `now`: check the count, and that the retry time is the backoff
+    /// from some moment of that operation on the process's clock.
+    fn counted(&mut self, process: usize, started: u64, now: u64, id: &str, outcome: FailOutcome, by: &str) -> Result<(), Violation> {
         let claims = self.durable.claims.get(id).copied().unwrap_or(0);
         let attempts = match outcome {
             FailOutcome::Retry { attempts, .. } | FailOutcome::Dead { attempts } => attempts,
@@ -219,15 +274,17 @@ impl QueueChecker {
                     return Err(violation(Invariant::RetrySchedule, now, id, format!("retried after {attempts} attempts; the limit is {}", self.config.max_attempts)));
                 }
                 let delay = retry_delay_ms(self.config.backoff_base_ms, attempts);
-                if at_ms < started + delay || at_ms > now + delay {
+                let (from, to) = (self.clocks.local(process, started), self.clocks.local(process, now));
+                if at_ms < from + delay || at_ms > to + delay {
+                    let on = self.clocks.on_note(Some(process));
                     return Err(violation(
                         Invariant::RetrySchedule,
                         now,
                         id,
-                        format!("retry {attempts} set for t={at_ms}ms; the 30s·2^(n-1) backoff says {delay}ms after the failure at t={started}..{now}ms"),
+                        format!("retry {attempts} set for t={at_ms}ms; the 30s·2^(n-1) backoff says {delay}ms after the failure at t={from}..{to}ms{on}"),
                     ));
                 }
-                self.durable.due.insert(id.to_string(), at_ms);
+                self.durable.due.insert(id.to_string(), Due { ms: at_ms, by: Some(process) });
                 Ok(())
             }
             FailOutcome::Dead { attempts } => {
@@ -244,16 +301,18 @@ impl QueueChecker {
         }
     }
 
-    /// Expired leases were taken back by an operation that ran from `started` to `now`.
-    /// The take-over is judged at the reclaim's read (`Reclaimed::read_at_ms`, held to the
-    /// operation's span): the lease must have ended by then, and a job that finished after
-    /// it was read, while the reclaim was under way, was finished by a stale owner. Returns
-    /// the processes whose claims it made stale.
-    pub fn reclaimed(&mut self, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<Vec<usize>, Violation> {
+    /// Expired leases were taken back by an operation of `process` that ran from `started`
+    /// to `now`. The take-over is judged at the reclaim's read (`Reclaimed::read_at_ms`, on
+    /// the process's clock, held to the operation's span): the lease must have ended by then,
+    /// and a job that finished after it was read, while the reclaim was under way, was
+    /// finished by a stale owner. Returns the claims it made stale.
+    pub fn reclaimed(&mut self, process: usize, started: u64, now: u64, reclaimed: &[Reclaimed]) -> Result<Vec<MadeStale>, Violation> {
         let mut stale = Vec::new();
+        let span = self.clocks.local(process, started)..=self.clocks.local(process, now);
         for r in reclaimed {
             let id = r.id.to_string();
-            let read_at = r.read_at_ms.clamp(started, now);
+            let read_local = r.read_at_ms.clamp(*span.start(), *span.end());
+            let read_at = self.clocks.reference(process, read_local).clamp(started, now);
             if let Some(t) = self.durable.terminal.get(&id) {
                 let at = self.durable.terminal_at.get(&id).copied().unwrap_or(0);
                 let invariant = if at >= read_at { Invariant::ExclusiveClaims } else { Invariant::ExactlyOneTerminal };
@@ -264,8 +323,8 @@ impl QueueChecker {
                     format!("a reclaim that read the job's expired lease at t={read_at}ms took it back, but it had become {t:?} at t={at}ms (the reclaim's read and write are not one transaction, or the finish did not fence)"),
                 ));
             }
-            stale.extend(self.take_over(read_at, &id, "a reclaim took the job back")?);
-            self.counted(started, now, &id, r.outcome, "reclaim")?;
+            stale.extend(self.take_over((read_at, read_local), process, &id, "a reclaim took the job back")?);
+            self.counted(process, started, now, &id, r.outcome, "reclaim")?;
         }
         Ok(stale)
     }
@@ -343,7 +402,12 @@ mod tests {
     const LEASE: u64 = 30_000;
 
     fn checker() -> QueueChecker {
-        QueueChecker::new(QueueConfig::default(), Durability::Full)
+        QueueChecker::new(QueueConfig::default(), Durability::Full, ProcessClocks::perfect(2))
+    }
+
+    /// Process 0 (w1)'s clock is exact; process 1 (w2)'s runs `ahead_ms` ahead.
+    fn skewed_checker(ahead_ms: i64) -> QueueChecker {
+        QueueChecker::new(QueueConfig::default(), Durability::Full, ProcessClocks::new(&[(0, 0), (ahead_ms, 0)], vec!["w1".into(), "w2".into()]))
     }
 
     fn job(owner: &str, claimed_at: u64, attempts: u32) -> ClaimedJob {
@@ -365,7 +429,7 @@ mod tests {
     /// A started checker with job 0 acknowledged and claimed by w1 at t=0.
     fn claimed() -> QueueChecker {
         let mut c = checker();
-        c.acked(&job("w1", 0, 0).id.to_string(), 0);
+        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
         c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
         c
     }
@@ -373,10 +437,10 @@ mod tests {
     #[test]
     fn a_reclaim_is_judged_at_its_read_not_at_its_commit() {
         // Read one ms before the lease ended, committed after: the take-over began too early.
-        let v = claimed().reclaimed(LEASE - 10, LEASE + 5, &[reclaim(LEASE - 1, LEASE + 5 + 30_000, 1)]).unwrap_err();
+        let v = claimed().reclaimed(1, LEASE - 10, LEASE + 5, &[reclaim(LEASE - 1, LEASE + 5 + 30_000, 1)]).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
         // Read at the lease's end: fine.
-        claimed().reclaimed(LEASE, LEASE + 5, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
+        claimed().reclaimed(1, LEASE, LEASE + 5, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
     }
 
     #[test]
@@ -384,7 +448,7 @@ mod tests {
         let mut c = claimed();
         // The holder completes at LEASE + 2, between the reclaim's read and its commit.
         c.completed(LEASE + 2, &job("w1", 0, 0)).unwrap();
-        let v = c.reclaimed(LEASE, LEASE + 5, &[reclaim(LEASE + 1, LEASE + 30_000, 1)]).unwrap_err();
+        let v = c.reclaimed(1, LEASE, LEASE + 5, &[reclaim(LEASE + 1, LEASE + 30_000, 1)]).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
     }
 
@@ -393,9 +457,62 @@ mod tests {
         let mut c = claimed();
         // w1's `fail` counts attempt 1 and requeues the job; the same failure is recorded again
         // (a retried `fail` whose first try did commit), requeueing the job a second time.
-        c.failed(10, 10, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_010, attempts: 1 }).unwrap();
-        let v = c.failed(20, 20, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_020, attempts: 1 }).unwrap_err();
+        c.failed(0, 10, 10, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_010, attempts: 1 }).unwrap();
+        let v = c.failed(0, 20, 20, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_020, attempts: 1 }).unwrap_err();
         assert_eq!(v.invariant, Invariant::RetryCounts, "{v}");
         assert!(v.message.contains("counted attempt 1 again"), "{v}");
+    }
+
+    #[test]
+    fn a_reclaim_is_judged_on_the_reclaimers_clock() {
+        // w2's clock runs 2 s ahead: at reference LEASE - 2000 it reads LEASE, so its reclaim
+        // is on time, and it takes a lease w1's own clock says is still running.
+        let mut c = skewed_checker(2_000);
+        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
+        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        let stale = c.reclaimed(1, LEASE - 2_000, LEASE - 1_990, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
+        assert_eq!(stale, vec![MadeStale { process: 0, lease_running_on_its_clock: true }]);
+        // w1, fenced by nothing but its clock, completes: a stale owner acting.
+        let v = c.completed(LEASE - 1_000, &job("w1", 0, 0)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
+        // A reclaim early on the reclaimer's own clock is the queue's fault, and says whose
+        // clock said what.
+        let mut c = skewed_checker(2_000);
+        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
+        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        let v = c.reclaimed(1, LEASE - 3_000, LEASE - 2_990, &[reclaim(LEASE - 1_000, LEASE + 29_000, 1)]).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
+        assert!(v.message.contains("w2's clock, +2000ms/+0ppm") && v.message.contains("on w1's clock (+0ms/+0ppm)"), "{v}");
+    }
+
+    #[test]
+    fn a_claim_is_early_only_on_the_claimers_clock() {
+        let id = job("w2", 0, 0).id.to_string();
+        // Due at 10 s on w1's (producer's) clock; w2's clock reads 10 s at reference 8 s: on time.
+        let mut c = skewed_checker(2_000);
+        c.acked(0, &id, 10_000);
+        assert_eq!(c.due_reference(&id), Some(10_000));
+        c.claimed(8_000, 1, &job("w2", 8_000, 0)).unwrap();
+        // At reference 7 s w2's clock reads 9 s: early on its own clock.
+        let mut c = skewed_checker(2_000);
+        c.acked(0, &id, 10_000);
+        let v = c.claimed(7_000, 1, &job("w2", 7_000, 0)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::NeverEarly, "{v}");
+        assert!(v.message.contains("read 9000ms") && v.message.contains("due at t=10000ms on w1's clock"), "{v}");
+    }
+
+    #[test]
+    fn a_retry_is_timed_on_the_failing_processs_clock() {
+        let mut c = skewed_checker(2_000);
+        let id = job("w2", 0, 0).id.to_string();
+        c.acked(0, &id, 0);
+        c.claimed(0, 1, &job("w2", 2_000, 0)).unwrap();
+        // w2 fails at reference 10 s (its clock: 12 s): the retry is 30 s after that, on its clock.
+        c.failed(1, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 42_000, attempts: 1 }).unwrap();
+        let mut c = skewed_checker(2_000);
+        c.acked(0, &id, 0);
+        c.claimed(0, 1, &job("w2", 2_000, 0)).unwrap();
+        let v = c.failed(1, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 40_000, attempts: 1 }).unwrap_err();
+        assert_eq!(v.invariant, Invariant::RetrySchedule, "{v}");
     }
 }

@@ -4,13 +4,15 @@
 //! - [`plan`]: enqueues with job scripts, crashes and power losses.
 //! - [`disk`]: one shared in-memory SQLite database and the sync/power-loss model.
 //! - [`world`]: producer and worker processes as madsim tasks, crashes at statement boundaries.
-//! - [`checker`]: the queue's invariants.
+//! - [`checker`]: the queue's invariants; [`clocks`]: each process's skewed clock, which the
+//!   checker converts through to judge on the reference clock.
 //!
 //! In queue scenarios the profile's `host_crashes_per_hour` is the crash rate of each
 //! worker, `manager_crashes_per_hour` that of each producer, and `commit_latency_ms` the
 //! latency of each SQL statement.
 
 pub mod checker;
+pub mod clocks;
 pub mod disk;
 pub mod plan;
 pub mod world;

@@ -37,6 +37,22 @@ pub fn draw_script(workload: &QueueWorkload, rng: &mut ChaCha8Rng) -> JobScript 
     JobScript { work_ms, attempts }
 }
 
+/// Turns each slow attempt into one that runs to just before its lease ends, with chance
+/// `p` (the fault stream's draw: without it the scripts are what they were).
+fn deadline_attempts(steps: &mut [Step], p: f64, rng: &mut ChaCha8Rng) {
+    if p <= 0.0 {
+        return;
+    }
+    for step in steps {
+        let Action::Enqueue { script, .. } = &mut step.action else { continue };
+        for attempt in script.attempts.iter_mut().filter(|a| a.is_slow()) {
+            if rng.random_bool(p) {
+                *attempt = if attempt.throws() { Attempt::DeadlineThrow } else { Attempt::Deadline };
+            }
+        }
+    }
+}
+
 pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, seed: u64) -> Plan {
     assert!(workload.producers > 0 && workload.workers > 0, "a queue scenario needs a producer and a worker");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -66,6 +82,10 @@ pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, se
     for node in processes {
         pause_steps(&mut steps, node, &profile.queue, spec.chaos_ms, &mut fault_rng);
     }
+    // Clocks after the pauses, from the same stream: a seed's other faults stay as they were.
+    let processes = (workload.producers + workload.workers) as usize;
+    profile.process_clocks = QueueFaultProfile::draw_clocks(&workload.faults, processes, &mut fault_rng);
+    deadline_attempts(&mut steps, workload.faults.deadline_attempts, &mut fault_rng);
     steps.sort_by_key(|s| s.at_ms);
     Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new(), link: spec.link }
 }

@@ -8,11 +8,12 @@
 //! process's task: its connection is dropped and SQLite rolls back whatever transaction it
 //! had open, as it would for a killed process.
 
+use super::clocks::ProcessClocks;
 use super::checker::QueueChecker;
 use super::disk::{PooledConn, QueueDisk};
 use crate::checker::{Violation, EPOCH_MS};
 use crate::driver::{Phase, TwoPhases};
-use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step};
+use crate::plan::{Action, Attempt, JobScript, Node, Plan, Step, DEADLINE_MARGIN_MS};
 use crate::profile::FaultProfile;
 use crate::scenario::{Invariant, QueueWorkload, ScenarioSpec};
 use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
@@ -192,7 +193,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
                 jobs.insert(id, JobInfo { name: format!("job-{job}"), script: script.clone(), executions: 0, due_ms: None, lease_until_ms: None });
             }
         }
-        let mut checker = QueueChecker::new(workload.config, profile.durability);
+        let names = procs.iter().map(|p| p.node.to_string()).collect();
+        let mut checker = QueueChecker::new(workload.config, profile.durability, ProcessClocks::new(&profile.process_clocks, names));
         let legacy = legacy_jobs(&workload, seed);
         let disk = QueueDisk::new(profile.durability, profile.sync_interval_ms, |conn| install_legacy(conn, &legacy));
         for (id, due, info) in legacy {
@@ -227,9 +229,20 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         world
     }
 
-    /// Simulated ms since the start.
+    /// Simulated ms since the start: the reference clock.
     pub fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
+    }
+
+    /// What `process`'s own clock reads now (issue 13 item 3): the time its queue sees, and
+    /// the one its times are stored on.
+    fn clock_ms(&self, process: usize) -> u64 {
+        self.checker.clocks().local(process, self.now_ms())
+    }
+
+    /// The reference time at which `process`'s clock reads `local_ms`.
+    fn reference_ms(&self, process: usize, local_ms: u64) -> u64 {
+        self.checker.clocks().reference(process, local_ms)
     }
 
     fn live(&self) -> bool {
@@ -328,7 +341,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         };
         self.procs[process].tasks.push(task);
         let node = self.node_name(process);
-        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &node, None, || format!("start (incarnation {incarnation})"));
+        let clock = if self.checker.clocks().skewed() { format!(", its clock {}", self.checker.clocks().describe(process)) } else { String::new() };
+        self.note(if incarnation > 1 { EventKind::Restart } else { EventKind::Note }, &node, None, || format!("start (incarnation {incarnation}{clock})"));
     }
 
     /// Ends the run's reference cycles (task handles and wakers here, the world in the tasks):
@@ -564,13 +578,15 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         for r in reclaimed {
             let id = r.id.to_string();
             let (stale, outcome) = (r.stale_owner.clone(), r.outcome);
-            self.set_gauges(&id, retry_at(outcome), None);
+            let due = retry_at(outcome).map(|t| self.reference_ms(process, t));
+            self.set_gauges(&id, due, None);
             self.note(EventKind::Fire, &node, Some(&id), || format!("reclaim expired lease of {stale}: {}", describe_outcome(outcome)));
         }
-        match self.checker.reclaimed(started, now, reclaimed) {
+        match self.checker.reclaimed(process, started, now, reclaimed) {
             Ok(stale) => {
-                let zombie = stale.iter().any(|&p| self.procs[p].up && self.procs[p].paused_until > now);
+                let zombie = stale.iter().any(|s| self.procs[s.process].up && self.procs[s.process].paused_until > now);
                 self.probes.sometimes(zombie, &probe::ZOMBIE_TAKEN_OVER);
+                self.probes.sometimes(stale.iter().any(|s| s.lease_running_on_its_clock), &probe::SKEWED_TAKE_OVER);
             }
             Err(v) => self.fail(Err(v)),
         }
@@ -580,6 +596,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     fn on_claimed(&mut self, process: usize, job: &ClaimedJob) -> (Attempt, u64) {
         let id = job.id.to_string();
         let now = self.now_ms();
+        let early = self.checker.due_reference(&id).is_some_and(|due| now < due);
+        self.probes.sometimes(early, &probe::SKEWED_EARLY_CLAIM);
         let outcome = self.checker.claimed(now, process, job);
         let lease_ms = self.workload.config.lease_ms;
         let (attempt, work_ms) = match self.jobs.get_mut(&id) {
@@ -590,11 +608,20 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             }
             None => (Attempt::Succeed, 1), // Not a job of this run's plan: finish it quickly.
         };
-        let work_ms = if attempt.is_slow() { lease_ms + work_ms } else { work_ms };
+        let work_ms = if attempt.is_slow() {
+            lease_ms + work_ms
+        } else if attempt.is_deadline() {
+            // Until a moment before the lease ends on this worker's own clock.
+            let margin = self.draw(process, (1, DEADLINE_MARGIN_MS));
+            job.lease_until_ms.saturating_sub(self.clock_ms(process) + margin)
+        } else {
+            work_ms
+        };
         let (owner, attempts, lease_until) = (job.owner.clone(), job.attempts, job.lease_until_ms);
         let node = self.node_name(process);
         let due = self.jobs.get(&id).and_then(|j| j.due_ms);
-        self.set_gauges(&id, due, Some(lease_until));
+        let lease_end = self.reference_ms(process, lease_until);
+        self.set_gauges(&id, due, Some(lease_end));
         self.note(EventKind::HandlerStart, &node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
         self.fail(outcome);
         (attempt, work_ms)
@@ -613,9 +640,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             }
             Ok(Some(fail)) => {
                 let fail = *fail;
-                self.set_gauges(&id, retry_at(fail), None);
+                let due = retry_at(fail).map(|t| self.reference_ms(process, t));
+                self.set_gauges(&id, due, None);
                 self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("fail as {owner}: {}", describe_outcome(fail)));
-                self.checker.failed(started, now, job, fail)
+                self.checker.failed(process, started, now, job, fail)
             }
             Err(e) if e.is_fenced() => {
                 self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("rejected, {owner} was fenced"));
@@ -665,9 +693,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let id = job.id.to_string();
         let node = self.node_name(process);
         let due = job.scheduled_for_ms;
-        self.set_gauges(&id, Some(due), None);
+        let due_reference = self.reference_ms(process, due);
+        self.set_gauges(&id, Some(due_reference), None);
         self.note(EventKind::Op, &node, Some(&id), || format!("enqueue acknowledged (due t={due}ms)"));
-        self.checker.acked(&id, due);
+        self.checker.acked(process, &id, due);
         self.ring();
     }
 
@@ -838,7 +867,7 @@ async fn halt() -> ! {
 impl<Q: JobQueue + 'static> SimDb<Q> {
     /// What happens as a statement is about to run: the event is counted, a due sync is
     /// taken, and a planned crash takes the process down. `None` when the process is (now)
-    /// down and must halt; else the simulated time the statement runs at.
+    /// down and must halt; else the time the statement runs at on the process's own clock.
     fn before_statement(&self, label: &'static str, crash: bool) -> Option<u64> {
         let mut w = self.world.borrow_mut();
         if !w.live() || !w.procs[self.process].up {
@@ -859,7 +888,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
             w.crash(self.process, format!("crash before the statement `{label}`"), downtime);
             return None;
         }
-        Some(now)
+        Some(w.clock_ms(self.process))
     }
 }
 
@@ -959,7 +988,9 @@ async fn producer_main<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>,
         sleep_until(&world, at_ms).await;
         world.borrow_mut().consume_step(process, index);
         let id = job_ulid(world.borrow().seed, job, at_ms);
-        let now = now_of(&world);
+        // The producer's application picks the due time on its own clock, as the queue's
+        // `now` is (and the delay may be negative: a job due in the past).
+        let now = world.borrow().clock_ms(process);
         let new = NewJob { id, name: format!("job-{job}"), payload: format!("{{\"job\":{job}}}"), scheduled_for_ms: now.saturating_add_signed(delay_ms) };
         match queue.enqueue(&mut db, new.clone()).await {
             Ok(()) => world.borrow_mut().on_acked(process, &new),
@@ -1007,16 +1038,20 @@ async fn worker_slot<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
             Ok(None) => {
                 world.borrow_mut().procs[process].rung[slot] = false;
                 let now = now_of(&world);
+                // The queue's times are on this process's clock (and other processes'):
+                // compared with its own clock, slept on the reference clock.
+                let clock = world.borrow().clock_ms(process);
                 let wake = match queue.wakeup(&mut db).await {
                     Ok(w) => {
-                        let expired = w.next_lease_expiry_ms.is_some_and(|t| t <= now);
+                        let expired = w.next_lease_expiry_ms.is_some_and(|t| t <= clock);
                         if expired && slot == 0 {
                             next_reclaim = now; // An expired lease waits: reclaim before sleeping.
                             continue;
                         }
                         // Only slot 0 reclaims; the others wake for due jobs (and the doorbell).
                         let lease = if slot == 0 { w.next_lease_expiry_ms } else { None };
-                        [w.next_due_ms, lease].into_iter().flatten().min().unwrap_or(u64::MAX)
+                        let wake = [w.next_due_ms, lease].into_iter().flatten().min();
+                        wake.map_or(u64::MAX, |t| world.borrow().reference_ms(process, t))
                     }
                     Err(_) => now + poll_ms,
                 };

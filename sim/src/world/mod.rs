@@ -28,6 +28,7 @@
 //! | `touched.rs` | the actors an event touched: all the per-event check and gauges look at |
 
 use crate::agenda::Agenda;
+use crate::clock::Skew;
 use crate::checker::{self, rel, Checker, Violation, EPOCH_MS};
 use crate::conservation::Conservation;
 use crate::user_view::{Seen, UserView};
@@ -426,8 +427,8 @@ impl World {
     }
 
     /// A node's clock offset (ms) and drift (ppm).
-    fn skew(&self, node: Node) -> (i64, i64) {
-        self.profile.clocks[FaultProfile::clock_index(node, self.hosts.len())]
+    fn skew(&self, node: Node) -> Skew {
+        Skew::new(self.profile.clocks[FaultProfile::clock_index(node, self.hosts.len())])
     }
 
     /// The clock of namespace `namespace`'s manager.
@@ -437,17 +438,12 @@ impl World {
 
     /// A node's wall clock: the shared clock plus the node's offset and drift.
     fn clock(&self, node: Node) -> Millis {
-        let (offset, drift_ppm) = self.skew(node);
-        let t = self.now_ms() as i64;
-        Millis(EPOCH_MS + t + offset + t * drift_ppm / 1_000_000)
+        Millis(EPOCH_MS + self.skew(node).read(self.now_ms()))
     }
 
     /// The shared time at which `node`'s clock reads at least `t`.
     fn shared_ms_for(&self, node: Node, t: Millis) -> u64 {
-        let (offset, drift_ppm) = self.skew(node);
-        let local = (t.0 - EPOCH_MS - offset) as i128;
-        let shared = (local * 1_000_000 + (1_000_000 + drift_ppm as i128) - 1) / (1_000_000 + drift_ppm as i128);
-        shared.max(0) as u64
+        self.skew(node).shared_for(t.0 - EPOCH_MS)
     }
 
     fn after(&mut self, delay_ms: u64, event: Event) {
