@@ -127,6 +127,7 @@ fn queue_steps_are_checked_against_the_workload() {
     refused(&edited("queue-standard", |p| p["profile"]["process_clocks"] = clocks(-5, 0)), &["profile.process_clocks[4][0]", "-5", "never reads before the start"]);
     refused(&edited("queue-standard", |p| p["profile"]["process_clocks"] = clocks(0, 2_000_000)), &["profile.process_clocks[4][1]", "2000000", "ppm"]);
     refused(&edited("standard", |p| p["profile"]["process_clocks"] = json!([[0, 0]])), &["profile.process_clocks", "not a job-queue scenario"]);
+    refused(&edited("queue-standard", |p| p["profile"]["queue"] = json!({"replace_paused_after_ms": u64::MAX})), &["profile.queue.replace_paused_after_ms", "horizon"]);
 }
 
 #[test]

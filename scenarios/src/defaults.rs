@@ -156,6 +156,8 @@ pub const QUEUE_PROCESS_FAULTS: QueueFaultBounds = QueueFaultBounds {
     clock_offset_ms: range(0, 3_000),
     clock_drift_ppm: range(-200, 200),
     deadline_attempts: 0.5,
+    same_name_owners: 0.3,
+    replace_paused_after_ms: range(5_000, 60_000),
 };
 
 /// A job-queue scenario. The alarm-only fields of [`ScenarioSpec`] are zero.

@@ -168,6 +168,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-lease-is-the-fence",
             "complete and fail skip the owner check while the worker's own clock says its lease runs",
         )),
+        Arc::new(QueueVariant::<Patched<queue_fence_by_owner::FenceByOwner>>::new(
+            "queue-fence-by-owner",
+            "complete and fail are fenced by the owner string alone: a worker's claims and restarts that share its name pass each other's fence",
+        )),
     ]
 }
 

@@ -82,6 +82,9 @@ pub const CASES: &[Case] = &[
     // ahead of a holder that finishes in its lease's last moments. At most 42 seeds needed
     // over ten start seeds (docs/PERFORMANCE.md); the issue's cap of 200 is the budget.
     Case { variant: "queue-lease-is-the-fence", scenario: "queue-standard", caught_by: &[Invariant::ExclusiveClaims], budget: 200 },
+    // Reachable only with owners per worker name (issue 13 item 2): this was the reference's
+    // own fence until they existed.
+    Case { variant: "queue-fence-by-owner", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 200 },
 ];
 
 

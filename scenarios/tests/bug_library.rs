@@ -356,12 +356,17 @@ fn queue_lease_is_the_fence() {
     found("queue-lease-is-the-fence");
 }
 
+#[test]
+fn queue_fence_by_owner() {
+    found("queue-fence-by-owner");
+}
+
 /// The queue variants written from the queue's promises (issue 13) pass their own scenario
-/// for 200 seeds with the zombie pauses, SQL faults, concurrent claims and skewed clocks switched off: what
+/// for 200 seeds with the zombie pauses, SQL faults, concurrent claims, skewed clocks and per-name owners switched off: what
 /// finds them is those faults. (docs/PERFORMANCE.md, issue 13's table, records the seeds each needed with them on.)
 #[test]
 fn zombie_and_sql_fault_variants_need_those_faults() {
-    for name in ["queue-fence-by-state", "queue-commit-unchecked", "queue-enqueue-swallows-errors", "queue-complete-swallows-errors", "queue-owner-is-hostname", "queue-lease-is-the-fence"] {
+    for name in ["queue-fence-by-state", "queue-commit-unchecked", "queue-enqueue-swallows-errors", "queue-complete-swallows-errors", "queue-owner-is-hostname", "queue-lease-is-the-fence", "queue-fence-by-owner"] {
         let case = case(name);
         let spec = scenario(case.scenario).expect("a catalog scenario").without_queue_faults();
         let buggy = subject(case.variant, &spec).expect("a registered variant");

@@ -324,6 +324,25 @@ fn an_expired_lease_is_reclaimed_with_the_attempt_counted_and_the_stale_owner_fe
     assert_eq!(row(&db, 1).unwrap().status, status::DONE);
 }
 
+/// Owners may repeat (issue 13 item 2): a worker's concurrent claims and its restarts can
+/// share its name, as a pod name is shared. A stale claim under the same name as the claim
+/// that took the job over is still fenced, by the attempt count it read.
+#[test]
+fn a_stale_claim_is_fenced_even_under_the_same_owner_name() {
+    let (mut q, mut db) = opened(T0);
+    enqueue(&mut q, &mut db, 1, T0);
+    let stale = claim(&mut q, &mut db, "worker-0").unwrap();
+    db.now = T0 + LEASE;
+    block_on(q.reclaim_expired(&mut db)).unwrap();
+    db.now = T0 + LEASE + 30 * SEC;
+    let fresh = claim(&mut q, &mut db, "worker-0").unwrap();
+    assert_eq!((fresh.owner.as_str(), fresh.attempts), ("worker-0", 1));
+    assert_fenced(block_on(q.complete(&mut db, &stale)), &stale);
+    assert_fenced(block_on(q.fail(&mut db, &stale, "late failure")), &stale);
+    assert_eq!(row(&db, 1), Some(running(&fresh)));
+    block_on(q.complete(&mut db, &fresh)).unwrap();
+}
+
 #[test]
 fn retries_wait_30_60_120_240_s_then_the_job_is_dead_lettered() {
     let (mut q, mut db) = opened(T0);

@@ -136,6 +136,10 @@ impl Check<'_> {
         if q.worker_slots > crate::queue_fault_profile::MAX_WORKER_SLOTS {
             return Err(invalid("profile.queue.worker_slots", q.worker_slots, format!("claims per worker from 1 to {}", crate::queue_fault_profile::MAX_WORKER_SLOTS)));
         }
+        if q.replace_paused_after_ms > self.horizon_ms {
+            let expected = format!("0 (never) or a wait from 1 to {} ms (the run's horizon)", self.horizon_ms);
+            return Err(invalid("profile.queue.replace_paused_after_ms", q.replace_paused_after_ms, expected));
+        }
         self.ms_range("profile.queue.pause_ms", q.pause_ms)
     }
 

@@ -64,6 +64,8 @@ pub mod queue {
             "a reclaim took a lease its holder's own clock said was still running (the reclaimer's clock ran ahead): only the owner fence stops the holder now";
         SKEWED_EARLY_CLAIM = "queue-world.skewed-early-claim":
             "a job was claimed before it was due on the reference clock, on time on the claimer's own (its clock ran ahead of the producer's)";
+        REPLACED_WHILE_PAUSED = "queue-world.replaced-while-paused":
+            "a worker's supervisor gave up on a paused worker and started a replacement under the same name while the old one lived on";
         STATEMENT_FAILED = "queue-world.statement-failed":
             "a statement failed with SQLITE_IOERR or SQLITE_FULL instead of running";
         BUSY_PAST_BUDGET = "queue-world.busy-past-budget":

@@ -45,6 +45,18 @@ pub struct QueueFaultProfile {
     /// Claims each worker runs at once, each on a connection of its own (0 or 1: one).
     #[serde(default)]
     pub worker_slots: u32,
+    /// Workers claim under their name (a pod or host name), shared by their concurrent
+    /// claims and kept across restarts, instead of a token per claim (issue 13 item 2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub same_name_owners: bool,
+    /// A worker's supervisor starts a replacement under the same name once the worker has
+    /// been paused this long (0: never); the paused one lives on as a zombie.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replace_paused_after_ms: u64,
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 /// At most this many claims per worker at once (plans asking for more are refused).
@@ -52,7 +64,7 @@ pub const MAX_WORKER_SLOTS: u32 = 8;
 
 impl QueueFaultProfile {
     /// The knobs [`QueueFaultProfile::switch_off`] knows (planned pauses are steps, not knobs).
-    pub const KNOBS: usize = 5;
+    pub const KNOBS: usize = 7;
 
     /// Draws the options. Nothing is drawn when every bound is off.
     pub fn draw(bounds: &QueueFaultBounds, rng: &mut ChaCha8Rng) -> QueueFaultProfile {
@@ -74,6 +86,9 @@ impl QueueFaultProfile {
             commit_fail: maybe_f64(rng, p, bounds.commit_fail),
             // Last, so adding it changed no earlier draw; none at all when there is one slot.
             worker_slots: if bounds.worker_slots.hi > bounds.worker_slots.lo { rand::Rng::random_range(rng, bounds.worker_slots.lo..=bounds.worker_slots.hi) } else { bounds.worker_slots.lo },
+            // Drawn by the plan generator after the clocks (`queue/plan.rs`).
+            same_name_owners: false,
+            replace_paused_after_ms: 0,
         }
     }
 
@@ -107,7 +122,7 @@ impl QueueFaultProfile {
     }
 
     pub fn is_on(&self) -> bool {
-        self.pauses_per_hour > 0.0 || self.statements_faulted() || self.slots() > 1
+        self.pauses_per_hour > 0.0 || self.statements_faulted() || self.slots() > 1 || self.same_name_owners || self.replace_paused_after_ms > 0
     }
 
     /// Everything off (what plans written before these faults existed load as).
@@ -116,12 +131,19 @@ impl QueueFaultProfile {
     }
 
     /// Switches off knob `knob`: statement pauses, statement errors, busy streaks, failed
-    /// commits, concurrent claims (one slot per worker). False if it was off already.
+    /// commits, concurrent claims (one slot per worker), owners per name (a token per claim
+    /// again), replacements of paused workers. False if it was off already.
     pub fn switch_off(&mut self, knob: usize) -> bool {
         if knob == 4 {
             let several = self.slots() > 1;
             self.worker_slots = 1;
             return several;
+        }
+        if knob == 5 {
+            return std::mem::take(&mut self.same_name_owners);
+        }
+        if knob == 6 {
+            return std::mem::take(&mut self.replace_paused_after_ms) > 0;
         }
         let slot = match knob {
             0 => &mut self.statement_pause,
@@ -149,6 +171,12 @@ impl QueueFaultProfile {
         if self.slots() > 1 {
             on.push(format!("worker_slots={}", self.slots()));
         }
+        if self.same_name_owners {
+            on.push("same_name_owners".to_string());
+        }
+        if self.replace_paused_after_ms > 0 {
+            on.push(format!("replace_paused_after_ms={}", self.replace_paused_after_ms));
+        }
         on.join(" ")
     }
 }
@@ -159,12 +187,13 @@ mod tests {
 
     #[test]
     fn each_knob_switches_off_one_fault() {
-        let mut profile = QueueFaultProfile { statement_pause: 0.1, statement_error: 0.1, busy_streak: 0.1, commit_fail: 0.1, worker_slots: 3, ..Default::default() };
+        let mut profile = QueueFaultProfile { statement_pause: 0.1, statement_error: 0.1, busy_streak: 0.1, commit_fail: 0.1, worker_slots: 3, same_name_owners: true, replace_paused_after_ms: 20_000, ..Default::default() };
         for knob in 0..QueueFaultProfile::KNOBS {
             assert!(profile.switch_off(knob), "knob {knob} was on");
             assert!(!profile.switch_off(knob), "knob {knob} is off now");
         }
         assert!(!profile.statements_faulted());
         assert_eq!(profile.slots(), 1);
+        assert!(profile.is_off());
     }
 }

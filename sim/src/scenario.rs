@@ -359,6 +359,13 @@ pub struct QueueFaultBounds {
     /// the lease's last moments, where a reclaimer whose clock runs ahead meets a holder
     /// that still believes in its lease. Drawn into the plan's scripts from the fault stream.
     pub deadline_attempts: f64,
+    /// Chance that a seed's workers claim under their name (a pod or host name), shared by
+    /// their concurrent claims and kept across restarts, instead of a token per claim.
+    pub same_name_owners: f64,
+    /// A worker's supervisor replaces a worker paused this long (drawn per seed, switched on
+    /// with `enable_probability`; `hi = 0` for never) under the same name, and the paused
+    /// one lives on: two incarnations of one worker at once.
+    pub replace_paused_after_ms: Range<u64>,
 }
 
 impl QueueFaultBounds {
@@ -375,6 +382,8 @@ impl QueueFaultBounds {
         clock_offset_ms: Range { lo: 0, hi: 0 },
         clock_drift_ppm: Range { lo: 0, hi: 0 },
         deadline_attempts: 0.0,
+        same_name_owners: 0.0,
+        replace_paused_after_ms: Range { lo: 0, hi: 0 },
     };
 
     /// Whether processes get skewed clocks.

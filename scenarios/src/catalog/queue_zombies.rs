@@ -17,6 +17,8 @@ const ZOMBIE_FAULTS: QueueFaultBounds = QueueFaultBounds {
     clock_offset_ms: range(0, 3_000),
     clock_drift_ppm: range(-200, 200),
     deadline_attempts: 0.5,
+    same_name_owners: 0.5,
+    replace_paused_after_ms: range(5_000, 60_000),
     ..QueueFaultBounds::OFF
 };
 

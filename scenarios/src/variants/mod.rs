@@ -54,6 +54,7 @@ pub mod queue_enqueue_swallows_errors;
 pub mod queue_fence_by_state;
 pub mod queue_owner_is_hostname;
 pub mod queue_lease_is_the_fence;
+pub mod queue_fence_by_owner;
 pub mod queue_non_atomic_migration;
 pub mod queue_requeue_without_count;
 pub mod queue_support;

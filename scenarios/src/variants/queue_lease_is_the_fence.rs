@@ -24,8 +24,9 @@ impl QueuePatch for LeaseIsTheFence {
                 c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3")?
                     .execute(params![status::DONE, now as i64, id])
             } else {
-                c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3 AND status = ?4 AND owner = ?5")?
-                    .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner])
+                // Past it, the reference's fence (owner and attempt count).
+                c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3 AND status = ?4 AND owner = ?5 AND failed_attempts = ?6")?
+                    .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner, job.attempts])
             }
         })
         .await?;
@@ -38,7 +39,7 @@ impl QueuePatch for LeaseIsTheFence {
     async fn fail<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
         let id = job.id.to_string();
         let owner = job.owner.clone();
-        let lease_until = job.lease_until_ms;
+        let (lease_until, attempts_read) = (job.lease_until_ms, job.attempts);
         let queue = q.clone();
         SqliteQueue::immediate(db, "fail: begin immediate", async |db: &mut D| {
             let attempts = run(db, "fail: check fence", |c, now| {
@@ -46,8 +47,8 @@ impl QueuePatch for LeaseIsTheFence {
                     // The same mistake: inside my lease, the row is mine whatever it says.
                     c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1")?.query_row(params![id], |r| Ok(r.get::<_, i64>(0)? as u32)).optional()
                 } else {
-                    c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3")?
-                        .query_row(params![id, status::RUNNING, owner], |r| Ok(r.get::<_, i64>(0)? as u32))
+                    c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3 AND failed_attempts = ?4")?
+                        .query_row(params![id, status::RUNNING, owner, attempts_read], |r| Ok(r.get::<_, i64>(0)? as u32))
                         .optional()
                 }
             })

@@ -3,10 +3,12 @@
 //! tells workers apart but not two claims of one worker, nor a worker and its replacement
 //! under the same name: when a job's lease runs out under one claim and the same worker
 //! claims it again in another slot, the stale claim's `complete` still matches. Only a
-//! worker that runs several claims at once reaches it (issue 13's concurrent claims).
+//! worker that runs several claims at once reaches it (issue 13's concurrent claims). Its
+//! fence is the owner alone (`owner_only_fence`): the reference's fence also compares the
+//! attempt count, which would hide the name.
 
-use super::queue_support::QueuePatch;
-use alarmsim_scheduler::queue::{ClaimedJob, Db, JobQueue, QueueError, SqliteQueue};
+use super::queue_support::{owner_only_fence, QueuePatch};
+use alarmsim_scheduler::queue::{ClaimedJob, Db, FailOutcome, JobQueue, QueueError, SqliteQueue};
 
 #[derive(Default)]
 pub struct OwnerIsHostname;
@@ -17,5 +19,13 @@ impl QueuePatch for OwnerIsHostname {
         // only the node.
         let hostname = owner.split('/').next().unwrap_or(owner);
         q.claim(db, hostname).await
+    }
+
+    async fn complete<D: Db>(&mut self, _q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
+        owner_only_fence::complete(db, job).await
+    }
+
+    async fn fail<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
+        owner_only_fence::fail(q, db, job, error).await
     }
 }

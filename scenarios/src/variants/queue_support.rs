@@ -88,3 +88,41 @@ impl<P: QueuePatch> JobQueue for Patched<P> {
         self.patch.has_background_work()
     }
 }
+
+/// `complete` and `fail` fenced by the owner alone (the reference before owners could repeat):
+/// right while every claim has an owner of its own, wrong once a worker's claims or restarts
+/// share its name. Shared by the variants whose mistake is that fence.
+pub mod owner_only_fence {
+    use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, QueueError, SqliteQueue};
+    use rusqlite::{params, OptionalExtension};
+
+    pub async fn complete<D: Db>(db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
+        let id = job.id.to_string();
+        let changed = run(db, "complete: update", |c, now| {
+            c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3 AND status = ?4 AND owner = ?5")?
+                .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner])
+        })
+        .await?;
+        if changed == 0 {
+            return Err(QueueError::Fenced { id, owner: job.owner.clone() });
+        }
+        Ok(())
+    }
+
+    pub async fn fail<D: Db>(q: &SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
+        let id = job.id.to_string();
+        SqliteQueue::immediate(db, "fail: begin immediate", async |db: &mut D| {
+            let attempts = run(db, "fail: check fence", |c, _| {
+                c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3")?
+                    .query_row(params![id, status::RUNNING, job.owner], |r| Ok(r.get::<_, i64>(0)? as u32))
+                    .optional()
+            })
+            .await?;
+            match attempts {
+                Some(attempts) => q.record_failure(db, &id, attempts, error).await,
+                None => Err(QueueError::Fenced { id: id.clone(), owner: job.owner.clone() }),
+            }
+        })
+        .await
+    }
+}

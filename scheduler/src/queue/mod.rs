@@ -6,8 +6,11 @@
 //!   channel (DGW's `JobQueueHandle::enqueue` acks before the row exists, queue-anchors.md §1).
 //! - A claim runs in one `BEGIN IMMEDIATE` transaction, takes a lease and records a per-claim
 //!   owner (queue-anchors.md §5 fact 6; fang's async claim ran SELECT and UPDATE apart).
-//! - `complete`/`fail` carry the owner and are rejected once another claim took over
-//!   (fencing, as underway does): a stale worker cannot finish a job twice.
+//! - `complete`/`fail` carry the owner and the attempt count the claim read, and are rejected
+//!   once another claim took over (fencing, as underway does): a stale worker cannot finish
+//!   a job twice. The owner alone is no fence: a worker's concurrent claims and its restarts
+//!   may share its name (a pod name); every take-over counts an attempt, so the count tells
+//!   claims apart (Kleppmann's fencing token).
 //! - Failures back off 30 s · 2ⁿ⁻¹ and after `max_attempts` the job moves to `dead_letter`.
 //! - Expired leases are reclaimed and the lost attempt is counted, so a job that crashes its
 //!   own process is dead-lettered instead of looping forever (DGW's `reset_claimed_jobs`
@@ -127,7 +130,10 @@ pub trait JobQueue {
     /// Stores a job. `Ok` means durable (as durable as the `synchronous` setting makes a commit).
     async fn enqueue<D: Db>(&mut self, db: &mut D, job: NewJob) -> Result<(), QueueError>;
 
-    /// Claims the earliest due job for `owner`, if any.
+    /// Claims the earliest due job for `owner`, if any. `owner` names the worker, not
+    /// necessarily the claim: it may repeat across one worker's concurrent claims and its
+    /// restarts (a pod or host name), so the fence `complete`/`fail` check must tell claims
+    /// apart by more than the owner.
     async fn claim<D: Db>(&mut self, db: &mut D, owner: &str) -> Result<Option<ClaimedJob>, QueueError>;
 
     /// Marks a claimed job done. `Err(Fenced)` if the claim no longer holds.

@@ -153,12 +153,16 @@ impl SqliteQueue {
     }
 
     /// The attempts of `id` if `owner`'s claim still holds.
-    fn fenced_attempts(c: &Connection, id: &str, owner: &str) -> rusqlite::Result<Option<u32>> {
+    /// The job's attempts if `job`'s claim still holds it. The fence is the owner *and* the
+    /// attempt count the claim read: owners may repeat (a worker's concurrent claims and its
+    /// restarts share its name), but every take-over (a reclaim, a failure) counts an attempt,
+    /// so the count is a fencing token per claim (Kleppmann's monotonic token).
+    fn fenced_attempts(c: &Connection, job: &ClaimedJob) -> rusqlite::Result<Option<u32>> {
         c.prepare_cached(
-            "SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3",
+            "SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3 AND failed_attempts = ?4",
         )?
         .query_row(
-            params![id, status::RUNNING, owner],
+            params![job.id.to_string(), status::RUNNING, job.owner, job.attempts],
             |r| Ok(r.get::<_, i64>(0)? as u32),
         )
         .optional()
@@ -194,9 +198,10 @@ impl JobQueue for SqliteQueue {
         let changed = run(db, "complete: update", |c, now| {
             c.prepare_cached(
                 "UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2
-                 WHERE id = ?3 AND status = ?4 AND owner = ?5",
+                 WHERE id = ?3 AND status = ?4 AND owner = ?5 AND failed_attempts = ?6",
             )?
-            .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner])
+            // The fence: owner and attempt count (`fenced_attempts` says why both).
+            .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner, job.attempts])
         })
         .await?;
         if changed == 0 {
@@ -210,7 +215,7 @@ impl JobQueue for SqliteQueue {
         let id = job.id.to_string();
         let owner = job.owner.clone();
         Self::immediate(db, "fail: begin immediate", async |db: &mut D| {
-            let attempts = run(db, "fail: check fence", |c, _| Self::fenced_attempts(c, &id, &owner)).await?;
+            let attempts = run(db, "fail: check fence", |c, _| Self::fenced_attempts(c, job)).await?;
             match attempts {
                 Some(attempts) => {
                     let outcome = self.record_failure(db, &id, attempts, error).await?;

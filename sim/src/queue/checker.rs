@@ -56,6 +56,10 @@ struct Due {
 /// A live claim: a running process holds the job.
 #[derive(Clone, Debug)]
 struct Holder {
+    /// The world's number for the claim. Owner strings may repeat (a worker's concurrent
+    /// claims and its restarts share its name when owners are per name), so the checker
+    /// tells claims apart by this, not by the owner.
+    claim: u64,
     owner: String,
     process: usize,
     /// On the holder's clock.
@@ -98,6 +102,11 @@ impl QueueChecker {
         &self.clocks
     }
 
+    /// A process was added, a replacement of `like` under its name, on its clock.
+    pub fn process_added(&mut self, like: usize) {
+        self.clocks.add_like(like);
+    }
+
     /// A job a previous release left in the database (durable from the start).
     pub fn legacy(&mut self, id: &str, due_ms: u64) {
         self.durable.acked.insert(id.to_string());
@@ -131,8 +140,8 @@ impl QueueChecker {
         self.durable.terminal.get(id).copied()
     }
 
-    /// A claim committed.
-    pub fn claimed(&mut self, now: u64, process: usize, job: &ClaimedJob) -> Result<(), Violation> {
+    /// Claim number `claim` (the world's, unique per run) of `process` committed.
+    pub fn claimed(&mut self, now: u64, process: usize, claim: u64, job: &ClaimedJob) -> Result<(), Violation> {
         let id = job.id.to_string();
         if let Some(t) = self.durable.terminal.get(&id) {
             return Err(violation(Invariant::ExactlyOneTerminal, now, &id, format!("{} claimed the job after it reached {t:?}", job.owner)));
@@ -155,7 +164,7 @@ impl QueueChecker {
             }
         }
         self.durable.claims.insert(id.clone(), claims_before + 1);
-        self.holders.entry(id).or_default().push(Holder { owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
+        self.holders.entry(id).or_default().push(Holder { claim, owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
         Ok(())
     }
 
@@ -183,9 +192,9 @@ impl QueueChecker {
         Ok(stale)
     }
 
-    /// Whether `job`'s claim is stale: its lease expired and another claim took the job.
-    pub fn is_stale(&self, job: &ClaimedJob) -> bool {
-        self.holders.get(&job.id.to_string()).is_some_and(|hs| hs.iter().any(|h| h.owner == job.owner && h.stale))
+    /// Whether claim `claim` of `job` is stale: its lease expired and another claim took the job.
+    pub fn is_stale(&self, claim: u64, job: &ClaimedJob) -> bool {
+        self.holders.get(&job.id.to_string()).is_some_and(|hs| hs.iter().any(|h| h.claim == claim && h.stale))
     }
 
     /// Whether `process` holds a claim now.
@@ -193,17 +202,17 @@ impl QueueChecker {
         self.holders.values().flatten().any(|h| h.process == process)
     }
 
-    /// The holder of `owner`'s claim finished (accepted or fenced).
-    fn release(&mut self, id: &str, owner: &str) -> Option<Holder> {
+    /// The holder of claim `claim` finished (accepted or fenced).
+    fn release(&mut self, id: &str, claim: u64) -> Option<Holder> {
         let holders = self.holders.get_mut(id)?;
-        let index = holders.iter().position(|h| h.owner == owner)?;
+        let index = holders.iter().position(|h| h.claim == claim)?;
         Some(holders.remove(index))
     }
 
-    /// `complete` or `fail` was accepted for `job`.
-    fn accepted(&mut self, now: u64, job: &ClaimedJob, what: &str) -> Result<(), Violation> {
+    /// `complete` or `fail` of claim `claim` was accepted for `job`.
+    fn accepted(&mut self, now: u64, claim: u64, job: &ClaimedJob, what: &str) -> Result<(), Violation> {
         let id = job.id.to_string();
-        let Some(holder) = self.release(&id, &job.owner).filter(|h| h.stale) else { return Ok(()) };
+        let Some(holder) = self.release(&id, claim).filter(|h| h.stale) else { return Ok(()) };
         let mut message = format!("the stale owner {} was allowed to {what} after its lease expired and the job was reclaimed (not fenced)", job.owner);
         // Skew: the holder's own clock may still have said its lease ran (issue 13 item 3).
         let holder_clock = self.clocks.local(holder.process, now);
@@ -229,21 +238,21 @@ impl QueueChecker {
         Ok(())
     }
 
-    pub fn completed(&mut self, now: u64, job: &ClaimedJob) -> Result<(), Violation> {
-        self.accepted(now, job, "complete")?;
+    pub fn completed(&mut self, now: u64, claim: u64, job: &ClaimedJob) -> Result<(), Violation> {
+        self.accepted(now, claim, job, "complete")?;
         self.reach(now, &job.id.to_string(), Terminal::Done, &job.owner)
     }
 
     /// A failed attempt was recorded with `outcome` by an operation of `process` that ran from
     /// `started` to `now`.
-    pub fn failed(&mut self, process: usize, started: u64, now: u64, job: &ClaimedJob, outcome: FailOutcome) -> Result<(), Violation> {
-        self.accepted(now, job, "fail")?;
+    pub fn failed(&mut self, process: usize, claim: u64, started: u64, now: u64, job: &ClaimedJob, outcome: FailOutcome) -> Result<(), Violation> {
+        self.accepted(now, claim, job, "fail")?;
         self.counted(process, started, now, &job.id.to_string(), outcome, &job.owner)
     }
 
     /// A stale owner was rejected: it no longer holds the job.
-    pub fn fenced(&mut self, job: &ClaimedJob) {
-        self.release(&job.id.to_string(), &job.owner);
+    pub fn fenced(&mut self, claim: u64, job: &ClaimedJob) {
+        self.release(&job.id.to_string(), claim);
     }
 
     /// A failed or lost attempt was counted with `outcome` by an operation of `process` that
@@ -430,7 +439,7 @@ mod tests {
     fn claimed() -> QueueChecker {
         let mut c = checker();
         c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
         c
     }
 
@@ -447,7 +456,7 @@ mod tests {
     fn a_job_finished_while_a_reclaim_was_under_way_is_a_stale_owner_acting() {
         let mut c = claimed();
         // The holder completes at LEASE + 2, between the reclaim's read and its commit.
-        c.completed(LEASE + 2, &job("w1", 0, 0)).unwrap();
+        c.completed(LEASE + 2, 1, &job("w1", 0, 0)).unwrap();
         let v = c.reclaimed(1, LEASE, LEASE + 5, &[reclaim(LEASE + 1, LEASE + 30_000, 1)]).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
     }
@@ -457,8 +466,8 @@ mod tests {
         let mut c = claimed();
         // w1's `fail` counts attempt 1 and requeues the job; the same failure is recorded again
         // (a retried `fail` whose first try did commit), requeueing the job a second time.
-        c.failed(0, 10, 10, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_010, attempts: 1 }).unwrap();
-        let v = c.failed(0, 20, 20, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_020, attempts: 1 }).unwrap_err();
+        c.failed(0, 1, 10, 10, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_010, attempts: 1 }).unwrap();
+        let v = c.failed(0, 1, 20, 20, &job("w1", 0, 0), FailOutcome::Retry { at_ms: 30_020, attempts: 1 }).unwrap_err();
         assert_eq!(v.invariant, Invariant::RetryCounts, "{v}");
         assert!(v.message.contains("counted attempt 1 again"), "{v}");
     }
@@ -469,17 +478,17 @@ mod tests {
         // is on time, and it takes a lease w1's own clock says is still running.
         let mut c = skewed_checker(2_000);
         c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
         let stale = c.reclaimed(1, LEASE - 2_000, LEASE - 1_990, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
         assert_eq!(stale, vec![MadeStale { process: 0, lease_running_on_its_clock: true }]);
         // w1, fenced by nothing but its clock, completes: a stale owner acting.
-        let v = c.completed(LEASE - 1_000, &job("w1", 0, 0)).unwrap_err();
+        let v = c.completed(LEASE - 1_000, 1, &job("w1", 0, 0)).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
         // A reclaim early on the reclaimer's own clock is the queue's fault, and says whose
         // clock said what.
         let mut c = skewed_checker(2_000);
         c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, &job("w1", 0, 0)).unwrap();
+        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
         let v = c.reclaimed(1, LEASE - 3_000, LEASE - 2_990, &[reclaim(LEASE - 1_000, LEASE + 29_000, 1)]).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
         assert!(v.message.contains("w2's clock, +2000ms/+0ppm") && v.message.contains("on w1's clock (+0ms/+0ppm)"), "{v}");
@@ -492,11 +501,11 @@ mod tests {
         let mut c = skewed_checker(2_000);
         c.acked(0, &id, 10_000);
         assert_eq!(c.due_reference(&id), Some(10_000));
-        c.claimed(8_000, 1, &job("w2", 8_000, 0)).unwrap();
+        c.claimed(8_000, 1, 2, &job("w2", 8_000, 0)).unwrap();
         // At reference 7 s w2's clock reads 9 s: early on its own clock.
         let mut c = skewed_checker(2_000);
         c.acked(0, &id, 10_000);
-        let v = c.claimed(7_000, 1, &job("w2", 7_000, 0)).unwrap_err();
+        let v = c.claimed(7_000, 1, 2, &job("w2", 7_000, 0)).unwrap_err();
         assert_eq!(v.invariant, Invariant::NeverEarly, "{v}");
         assert!(v.message.contains("read 9000ms") && v.message.contains("due at t=10000ms on w1's clock"), "{v}");
     }
@@ -506,13 +515,13 @@ mod tests {
         let mut c = skewed_checker(2_000);
         let id = job("w2", 0, 0).id.to_string();
         c.acked(0, &id, 0);
-        c.claimed(0, 1, &job("w2", 2_000, 0)).unwrap();
+        c.claimed(0, 1, 2, &job("w2", 2_000, 0)).unwrap();
         // w2 fails at reference 10 s (its clock: 12 s): the retry is 30 s after that, on its clock.
-        c.failed(1, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 42_000, attempts: 1 }).unwrap();
+        c.failed(1, 2, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 42_000, attempts: 1 }).unwrap();
         let mut c = skewed_checker(2_000);
         c.acked(0, &id, 0);
-        c.claimed(0, 1, &job("w2", 2_000, 0)).unwrap();
-        let v = c.failed(1, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 40_000, attempts: 1 }).unwrap_err();
+        c.claimed(0, 1, 2, &job("w2", 2_000, 0)).unwrap();
+        let v = c.failed(1, 2, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 40_000, attempts: 1 }).unwrap_err();
         assert_eq!(v.invariant, Invariant::RetrySchedule, "{v}");
     }
 }

@@ -27,6 +27,13 @@ impl ProcessClocks {
         ProcessClocks::new(&[], (0..processes).map(|p| format!("process-{p}")).collect())
     }
 
+    /// Adds a process with the name and clock of `like` (a replacement started under its
+    /// name, on its machine).
+    pub fn add_like(&mut self, like: usize) {
+        self.skews.push(self.skews[like]);
+        self.names.push(self.names[like].clone());
+    }
+
     pub fn skewed(&self) -> bool {
         self.skews.iter().any(|s| !s.is_perfect())
     }

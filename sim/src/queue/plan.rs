@@ -86,6 +86,12 @@ pub fn generate(spec: &ScenarioSpec, workload: &QueueWorkload, variant: &str, se
     let processes = (workload.producers + workload.workers) as usize;
     profile.process_clocks = QueueFaultProfile::draw_clocks(&workload.faults, processes, &mut fault_rng);
     deadline_attempts(&mut steps, workload.faults.deadline_attempts, &mut fault_rng);
+    let same_name = workload.faults.same_name_owners;
+    profile.queue.same_name_owners = same_name > 0.0 && fault_rng.random_bool(same_name);
+    let replace = workload.faults.replace_paused_after_ms;
+    if replace.hi > 0 && fault_rng.random_bool(workload.faults.enable_probability) {
+        profile.queue.replace_paused_after_ms = crate::draws::draw_u64(&mut fault_rng, replace).max(1);
+    }
     steps.sort_by_key(|s| s.at_ms);
     Plan { scenario: spec.name.to_string(), variant: variant.to_string(), seed, profile, steps, knobs: None, reaches: Vec::new(), link: spec.link }
 }

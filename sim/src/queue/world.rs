@@ -82,6 +82,10 @@ struct Proc {
     /// SQL faults injected into this incarnation so far (an `open` that fails after one is
     /// the environment's doing, not the queue's).
     injected: u64,
+    /// Its supervisor gave up on it while it was paused and started a replacement under the
+    /// same name (a later process index): this incarnation is a zombie that never restarts,
+    /// and exits when it next looks for work.
+    replaced: bool,
 }
 
 impl Proc {
@@ -102,6 +106,7 @@ impl Proc {
             paused_until: 0,
             busy_left: 0,
             injected: 0,
+            replaced: false,
         }
     }
 }
@@ -161,8 +166,15 @@ pub struct QueueWorld<Q> {
     pub violation: Option<Violation>,
     pub events_handled: u64,
     pub last_event_ms: u64,
+    /// Claims committed so far: each claim's number for the checker.
+    claims_committed: u64,
     me: Weak<RefCell<QueueWorld<Q>>>,
     _queue: PhantomData<fn() -> Q>,
+}
+
+/// Process `index`'s random stream (statement latencies, crash draws, busy waits).
+fn process_stream(seed: u64, index: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ (index as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03))
 }
 
 /// A job's ULID: its planned time plus 80 bits derived from the seed and its plan number,
@@ -185,7 +197,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         for w in 0..workload.workers as usize {
             procs.push(Proc::new(Node::Worker(w), true));
         }
-        let streams = (0..procs.len() as u64).map(|i| ChaCha8Rng::seed_from_u64(seed ^ (i + 1).wrapping_mul(0xd1b5_4a32_d192_ed03))).collect();
+        let streams = (0..procs.len()).map(|i| process_stream(seed, i)).collect();
         let mut jobs = BTreeMap::new();
         for step in &plan.steps {
             if let Action::Enqueue { job, script, .. } = &step.action {
@@ -222,6 +234,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             violation: None,
             events_handled: 0,
             last_event_ms: 0,
+            claims_committed: 0,
             me: Weak::new(),
             _queue: PhantomData,
         }));
@@ -299,8 +312,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
+    /// The current incarnation of `node`: the last process of that name (a replacement is
+    /// appended when its supervisor replaces a paused one).
     fn process_of(&self, node: Node) -> usize {
-        self.procs.iter().position(|p| p.node == node).expect("a plan step names a process of this world (plan_check.rs)")
+        self.procs.iter().rposition(|p| p.node == node).expect("a plan step names a process of this world (plan_check.rs)")
     }
 
     fn node_name(&self, process: usize) -> String {
@@ -316,7 +331,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
 
     /// (Re)starts a process that is down.
     fn restart(&mut self, process: usize) {
-        if self.procs[process].up || !self.live() {
+        if self.procs[process].up || self.procs[process].replaced || !self.live() {
             return;
         }
         let world = self.me.upgrade().expect("the world is alive while it runs");
@@ -512,10 +527,63 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             return;
         }
         let until = self.now_ms() + ms;
-        let proc = &mut self.procs[process];
-        proc.paused_until = proc.paused_until.max(until);
+        self.pause_until(process, until);
         let node = self.node_name(process);
         self.note(EventKind::Fault, "world", None, || format!("pause: {node} stops at its next statement until t={until}ms"));
+    }
+
+    /// A replaced zombie exits (its connections close, rolling back what they held open).
+    fn exit_replaced(&mut self, process: usize) {
+        if !self.procs[process].up {
+            return;
+        }
+        let node = self.node_name(process);
+        self.kill(process);
+        self.note(EventKind::Note, &node, None, || "finds it was replaced and exits".to_string());
+    }
+
+    /// Holds `process` at its statement boundaries until `until`. A worker's supervisor that
+    /// gives up on unresponsive processes (`replace_paused_after_ms`) checks on it then.
+    fn pause_until(&mut self, process: usize, until: u64) {
+        let (now, after) = (self.now_ms(), self.profile.queue.replace_paused_after_ms);
+        let proc = &mut self.procs[process];
+        proc.paused_until = proc.paused_until.max(until);
+        if after == 0 || !matches!(proc.node, Node::Worker(_)) || proc.replaced || until <= now + after {
+            return;
+        }
+        let me = self.me.clone();
+        let check = madsim::task::spawn_local(async move {
+            madsim::time::sleep(Duration::from_millis(after)).await;
+            if let Some(world) = me.upgrade() {
+                world.borrow_mut().replace(process);
+            }
+        });
+        self.procs[process].tasks.push(check);
+    }
+
+    /// Issue 13 item 2: the supervisor has not heard from paused worker `process` for
+    /// `replace_paused_after_ms` and starts a replacement under the same name, as an
+    /// orchestrator does with a node it cannot reach. The old incarnation is not dead, only
+    /// stopped: when it resumes it finishes what it was doing (a stale owner, under the same
+    /// name when owners are per name), then exits.
+    fn replace(&mut self, process: usize) {
+        let now = self.now_ms();
+        let proc = &self.procs[process];
+        if !self.live() || !proc.up || proc.replaced || proc.paused_until <= now {
+            return;
+        }
+        let (node, incarnation) = (proc.node, proc.incarnation);
+        self.procs[process].replaced = true;
+        let mut replacement = Proc::new(node, true);
+        replacement.incarnation = incarnation;
+        self.procs.push(replacement);
+        let index = self.procs.len() - 1;
+        self.streams.push(process_stream(self.seed, index));
+        self.checker.process_added(process);
+        self.probes.hit(&probe::REPLACED_WHILE_PAUSED);
+        let name = self.node_name(process);
+        self.note(EventKind::Fault, "world", None, || format!("{name} is unresponsive: its supervisor starts a replacement under the same name (the paused one lives on)"));
+        self.restart(index);
     }
 
     /// The probes of a statement about to run (or, with `crash`, that its process dies
@@ -566,9 +634,17 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.fail(Err(Violation { invariant, actor: None, at_ms: now, message }));
     }
 
+    /// The owner a claim of `process` presents: a token per claim (`worker-0/3#7`: node,
+    /// incarnation, claim), or, when the seed's owners are per name (issue 13 item 2), the
+    /// worker's name alone, as a pod or host name is: shared by its concurrent claims and
+    /// kept across its restarts. The queue's fence must then tell claims apart itself.
     fn next_owner(&mut self, process: usize) -> String {
+        let same_name = self.profile.queue.same_name_owners;
         let proc = &mut self.procs[process];
         proc.claims += 1;
+        if same_name {
+            return proc.node.to_string();
+        }
         format!("{}/{}#{}", proc.node, proc.incarnation, proc.claims)
     }
 
@@ -592,13 +668,16 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
-    /// A claim committed; returns what this attempt does and for how long.
-    fn on_claimed(&mut self, process: usize, job: &ClaimedJob) -> (Attempt, u64) {
+    /// A claim committed; returns what this attempt does, for how long, and the claim's
+    /// number (the checker's name for it: owners may repeat).
+    fn on_claimed(&mut self, process: usize, job: &ClaimedJob) -> (Attempt, u64, u64) {
+        self.claims_committed += 1;
+        let claim = self.claims_committed;
         let id = job.id.to_string();
         let now = self.now_ms();
         let early = self.checker.due_reference(&id).is_some_and(|due| now < due);
         self.probes.sometimes(early, &probe::SKEWED_EARLY_CLAIM);
-        let outcome = self.checker.claimed(now, process, job);
+        let outcome = self.checker.claimed(now, process, claim, job);
         let lease_ms = self.workload.config.lease_ms;
         let (attempt, work_ms) = match self.jobs.get_mut(&id) {
             Some(info) => {
@@ -624,10 +703,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.set_gauges(&id, due, Some(lease_end));
         self.note(EventKind::HandlerStart, &node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
         self.fail(outcome);
-        (attempt, work_ms)
+        (attempt, work_ms, claim)
     }
 
-    fn on_finished(&mut self, process: usize, started: u64, job: &ClaimedJob, result: Result<Option<FailOutcome>, QueueError>) {
+    fn on_finished(&mut self, process: usize, claim: u64, started: u64, job: &ClaimedJob, result: Result<Option<FailOutcome>, QueueError>) {
         let id = job.id.to_string();
         let now = self.now_ms();
         let node = self.node_name(process);
@@ -636,18 +715,18 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             Ok(None) => {
                 self.set_gauges(&id, None, None);
                 self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("complete as {owner}: done"));
-                self.checker.completed(now, job)
+                self.checker.completed(now, claim, job)
             }
             Ok(Some(fail)) => {
                 let fail = *fail;
                 let due = retry_at(fail).map(|t| self.reference_ms(process, t));
                 self.set_gauges(&id, due, None);
                 self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("fail as {owner}: {}", describe_outcome(fail)));
-                self.checker.failed(process, started, now, job, fail)
+                self.checker.failed(process, claim, started, now, job, fail)
             }
             Err(e) if e.is_fenced() => {
                 self.note(EventKind::HandlerEnd, &node, Some(&id), || format!("rejected, {owner} was fenced"));
-                self.checker.fenced(job);
+                self.checker.fenced(claim, job);
                 Ok(())
             }
             Err(e) => {
@@ -810,11 +889,10 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         let (now, until) = {
             let mut w = self.world.borrow_mut();
             let now = w.now_ms();
-            let proc = &mut w.procs[self.process];
             if extra_ms > 0 {
-                proc.paused_until = proc.paused_until.max(now + extra_ms);
+                w.pause_until(self.process, now + extra_ms);
             }
-            (now, proc.paused_until)
+            (now, w.procs[self.process].paused_until)
         };
         if until <= now {
             return;
@@ -1028,6 +1106,11 @@ async fn worker_slot<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
     let (mut queue, mut db) = opened.unwrap_or_else(|| (Q::with_config(config), SimDb::new(&world, process)));
     let mut next_reclaim = now_of(&world) + config.lease_ms / 2;
     loop {
+        if world.borrow().procs[process].replaced {
+            // A replaced zombie notices when it next looks for work, and exits.
+            world.borrow_mut().exit_replaced(process);
+            halt().await
+        }
         if slot == 0 && now_of(&world) >= next_reclaim {
             reclaim(&world, process, &mut queue, &mut db).await;
             next_reclaim = now_of(&world) + config.lease_ms / 2;
@@ -1106,7 +1189,7 @@ async fn reclaim<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
 }
 
 async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>, job: ClaimedJob) {
-    let (attempt, work_ms) = world.borrow_mut().on_claimed(process, &job);
+    let (attempt, work_ms, claim) = world.borrow_mut().on_claimed(process, &job);
     if attempt == Attempt::Crash {
         // The job takes its own process down half way through ("even when the job itself
         // crashed the process"); its supervisor restarts it.
@@ -1124,7 +1207,7 @@ async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
     let started = now_of(world);
     {
         let w = world.borrow();
-        let stale = w.probes.is_on() && w.checker.is_stale(&job);
+        let stale = w.probes.is_on() && w.checker.is_stale(claim, &job);
         w.probes.sometimes(stale, if attempt.throws() { &probe::STALE_OWNER_FAIL } else { &probe::STALE_OWNER_COMPLETE });
     }
     let result = if attempt.throws() {
@@ -1132,7 +1215,7 @@ async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
     } else {
         queue.complete(db, &job).await.map(|()| None)
     };
-    world.borrow_mut().on_finished(process, started, &job, result);
+    world.borrow_mut().on_finished(process, claim, started, &job, result);
 }
 
 impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
