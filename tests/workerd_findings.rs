@@ -15,7 +15,7 @@ use alarmsim_scenarios::variants::workerd_head::manager::WorkerdLocalScheduler;
 use alarmsim_scenarios::variants::workerd_head::Fixes;
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler};
 use alarmsim_scheduler::backoff::RetryPolicy;
-use alarmsim_scheduler::{ActorEffect, ActorId, AlarmRow, AlarmTime, ArmDecision, CommitId, DurableState, Fence, FireResult, Millis, Outcome, WriteOptions};
+use alarmsim_scheduler::{ActorEffect, ActorId, AlarmRow, AlarmTime, ArmDecision, CallId, CommitId, DurableState, Fence, FireResult, Millis, Outcome, WriteOptions};
 use std::collections::VecDeque;
 
 /// Jitter-free randomness for the scheduler's backoff (the tests read only its lower bound).
@@ -45,6 +45,9 @@ struct LocalWorkerd {
     /// Commits shipped and not landed yet, oldest first.
     in_flight: VecDeque<(CommitId, AlarmTime)>,
     incarnation: u64,
+    /// R1 only (a production-style RPC link): `scheduleRun` calls wait here until a test
+    /// delivers or loses them; `None` is local workerd's link (applied at once).
+    wire: Option<VecDeque<(CallId, AlarmTime, Fence)>>,
 }
 
 const T: i64 = 1_000_000;
@@ -61,6 +64,7 @@ impl LocalWorkerd {
             durable: None,
             in_flight: VecDeque::new(),
             incarnation: 1,
+            wire: None,
         }
     }
 
@@ -68,10 +72,13 @@ impl LocalWorkerd {
     fn pump(&mut self) {
         while let Some(effect) = self.actor.poll_effect() {
             match effect {
-                ActorEffect::Schedule { call, time, fence } => {
-                    self.scheduler.schedule(&self.id, time, fence, None);
-                    self.actor.on_schedule_result(call, true);
-                }
+                ActorEffect::Schedule { call, time, fence } => match self.wire.as_mut() {
+                    Some(wire) => wire.push_back((call, time, fence)),
+                    None => {
+                        self.scheduler.schedule(&self.id, time, fence, None);
+                        self.actor.on_schedule_result(call, true);
+                    }
+                },
                 ActorEffect::Commit { id, batch } => self.in_flight.push_back((id, batch.alarm)),
                 ActorEffect::ArmResolved { .. } => {}
             }
@@ -143,7 +150,21 @@ impl LocalWorkerd {
     }
 
     fn report(&mut self, scheduled: Millis, outcome: Outcome) {
-        self.scheduler.on_fire_result(&self.id, scheduled, FireResult { outcome, report: None }, self.now, &mut NoJitter);
+        // The world attaches the actor's report to every result; the port's scheduler reads
+        // it only with R1's `result_carries_alarm`.
+        let report = Some(self.actor.report());
+        self.scheduler.on_fire_result(&self.id, scheduled, FireResult { outcome, report }, self.now, &mut NoJitter);
+        self.pump();
+    }
+
+    /// R1's RPC link: the oldest `scheduleRun` on the wire arrives (`delivered`) or is lost
+    /// (the actor hears it failed).
+    fn deliver(&mut self, delivered: bool) {
+        let (call, time, fence) = self.wire.as_mut().and_then(|w| w.pop_front()).expect("a scheduleRun on the wire");
+        if delivered {
+            self.scheduler.schedule(&self.id, time, fence, None);
+        }
+        self.actor.on_schedule_result(call, delivered);
         self.pump();
     }
 
@@ -164,6 +185,32 @@ impl LocalWorkerd {
 
 fn upstream() -> Fixes {
     Fixes::default()
+}
+
+/// R1 (a production-style RPC link): the handler re-arms to X, a move later told after its
+/// commit. The handler's result reaches the scheduler before `scheduleRun(X)` does, so the
+/// scheduler drops T on success, and then `scheduleRun(X)` is lost: upstream only logs it
+/// (b4a5ed8cd), and nothing will fire X. With R1's fixes the result carries X (with a fence
+/// newer than the actor's last command), and the lost call is sent again.
+#[test]
+fn r1_a_rearm_whose_move_later_loses_the_race_with_the_result_is_lost() {
+    for (fixes, lost) in [(Fixes::ALL, true), (Fixes::ALL_AND_RPC, false)] {
+        let mut w = LocalWorkerd::new(fixes);
+        let t = w.handler_in_flight();
+        w.wire = Some(VecDeque::new());
+        let x = T + 60_000;
+        w.set_alarm(x);
+        w.finish(t, Outcome::Succeeded);
+        assert_eq!(w.durable, Some(Millis(x)), "SQLite holds X");
+        w.deliver(false);
+        let expected = if lost { None } else { Some(Millis(x)) };
+        assert_eq!(w.scheduler_fires_at(), expected, "fixes {fixes:?}");
+        // With the fixes the move-later went out again; it lands and changes nothing.
+        if !lost {
+            w.deliver(true);
+            assert_eq!(w.scheduler_fires_at(), Some(Millis(x)));
+        }
+    }
 }
 
 /// F1: the handler calls `setAlarm` with its own time (here `setAlarm(Date.now())` in the
@@ -431,6 +478,9 @@ fn with(base: Fixes, finding: &str, on: bool) -> Fixes {
         clean_needs_no_commit_in_flight: pick(fix.clean_needs_no_commit_in_flight, base.clean_needs_no_commit_in_flight),
         own_time_keeps_retry: pick(fix.own_time_keeps_retry, base.own_time_keeps_retry),
         abandon_answer_reregisters: pick(fix.abandon_answer_reregisters, base.abandon_answer_reregisters),
+        commands_fenced: pick(fix.commands_fenced, base.commands_fenced),
+        result_carries_alarm: pick(fix.result_carries_alarm, base.result_carries_alarm),
+        move_later_retried: pick(fix.move_later_retried, base.move_later_retried),
     }
 }
 

@@ -117,6 +117,7 @@ pub fn variants() -> Vec<Arc<dyn SchedulerFactory>> {
         Arc::new(workerd_head::WORKERD_HEAD),
         Arc::new(workerd_head::WORKERD_HEAD_AWAITING),
         Arc::new(workerd_head::WORKERD_HEAD_FIXED),
+        Arc::new(workerd_head::WORKERD_HEAD_FIXED_RPC),
     ]
 }
 

@@ -90,7 +90,7 @@ pub const CASES: &[Case] = &[
 
 /// Ports of upstream code, not re-introduced bugs: the catalog judges them, and every
 /// violation is a finding to classify (docs/FINDINGS.md), not a budget to meet.
-pub const PORTS: &[&str] = &["workerd-head", "workerd-head-awaiting", "workerd-head-fixed"];
+pub const PORTS: &[&str] = &["workerd-head", "workerd-head-awaiting", "workerd-head-fixed", "workerd-head-fixed-rpc"];
 
 /// Variants no invariant of a run can catch, because each of their runs is correct on its
 /// own: what they break is determinism, and the sweep's spot-check finds them

@@ -90,6 +90,24 @@ pub enum IdleAgreement {
     EarlierAllowed,
 }
 
+/// How many of an actor's manager commands may be outstanding at once (`bounded-commands`,
+/// I3). The reference serializes every command: one in flight and one parked. workerd's I3
+/// (PR #6383) bounds only its move-later chain that way; a precommit move-earlier and a
+/// cancel's reschedule go out beside it (`docs/FINDINGS.md`, A3), so its port declares a
+/// looser bound that still catches an unbounded chain (B4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandBound {
+    /// Commands on the wire at once.
+    pub in_flight: u32,
+    /// In flight plus parked inside the actor.
+    pub outstanding: usize,
+}
+
+impl CommandBound {
+    /// One in flight plus one parked (the reference, alarm-semantics I3).
+    pub const SERIAL: CommandBound = CommandBound { in_flight: 1, outstanding: 2 };
+}
+
 /// Builds the two halves of a scheduler. A variant is one factory, selected by name.
 pub trait SchedulerFactory: Send + Sync {
     /// The name `--variant` selects.
@@ -113,6 +131,10 @@ pub trait SchedulerFactory: Send + Sync {
     /// then holds it to the weaker promise (the report says which it used).
     fn idle_agreement(&self) -> IdleAgreement {
         IdleAgreement::Exact
+    }
+    /// How many commands an actor may have outstanding (`bounded-commands`).
+    fn command_bound(&self) -> CommandBound {
+        CommandBound::SERIAL
     }
     /// Whether the manager's rows survive a manager restart (false before workerd #6104).
     fn manager_persists_rows(&self) -> bool {

@@ -11,7 +11,7 @@
 //!
 //! Not covered: a panic in the system's `Drop` (the world drops cores as harness code).
 
-use alarmsim_scheduler::api::{ActorScheduler, IdleAgreement, ManagerScheduler, SchedulerFactory};
+use alarmsim_scheduler::api::{ActorScheduler, CommandBound, IdleAgreement, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy, RetryState};
 use alarmsim_scheduler::queue::{ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, Wakeup};
 use alarmsim_scheduler::{
@@ -98,6 +98,7 @@ impl SchedulerFactory for GuardedFactory {
         // Every provided method must be forwarded: a wrapper that let one fall back to its
         // default silently judged the workerd port by the reference's promise (Exact).
         ref fn idle_agreement() -> IdleAgreement;
+        ref fn command_bound() -> CommandBound;
     }
 }
 
@@ -236,12 +237,16 @@ mod tests {
         fn manager_persists_rows(&self) -> bool {
             !alarmsim_scheduler::api::Reference.manager_persists_rows()
         }
+        fn command_bound(&self) -> CommandBound {
+            CommandBound { in_flight: 7, outstanding: 9 }
+        }
     }
 
     #[test]
     fn the_guard_forwards_provided_methods() {
         let guarded = GuardedFactory(Arc::new(Unusual));
         assert_eq!(guarded.idle_agreement(), IdleAgreement::EarlierAllowed);
+        assert_eq!(guarded.command_bound(), CommandBound { in_flight: 7, outstanding: 9 });
         assert_eq!(guarded.manager_persists_rows(), Unusual.manager_persists_rows());
     }
 }

@@ -4,7 +4,7 @@
 //! rules are in one place and do not depend on the scheduler under test.
 
 use crate::scenario::{Invariant, ScenarioSpec};
-use alarmsim_scheduler::api::IdleAgreement;
+use alarmsim_scheduler::api::{CommandBound, IdleAgreement};
 use alarmsim_scheduler::backoff::{FailureFacts, RetryPolicy};
 use alarmsim_scheduler::time::{fires_earlier, show};
 use alarmsim_scheduler::{AlarmError, AlarmTime, Gate, Millis};
@@ -408,10 +408,11 @@ impl Checker {
     /// never be below what the world sees in flight; an under-count would make the idle and
     /// quiescence tests, which trust it, judge an actor with a command on the wire as settled.
     /// A broken actor has forgotten its commands (it is reset next), so only the bound holds.
-    pub fn bounded_commands(&self, actor: &str, outstanding: usize, in_flight: u32, broken: bool, at_ms: u64) -> Option<Violation> {
+    pub fn bounded_commands(&self, actor: &str, bound: CommandBound, outstanding: usize, in_flight: u32, broken: bool, at_ms: u64) -> Option<Violation> {
         let in_flight_usize = usize::try_from(in_flight).unwrap_or(usize::MAX);
-        let message = if outstanding > 2 || in_flight > 1 {
-            format!("{outstanding} commands outstanding and {in_flight} in flight: at most 1 in flight plus 1 parked (I3, B4/B5)")
+        let message = if outstanding > bound.outstanding || in_flight > bound.in_flight {
+            let parked = bound.outstanding.saturating_sub(bound.in_flight as usize);
+            format!("{outstanding} commands outstanding and {in_flight} in flight: at most {} in flight plus {parked} parked (I3, B4/B5)", bound.in_flight)
         } else if outstanding < in_flight_usize && !broken {
             format!(
                 "commands_outstanding() says {outstanding} but {in_flight} of its commands are in flight: the count is in flight plus parked, never less than what is on the wire (I3)"

@@ -74,7 +74,8 @@ impl World {
         let Some(core) = self.actors[actor].core.as_ref() else { return };
         let gate = core.gate();
         let outstanding = core.commands_outstanding();
-        let violation = self.checker.bounded_commands(&self.actors[actor].id.0, outstanding, self.actors[actor].calls_in_flight, gate == Gate::Broken, self.now_ms());
+        let bound = self.factory.command_bound();
+        let violation = self.checker.bounded_commands(&self.actors[actor].id.0, bound, outstanding, self.actors[actor].calls_in_flight, gate == Gate::Broken, self.now_ms());
         self.fail(violation);
         let violation = self.checker.gate_broke(&self.actors[actor].id.0, gate, self.actors[actor].failure_delivered, self.now_ms());
         self.fail(violation);

@@ -386,6 +386,9 @@ impl WorkerdActor {
                 self.alarm_later_is_in_flight = false;
                 if let Some(next) = self.pending_later_alarm_time.take() {
                     self.schedule_later_alarm(next);
+                } else if !ok && self.fixes.move_later_retried && self.alarm == request.time {
+                    // R1's fix (off upstream): the lost move-later goes out again.
+                    self.schedule_later_alarm(request.time);
                 }
             }
             After::Cancel { arm } | After::CancelLate { arm } => self.effects.push_back(ActorEffect::ArmResolved { arm, ok }),

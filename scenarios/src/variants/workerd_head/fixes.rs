@@ -58,6 +58,21 @@ pub struct Fixes {
     /// deletes its entry, so an alarm the scheduler never heard of (its post-commit
     /// `scheduleRun` lost to a crash) is lost.
     pub abandon_answer_reregisters: bool,
+    /// R1's fixes, for a production-style RPC link (`docs/FINDINGS.md`, "The RPC link"). With
+    /// the local scheduler behind a link that loses, delays and duplicates calls, commands
+    /// carry their fence and the scheduler drops one no newer than the last it applied (the
+    /// #5431 class: a late or duplicated `scheduleRun` overwrites a newer one). The fence is
+    /// kept in the alarm's row, and in a row without a time after a delete, so a restart
+    /// keeps it.
+    pub commands_fenced: bool,
+    /// R1: the handler's result carries the alarm the actor holds, with a fence newer than
+    /// its last command, and the scheduler takes it after a run that did not fail: a re-arm
+    /// whose move-later races the result is no longer dropped with the alarm that ran.
+    pub result_carries_alarm: bool,
+    /// R1: a failed move-later is sent again (while the alarm still holds its time and no
+    /// later one is parked) instead of only logged (b4a5ed8cd), so one lost RPC cannot lose
+    /// the alarm.
+    pub move_later_retried: bool,
 }
 
 impl Fixes {
@@ -71,8 +86,26 @@ impl Fixes {
         clean_needs_no_commit_in_flight: false,
         own_time_keeps_retry: false,
         abandon_answer_reregisters: false,
+        commands_fenced: false,
+        result_carries_alarm: false,
+        move_later_retried: false,
     };
 
-    /// Every proposed fix.
-    pub const ALL: Fixes = Fixes { same_time_in_handler_reschedules: true, replacement_beats_backoff: true, rollback_restores_alarm_version: true, failed_abandon_retries: true, abandon_waits_for_commits: true, clean_needs_no_commit_in_flight: true, own_time_keeps_retry: true, abandon_answer_reregisters: true };
+    /// Every fix proposed for local workerd (F1–F8).
+    pub const ALL: Fixes = Fixes {
+        same_time_in_handler_reschedules: true,
+        replacement_beats_backoff: true,
+        rollback_restores_alarm_version: true,
+        failed_abandon_retries: true,
+        abandon_waits_for_commits: true,
+        clean_needs_no_commit_in_flight: true,
+        own_time_keeps_retry: true,
+        abandon_answer_reregisters: true,
+        commands_fenced: false,
+        result_carries_alarm: false,
+        move_later_retried: false,
+    };
+
+    /// Every proposed fix, R1's for the RPC link too.
+    pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, ..Fixes::ALL };
 }

@@ -69,6 +69,8 @@ pub struct WorkerdLocalScheduler {
     policy: RetryPolicy,
     fixes: Fixes,
     effects: VecDeque<ManagerEffect>,
+    /// R1's fenced commands only: the newest fence applied per actor (kept in its row).
+    fences: BTreeMap<ActorId, Fence>,
 }
 
 impl WorkerdLocalScheduler {
@@ -77,6 +79,9 @@ impl WorkerdLocalScheduler {
     pub fn load_with(rows: Vec<AlarmRow>, policy: RetryPolicy, fixes: Fixes) -> WorkerdLocalScheduler {
         let mut s = WorkerdLocalScheduler { policy, fixes, ..WorkerdLocalScheduler::default() };
         for row in rows {
+            if fixes.commands_fenced {
+                s.fences.insert(row.actor.clone(), row.fence);
+            }
             if let Some(time) = row.time {
                 s.alarms.insert(row.actor, Entry::fresh(time, row.name));
             }
@@ -86,12 +91,20 @@ impl WorkerdLocalScheduler {
 
     /// The row `stmtSetAlarm` upserts (the name is kept when none is given: COALESCE).
     fn upsert(&mut self, actor: &ActorId, time: Millis, name: Option<String>) {
-        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: Some(time), name, fence: Fence::default() }));
+        let fence = self.fence(actor);
+        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: Some(time), name, fence }));
     }
 
-    /// `stmtDeleteAlarm`: the row goes.
+    /// `stmtDeleteAlarm`: the row goes (with R1's fenced commands, a row without a time keeps
+    /// the fence).
     fn delete_row(&mut self, actor: &ActorId) {
-        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: None, name: None, fence: Fence::default() }));
+        let fence = self.fence(actor);
+        self.effects.push_back(ManagerEffect::Persist(AlarmRow { actor: actor.clone(), time: None, name: None, fence }));
+    }
+
+    /// The newest fence applied for `actor` (the default while commands are not fenced).
+    fn fence(&self, actor: &ActorId) -> Fence {
+        self.fences.get(actor).copied().unwrap_or_default()
     }
 
     /// `AlarmScheduler::setAlarm`.
@@ -142,7 +155,15 @@ impl WorkerdLocalScheduler {
 }
 
 impl ManagerScheduler for WorkerdLocalScheduler {
-    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, _fence: Fence, name: Option<String>) -> Applied {
+    fn schedule(&mut self, actor: &ActorId, time: AlarmTime, fence: Fence, name: Option<String>) -> Applied {
+        if self.fixes.commands_fenced {
+            // R1's fix (off upstream): a command no newer than the last applied is late or
+            // duplicated (#5431).
+            if fence <= self.fence(actor) {
+                return Applied::Stale;
+            }
+            self.fences.insert(actor.clone(), fence);
+        }
         let before = self.alarms.get(actor).map(|e| (e.scheduled, e.queued, e.status));
         match time {
             Some(t) => self.set_alarm(actor, t, name),
@@ -210,6 +231,11 @@ impl ManagerScheduler for WorkerdLocalScheduler {
             Outcome::Failed { counted } => (true, counted),
             Outcome::Succeeded | Outcome::Aborted | Outcome::Canceled | Outcome::NoHandler => (false, false),
         };
+        // R1's fix (off upstream): a run that did not fail tells the alarm the actor holds.
+        // Taken after the outcome, as a command with the report's fence (newer than the
+        // actor's last command): a move-later still in flight or lost cannot leave the
+        // scheduler without the alarm the handler set.
+        let report = result.report.filter(|_| self.fixes.result_carries_alarm && !retry && result.outcome != Outcome::Aborted);
         if retry {
             match entry.retry.on_failure(counted, &policy, rng) {
                 RetryDecision::RetryAfterMs(delay) => entry.wake = Some(now.saturating_add_ms(delay)),
@@ -219,6 +245,9 @@ impl ManagerScheduler for WorkerdLocalScheduler {
             self.abandon(actor, scheduled);
         } else {
             self.delete_alarm(actor);
+        }
+        if let Some((time, fence)) = report {
+            self.schedule(actor, time, fence, None);
         }
     }
 

@@ -20,7 +20,7 @@ pub mod manager;
 pub use actor::PriorTask;
 use actor::WorkerdActor;
 pub use fixes::Fixes;
-use alarmsim_scheduler::api::{ActorScheduler, IdleAgreement, ManagerScheduler, SchedulerFactory};
+use alarmsim_scheduler::api::{ActorScheduler, CommandBound, IdleAgreement, ManagerScheduler, SchedulerFactory};
 use alarmsim_scheduler::backoff::RetryPolicy;
 use alarmsim_scheduler::probe::Probes;
 use alarmsim_scheduler::{ActorId, AlarmRow, DurableState};
@@ -66,6 +66,15 @@ pub const WORKERD_HEAD_FIXED: WorkerdPort = WorkerdPort {
     fixes: Fixes::ALL,
 };
 
+/// The fixed port judged under a production-style RPC link: F1–F8 plus R1's (fenced
+/// commands, a result that carries the actor's alarm, move-laters sent again).
+pub const WORKERD_HEAD_FIXED_RPC: WorkerdPort = WorkerdPort {
+    name: "workerd-head-fixed-rpc",
+    description: "PORT of workerd 6552d999 with every fix docs/FINDINGS.md proposes, R1's for an RPC link too (local hooks, the local AlarmScheduler)",
+    prior_task: PriorTask::Ignore,
+    fixes: Fixes::ALL_AND_RPC,
+};
+
 impl WorkerdPort {
     /// Local workerd with the chosen fixes on; not in the catalog.
     pub const fn with_fixes(fixes: Fixes) -> WorkerdPort {
@@ -100,5 +109,13 @@ impl SchedulerFactory for WorkerdPort {
     /// replaced during its backoff (R17); the fire is cancelled or rescheduled on arrival.
     fn idle_agreement(&self) -> IdleAgreement {
         IdleAgreement::EarlierAllowed
+    }
+
+    /// workerd's I3 (PR #6383) bounds the move-later chain: one in flight, one parked. Beside
+    /// it a precommit move-earlier and a cancel's reschedule may be on the wire (A3 in
+    /// docs/FINDINGS.md): three in flight, four outstanding. A chain that grows without
+    /// bound (B4) still breaks it.
+    fn command_bound(&self) -> CommandBound {
+        CommandBound { in_flight: 3, outstanding: 4 }
     }
 }
