@@ -213,6 +213,35 @@ fn r1_a_rearm_whose_move_later_loses_the_race_with_the_result_is_lost() {
     }
 }
 
+/// R2 (a production-style RPC link): a move-later to B is in flight; a client moves the alarm
+/// later to C (parked behind it), then back to B. That commit is neither earlier nor later
+/// than `alarmScheduledNoLaterThan` (B), so it tells nothing, and C stays parked: when the
+/// move-later to B lands, the drain tells C. The scheduler then holds C while SQLite holds B,
+/// and the alarm fires late. With R2's fix the commit of B drops the parked C.
+#[test]
+fn r2_a_write_back_to_the_in_flight_time_leaves_a_stale_later_time_parked() {
+    for (fixes, late) in [(Fixes::ALL, true), (Fixes::ALL_AND_RPC, false)] {
+        let mut w = LocalWorkerd::new(fixes);
+        let (a, b, c) = (T, T + 60_000, T + 500_000);
+        w.set_alarm(a);
+        w.land_all();
+        assert_eq!(w.scheduler_fires_at(), Some(Millis(a)));
+        w.wire = Some(VecDeque::new());
+        w.set_alarm(b);
+        w.land_all(); // The move-later to B goes out and stays on the wire.
+        w.set_alarm(c);
+        w.land_all(); // C is parked behind it.
+        w.set_alarm(b);
+        w.land_all(); // Back to B: no move either way.
+        assert_eq!(w.durable, Some(Millis(b)));
+        while w.wire.as_ref().is_some_and(|wire| !wire.is_empty()) {
+            w.deliver(true); // B lands; the drain tells whatever is parked.
+        }
+        let expected = if late { Some(Millis(c)) } else { Some(Millis(b)) };
+        assert_eq!(w.scheduler_fires_at(), expected, "fixes {fixes:?}");
+    }
+}
+
 /// F1: the handler calls `setAlarm` with its own time (here `setAlarm(Date.now())` in the
 /// handler's first millisecond, clamped to T). The write is a no-op for the row, so nothing
 /// is committed or scheduled, but it cancels the deferred delete: SQLite keeps T, the
@@ -481,6 +510,7 @@ fn with(base: Fixes, finding: &str, on: bool) -> Fixes {
         commands_fenced: pick(fix.commands_fenced, base.commands_fenced),
         result_carries_alarm: pick(fix.result_carries_alarm, base.result_carries_alarm),
         move_later_retried: pick(fix.move_later_retried, base.move_later_retried),
+        stale_parked_later_dropped: pick(fix.stale_parked_later_dropped, base.stale_parked_later_dropped),
     }
 }
 

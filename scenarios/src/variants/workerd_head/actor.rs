@@ -640,6 +640,13 @@ impl ActorScheduler for WorkerdActor {
     /// scheduler reads; the port answers S with a report fence, which the ported manager
     /// ignores (the reference manager would take it).
     fn report(&mut self) -> (AlarmTime, Fence) {
+        // R1's fix (off upstream): the scheduler may take the reported alarm, so a report of a
+        // later time moves `alarmScheduledNoLaterThan` as a move-later request does; a write
+        // earlier than it is then told before its commit, and the scheduler is never later
+        // than SQLite (I1). (Had the scheduler ignored the report, it is only earlier.)
+        if self.fixes.result_carries_alarm && fires_earlier(self.alarm_scheduled_no_later_than, self.alarm) {
+            self.alarm_scheduled_no_later_than = self.alarm;
+        }
         self.reports += 1;
         (self.alarm, Fence::nth_report(self.incarnation, self.seq, self.reports))
     }
@@ -661,6 +668,10 @@ impl ActorScheduler for WorkerdActor {
         // sync" (#5589).
         if self.alarm_version == commit.version_before && fires_earlier(self.alarm_scheduled_no_later_than, commit.alarm_for_commit) {
             self.schedule_later_alarm(commit.alarm_for_commit);
+        } else if self.alarm_version == commit.version_before && self.fixes.stale_parked_later_dropped {
+            // R2 (off upstream): this commit needs no move, so a later time parked behind the
+            // move-later in flight is no longer what SQLite holds.
+            self.pending_later_alarm_time = None;
         }
     }
 

@@ -73,6 +73,13 @@ pub struct Fixes {
     /// later one is parked) instead of only logged (b4a5ed8cd), so one lost RPC cannot lose
     /// the alarm.
     pub move_later_retried: bool,
+    /// R2 (`ActorSqlite::commitImpl`'s post-commit check, `scheduleLaterAlarm`): a commit
+    /// that needs no move (its alarm is not later than `alarmScheduledNoLaterThan`, e.g. a
+    /// write back to the time a move-later in flight carries) drops the later time parked
+    /// behind that move-later: SQLite no longer holds it. Upstream leaves it parked, and the
+    /// drain sends it, so the scheduler holds a later time than SQLite (I1) and the alarm fires
+    /// late. Only a link slow enough to keep a move-later in flight across two commits shows it.
+    pub stale_parked_later_dropped: bool,
 }
 
 impl Fixes {
@@ -89,6 +96,7 @@ impl Fixes {
         commands_fenced: false,
         result_carries_alarm: false,
         move_later_retried: false,
+        stale_parked_later_dropped: false,
     };
 
     /// Every fix proposed for local workerd (F1–F8).
@@ -104,8 +112,9 @@ impl Fixes {
         commands_fenced: false,
         result_carries_alarm: false,
         move_later_retried: false,
+        stale_parked_later_dropped: false,
     };
 
-    /// Every proposed fix, R1's for the RPC link too.
-    pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, ..Fixes::ALL };
+    /// Every proposed fix, R1's and R2's for the RPC link too.
+    pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, stale_parked_later_dropped: true, ..Fixes::ALL };
 }
