@@ -8,8 +8,8 @@
 //! in the very statement that writes), a slow job finishes after its lease on every clock;
 //! only clock skew between processes does (issue 13 item 3).
 
-use super::queue_support::QueuePatch;
-use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, QueueError, SqliteQueue};
+use super::queue_support::{complete_with, fail_with, QueuePatch};
+use alarmsim_scheduler::queue::{status, ClaimedJob, Db, FailOutcome, QueueError, SqliteQueue};
 use rusqlite::{params, OptionalExtension};
 
 #[derive(Default)]
@@ -18,7 +18,7 @@ pub struct LeaseIsTheFence;
 impl QueuePatch for LeaseIsTheFence {
     async fn complete<D: Db>(&mut self, _q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
         let id = job.id.to_string();
-        let changed = run(db, "complete: update", |c, now| {
+        complete_with(db, job, |c, now| {
             if now < job.lease_until_ms {
                 // The mistake: inside my lease the job is mine, so no fence is needed.
                 c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3")?
@@ -29,33 +29,19 @@ impl QueuePatch for LeaseIsTheFence {
                     .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner, job.attempts])
             }
         })
-        .await?;
-        if changed == 0 {
-            return Err(QueueError::Fenced { id, owner: job.owner.clone() });
-        }
-        Ok(())
+        .await
     }
 
     async fn fail<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
         let id = job.id.to_string();
-        let owner = job.owner.clone();
-        let (lease_until, attempts_read) = (job.lease_until_ms, job.attempts);
-        let queue = q.clone();
-        SqliteQueue::immediate(db, "fail: begin immediate", async |db: &mut D| {
-            let attempts = run(db, "fail: check fence", |c, now| {
-                if now < lease_until {
-                    // The same mistake: inside my lease, the row is mine whatever it says.
-                    c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1")?.query_row(params![id], |r| Ok(r.get::<_, i64>(0)? as u32)).optional()
-                } else {
-                    c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3 AND failed_attempts = ?4")?
-                        .query_row(params![id, status::RUNNING, owner, attempts_read], |r| Ok(r.get::<_, i64>(0)? as u32))
-                        .optional()
-                }
-            })
-            .await?;
-            match attempts {
-                Some(attempts) => queue.record_failure(db, &id, attempts, error).await,
-                None => Err(QueueError::Fenced { id: id.clone(), owner: owner.clone() }),
+        fail_with(q, db, job, error, |c, now| {
+            if now < job.lease_until_ms {
+                // The same mistake: inside my lease, the row is mine whatever it says.
+                c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1")?.query_row(params![id], |r| Ok(r.get::<_, i64>(0)? as u32)).optional()
+            } else {
+                c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3 AND failed_attempts = ?4")?
+                    .query_row(params![id, status::RUNNING, job.owner, job.attempts], |r| Ok(r.get::<_, i64>(0)? as u32))
+                    .optional()
             }
         })
         .await

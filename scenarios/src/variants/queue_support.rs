@@ -2,7 +2,8 @@
 //! [`QueuePatch`] replace single operations. Every default is the reference's own code, so a
 //! variant differs from the reference exactly where its bug did.
 
-use alarmsim_scheduler::queue::{ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Wakeup};
+use alarmsim_scheduler::queue::{run, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Wakeup};
+use rusqlite::Connection;
 
 /// The operations a variant may replace. `q` is the reference queue; `state` the variant's own.
 #[allow(async_fn_in_trait)]
@@ -89,39 +90,56 @@ impl<P: QueuePatch> JobQueue for Patched<P> {
     }
 }
 
+/// `complete` with a variant's own UPDATE (`update` answers how many rows it changed): none
+/// changed means the claim's fence no longer held.
+pub async fn complete_with<D: Db>(db: &mut D, job: &ClaimedJob, update: impl FnMut(&Connection, u64) -> rusqlite::Result<usize>) -> Result<(), QueueError> {
+    if run(db, "complete: update", update).await? == 0 {
+        return Err(QueueError::Fenced { id: job.id.to_string(), owner: job.owner.clone() });
+    }
+    Ok(())
+}
+
+/// `fail` with a variant's own fence check (`check` answers the job's attempts while the
+/// claim holds it): the check and the reference's `record_failure` in one `BEGIN IMMEDIATE`
+/// transaction, as the reference's `fail` runs them.
+pub async fn fail_with<D: Db>(
+    q: &SqliteQueue,
+    db: &mut D,
+    job: &ClaimedJob,
+    error: &str,
+    mut check: impl FnMut(&Connection, u64) -> rusqlite::Result<Option<u32>>,
+) -> Result<FailOutcome, QueueError> {
+    let id = job.id.to_string();
+    SqliteQueue::immediate(db, "fail: begin immediate", async |db: &mut D| match run(db, "fail: check fence", &mut check).await? {
+        Some(attempts) => q.record_failure(db, &id, attempts, error).await,
+        None => Err(QueueError::Fenced { id: id.clone(), owner: job.owner.clone() }),
+    })
+    .await
+}
+
 /// `complete` and `fail` fenced by the owner alone (the reference before owners could repeat):
 /// right while every claim has an owner of its own, wrong once a worker's claims or restarts
 /// share its name. Shared by the variants whose mistake is that fence.
 pub mod owner_only_fence {
-    use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, QueueError, SqliteQueue};
+    use super::{complete_with, fail_with};
+    use alarmsim_scheduler::queue::{status, ClaimedJob, Db, FailOutcome, QueueError, SqliteQueue};
     use rusqlite::{params, OptionalExtension};
 
     pub async fn complete<D: Db>(db: &mut D, job: &ClaimedJob) -> Result<(), QueueError> {
         let id = job.id.to_string();
-        let changed = run(db, "complete: update", |c, now| {
+        complete_with(db, job, |c, now| {
             c.prepare_cached("UPDATE job_queue SET status = ?1, owner = NULL, lease_until = NULL, finished_at = ?2 WHERE id = ?3 AND status = ?4 AND owner = ?5")?
                 .execute(params![status::DONE, now as i64, id, status::RUNNING, job.owner])
         })
-        .await?;
-        if changed == 0 {
-            return Err(QueueError::Fenced { id, owner: job.owner.clone() });
-        }
-        Ok(())
+        .await
     }
 
     pub async fn fail<D: Db>(q: &SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
         let id = job.id.to_string();
-        SqliteQueue::immediate(db, "fail: begin immediate", async |db: &mut D| {
-            let attempts = run(db, "fail: check fence", |c, _| {
-                c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3")?
-                    .query_row(params![id, status::RUNNING, job.owner], |r| Ok(r.get::<_, i64>(0)? as u32))
-                    .optional()
-            })
-            .await?;
-            match attempts {
-                Some(attempts) => q.record_failure(db, &id, attempts, error).await,
-                None => Err(QueueError::Fenced { id: id.clone(), owner: job.owner.clone() }),
-            }
+        fail_with(q, db, job, error, |c, _| {
+            c.prepare_cached("SELECT failed_attempts FROM job_queue WHERE id = ?1 AND status = ?2 AND owner = ?3")?
+                .query_row(params![id, status::RUNNING, job.owner], |r| Ok(r.get::<_, i64>(0)? as u32))
+                .optional()
         })
         .await
     }

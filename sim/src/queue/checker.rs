@@ -158,8 +158,9 @@ impl QueueChecker {
         }
         if let Some(&due) = self.durable.due.get(&id) {
             // On the claimer's clock: a correct queue compares the due time with its own now.
-            if self.clocks.local(process, now) < due.ms {
-                let (read, on) = (self.clocks.read_note(process, now), self.clocks.on_note(due.by));
+            let clock = self.clocks.local(process, now);
+            if clock < due.ms {
+                let (read, on) = (self.clocks.read_note(process, clock), self.clocks.on_note(due.by));
                 return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms{read}, before it was due at t={}ms{on}", job.owner, due.ms)));
             }
         }
@@ -176,7 +177,7 @@ impl QueueChecker {
         let mut stale = Vec::new();
         for holder in self.holders.entry(id.to_string()).or_default().iter_mut() {
             if holder.lease_until > taker_clock {
-                let (read, on) = (self.clocks.read_note(taker, began), self.clocks.on_note(Some(holder.process)));
+                let (read, on) = (self.clocks.read_note(taker, taker_clock), self.clocks.on_note(Some(holder.process)));
                 return Err(violation(
                     Invariant::ExclusiveClaims,
                     began,

@@ -58,13 +58,13 @@ impl ProcessClocks {
         self.skews[process].describe()
     }
 
-    /// ` (on worker-1's clock, +812ms/+40ppm, which read 5812ms)`, or nothing when no clock
-    /// is skewed: for a report that names the time a process acted at.
-    pub fn read_note(&self, process: usize, at_ms: u64) -> String {
+    /// ` (worker-1's clock, +812ms/+40ppm, read 5812ms)`, or nothing when no clock is skewed:
+    /// for a report that names the time a process acted at (`local_ms`, on its clock).
+    pub fn read_note(&self, process: usize, local_ms: u64) -> String {
         if !self.skewed() {
             return String::new();
         }
-        format!(" ({}'s clock, {}, read {}ms)", self.names[process], self.skews[process].describe(), self.local(process, at_ms))
+        format!(" ({}'s clock, {}, read {local_ms}ms)", self.names[process], self.skews[process].describe())
     }
 
     /// ` on worker-1's clock (+812ms/+40ppm)`, or nothing when no clock is skewed (or the time

@@ -675,7 +675,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let claim = self.claims_committed;
         let id = job.id.to_string();
         let now = self.now_ms();
-        let early = self.checker.due_reference(&id).is_some_and(|due| now < due);
+        let early = self.probes.is_on() && self.checker.due_reference(&id).is_some_and(|due| now < due);
         self.probes.sometimes(early, &probe::SKEWED_EARLY_CLAIM);
         let outcome = self.checker.claimed(now, process, claim, job);
         let lease_ms = self.workload.config.lease_ms;
