@@ -511,6 +511,7 @@ fn with(base: Fixes, finding: &str, on: bool) -> Fixes {
         result_carries_alarm: pick(fix.result_carries_alarm, base.result_carries_alarm),
         move_later_retried: pick(fix.move_later_retried, base.move_later_retried),
         stale_parked_later_dropped: pick(fix.stale_parked_later_dropped, base.stale_parked_later_dropped),
+        newest_request_sets_asnlt: pick(fix.newest_request_sets_asnlt, base.newest_request_sets_asnlt),
     }
 }
 

@@ -17,7 +17,7 @@
 //! - SQLite itself (savepoints, the metadata row, the KV table) is a few fields.
 
 use alarmsim_scheduler::api::ActorScheduler;
-use alarmsim_scheduler::time::fires_earlier;
+use alarmsim_scheduler::time::{earliest, fires_earlier};
 use alarmsim_scheduler::{ActorEffect, AlarmError, AlarmTime, ArmDecision, ArmId, CallId, CommitBatch, CommitId, DurableState, Fence, Gate, Millis, WriteOptions};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -106,6 +106,8 @@ pub struct WorkerdActor {
     unshipped_clear: bool,
     // ----- ActorSqlite's alarm state (field names as upstream) ------------------------------
     last_confirmed_alarm_db_state: AlarmTime,
+    /// The newest commit acknowledged (a SEAM: see `commit_succeeded`).
+    durable_commit: CommitId,
     alarm_scheduled_no_later_than: AlarmTime,
     alarm_later_is_in_flight: bool,
     pending_later_alarm_time: Option<AlarmTime>,
@@ -161,6 +163,7 @@ impl WorkerdActor {
             unshipped_kv: BTreeMap::new(),
             unshipped_clear: false,
             last_confirmed_alarm_db_state: durable.alarm,
+            durable_commit: CommitId(0),
             alarm_scheduled_no_later_than: durable.alarm,
             alarm_later_is_in_flight: false,
             pending_later_alarm_time: None,
@@ -296,6 +299,12 @@ impl WorkerdActor {
     /// then `commitImpl(precommit)`: merged into a pending commit if one is waiting, else the
     /// leader of a new one. `confirmed`: the output gate waits for it.
     fn commit_impl(&mut self, precommit: Option<u64>, confirmed: bool) {
+        if self.fixes.stale_parked_later_dropped && self.pending_later_alarm_time.is_some_and(|parked| fires_earlier(self.alarm, parked)) {
+            // R2 (off upstream): a later time parked behind the move-later in flight is what
+            // SQLite held; this commit replaces it with an earlier one, so the drain must not
+            // send it (its own post-commit sync tells the new time if it is a move later).
+            self.pending_later_alarm_time = None;
+        }
         self.next_job += 1;
         let job = self.next_job;
         if confirmed {
@@ -356,6 +365,27 @@ impl WorkerdActor {
         self.inflight_commits.clear();
     }
 
+    /// `commitCallback()` succeeded for one commit: the last confirmed alarm, the gate's jobs,
+    /// and the post-commit sync of a move later.
+    fn commit_succeeded(&mut self, id: CommitId, commit: InflightCommit) {
+        // SEAM: upstream's commits complete in order (one output-gate chain); our backend
+        // applies them in order, but its acknowledgements may overtake each other. A late
+        // acknowledgement of an older commit must not put its older alarm back as the last
+        // confirmed one (the reference keeps `durable_commit` for the same reason).
+        if id > self.durable_commit {
+            self.durable_commit = id;
+            self.last_confirmed_alarm_db_state = commit.alarm_for_commit;
+        }
+        for job in &commit.jobs {
+            self.confirmed_jobs.remove(job);
+        }
+        // "If another commit modified the alarm while we were async, skip post-commit alarm
+        // sync" (#5589).
+        if self.alarm_version == commit.version_before && fires_earlier(self.alarm_scheduled_no_later_than, commit.alarm_for_commit) {
+            self.schedule_later_alarm(commit.alarm_for_commit);
+        }
+    }
+
     fn settle(&mut self, id: u64, ok: bool) {
         let Some(request) = self.requests.remove(&id) else { return };
         // Whatever waits on this request's settlement (`alarmLaterInFlight` resolves on
@@ -368,7 +398,10 @@ impl WorkerdActor {
                 self.send(waiting);
             }
         }
-        if ok && !request.moving_later {
+        // R3's fix (off upstream): an older request settling after a newer one went out must
+        // not overwrite what the newer one set.
+        let newest = !self.fixes.newest_request_sets_asnlt || id == self.next_request;
+        if ok && !request.moving_later && newest {
             self.alarm_scheduled_no_later_than = request.time;
         }
         match request.after {
@@ -644,11 +677,20 @@ impl ActorScheduler for WorkerdActor {
         // later time moves `alarmScheduledNoLaterThan` as a move-later request does; a write
         // earlier than it is then told before its commit, and the scheduler is never later
         // than SQLite (I1). (Had the scheduler ignored the report, it is only earlier.)
-        if self.fixes.result_carries_alarm && fires_earlier(self.alarm_scheduled_no_later_than, self.alarm) {
-            self.alarm_scheduled_no_later_than = self.alarm;
+        // The value is the earliest SQLite may hold until the next command: the local alarm,
+        // the last confirmed one and every commit in flight. An unconfirmed write's commit
+        // (allowUnconfirmed) may still be in flight when the output gate opens, and reporting
+        // its time would move the scheduler later than SQLite (I1), as the reference's report
+        // also avoids.
+        let value = match self.fixes.result_carries_alarm {
+            true => self.inflight_commits.range(CommitId(self.durable_commit.0 + 1)..).map(|(_, c)| c.alarm_for_commit).fold(earliest(self.alarm, self.last_confirmed_alarm_db_state), earliest),
+            false => self.alarm,
+        };
+        if self.fixes.result_carries_alarm && fires_earlier(self.alarm_scheduled_no_later_than, value) {
+            self.alarm_scheduled_no_later_than = value;
         }
         self.reports += 1;
-        (self.alarm, Fence::nth_report(self.incarnation, self.seq, self.reports))
+        (value, Fence::nth_report(self.incarnation, self.seq, self.reports))
     }
 
     /// `commitCallback()` settled.
@@ -660,19 +702,7 @@ impl ActorScheduler for WorkerdActor {
         if !ok {
             return self.break_gate();
         }
-        self.last_confirmed_alarm_db_state = commit.alarm_for_commit;
-        for job in &commit.jobs {
-            self.confirmed_jobs.remove(job);
-        }
-        // "If another commit modified the alarm while we were async, skip post-commit alarm
-        // sync" (#5589).
-        if self.alarm_version == commit.version_before && fires_earlier(self.alarm_scheduled_no_later_than, commit.alarm_for_commit) {
-            self.schedule_later_alarm(commit.alarm_for_commit);
-        } else if self.alarm_version == commit.version_before && self.fixes.stale_parked_later_dropped {
-            // R2 (off upstream): this commit needs no move, so a later time parked behind the
-            // move-later in flight is no longer what SQLite holds.
-            self.pending_later_alarm_time = None;
-        }
+        self.commit_succeeded(id, commit);
     }
 
     fn on_schedule_result(&mut self, call: CallId, ok: bool) {

@@ -80,6 +80,15 @@ pub struct Fixes {
     /// drain sends it, so the scheduler holds a later time than SQLite (I1) and the alarm fires
     /// late. Only a link slow enough to keep a move-later in flight across two commits shows it.
     pub stale_parked_later_dropped: bool,
+    /// R3 (`ActorSqlite::requestScheduledAlarm`'s continuation): a request that did not move
+    /// the alarm later sets `alarmScheduledNoLaterThan` to its time when it settles, even if a
+    /// newer request went out meanwhile. Upstream's local `scheduleRun` settles at once, so
+    /// nothing is sent between; over a slow link an older request settles late and rewinds
+    /// (or advances) what the actor believes the scheduler holds, so a later write is told
+    /// before its commit as if it moved earlier (or after it as if it moved later), and the
+    /// scheduler is later than SQLite (I1). The fix: only the newest request's settlement
+    /// sets it (with fenced commands the scheduler holds the newest command it applied).
+    pub newest_request_sets_asnlt: bool,
 }
 
 impl Fixes {
@@ -97,6 +106,7 @@ impl Fixes {
         result_carries_alarm: false,
         move_later_retried: false,
         stale_parked_later_dropped: false,
+        newest_request_sets_asnlt: false,
     };
 
     /// Every fix proposed for local workerd (F1–F8).
@@ -113,8 +123,9 @@ impl Fixes {
         result_carries_alarm: false,
         move_later_retried: false,
         stale_parked_later_dropped: false,
+        newest_request_sets_asnlt: false,
     };
 
     /// Every proposed fix, R1's and R2's for the RPC link too.
-    pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, stale_parked_later_dropped: true, ..Fixes::ALL };
+    pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, stale_parked_later_dropped: true, newest_request_sets_asnlt: true, ..Fixes::ALL };
 }

@@ -309,6 +309,9 @@ impl ManagerScheduler for WorkerdLocalScheduler {
             // delivered at the retry (the actor runs it as overdue, or reschedules it), so not
             // before `wake`.
             Status::Finished => match (entry.wake, entry.queued) {
+                // The alarm's own time, queued during its backoff, is no new alarm: the retry
+                // fires it (a failed alarm waiting out its backoff is not late, R10).
+                (Some(_), Some(queued)) if queued == entry.scheduled => Some(entry.scheduled),
                 (Some(wake), Some(queued)) => Some(queued.max(wake)),
                 (Some(_), None) => Some(entry.scheduled),
                 (None, _) if entry.abandoning => Some(entry.scheduled),
