@@ -15,6 +15,7 @@ use alarmsim_scenarios::variants::workerd_head::manager::WorkerdLocalScheduler;
 use alarmsim_scenarios::variants::workerd_head::Fixes;
 use alarmsim_scheduler::api::{ActorScheduler, ManagerScheduler};
 use alarmsim_scheduler::backoff::RetryPolicy;
+use alarmsim_scheduler::time::fires_earlier;
 use alarmsim_scheduler::{ActorEffect, ActorId, AlarmRow, AlarmTime, ArmDecision, CallId, CommitId, DurableState, Fence, FireResult, Millis, Outcome, WriteOptions};
 use std::collections::VecDeque;
 
@@ -242,6 +243,53 @@ fn r2_a_write_back_to_the_in_flight_time_leaves_a_stale_later_time_parked() {
     }
 }
 
+/// R3 (a production-style RPC link): a request that did not move the alarm later sets
+/// `alarmScheduledNoLaterThan` to its time when it settles, even if a newer request went out
+/// meanwhile. Here the fire of A finds the alarm moved to V (told by a move-later still on the
+/// wire) and reschedules to V before cancelling; a client then moves the alarm later to X.
+/// The reschedule's answer comes back after X's move-later left and rewinds the actor's belief
+/// to V, so a write of Y between V and X is told only after its commit, while the scheduler
+/// already holds X: it is later than SQLite (I1), and if that call is lost, the alarm fires
+/// late. With R3's fix only the newest request's answer sets it, and Y is told before its
+/// commit, as the move earlier it is.
+#[test]
+fn r3_an_older_requests_late_answer_rewinds_what_the_actor_believes_the_scheduler_holds() {
+    let rpc_without_r3 = Fixes { newest_request_sets_asnlt: false, ..Fixes::ALL_AND_RPC };
+    for (fixes, late) in [(rpc_without_r3, true), (Fixes::ALL_AND_RPC, false)] {
+        let mut w = LocalWorkerd::new(fixes);
+        let (a, v, x, y) = (T, T + 10_000, T + 90_000, T + 50_000);
+        w.set_alarm(a);
+        w.land_all();
+        w.wire = Some(VecDeque::new());
+        w.set_alarm(v);
+        w.land_all(); // The move-later to V goes out and stays on the wire.
+        w.advance_to(a);
+        let fired = w.fire();
+        assert!(matches!(fired[..], [(at, ArmDecision::Cancel { .. })] if at == Millis(a)), "A is cancelled after rescheduling to V: {fired:?}");
+        w.deliver(true); // The move-later to V lands.
+        w.set_alarm(x);
+        w.land_all(); // The move-later to X goes out, behind the reschedule to V.
+        w.deliver(true); // The reschedule's answer: upstream now believes the scheduler holds V.
+        w.deliver(true); // X lands.
+        assert_eq!(w.scheduler_fires_at(), Some(Millis(x)));
+        w.set_alarm(y);
+        let mut scheduler_later_than_sqlite = false;
+        loop {
+            if !w.in_flight.is_empty() {
+                w.land(true);
+            } else if w.wire.as_ref().is_some_and(|wire| !wire.is_empty()) {
+                w.deliver(true);
+            } else {
+                break;
+            }
+            scheduler_later_than_sqlite |= fires_earlier(w.durable, w.scheduler_fires_at());
+        }
+        assert_eq!(w.durable, Some(Millis(y)));
+        assert_eq!(scheduler_later_than_sqlite, late, "fixes {fixes:?}");
+        assert_eq!(w.scheduler_fires_at(), Some(Millis(y)), "both end with Y once every call lands");
+    }
+}
+
 /// F1: the handler calls `setAlarm` with its own time (here `setAlarm(Date.now())` in the
 /// handler's first millisecond, clamped to T). The write is a no-op for the row, so nothing
 /// is committed or scheduled, but it cancels the deferred delete: SQLite keeps T, the
@@ -450,7 +498,16 @@ fn each_fix() -> Vec<(&'static str, Fixes)> {
         ("F6", Fixes { clean_needs_no_commit_in_flight: true, ..none }),
         ("F7", Fixes { own_time_keeps_retry: true, ..none }),
         ("F8", Fixes { abandon_answer_reregisters: true, ..none }),
+        ("R1", Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, ..none }),
+        ("R2", Fixes { stale_parked_later_dropped: true, ..none }),
+        ("R3", Fixes { newest_request_sets_asnlt: true, ..none }),
     ]
+}
+
+fn rpc(scenario: &str) -> ScenarioSpec {
+    let mut spec = alarmsim_scenarios::scenario(scenario).expect("a catalog scenario");
+    spec.link = LinkModel::Rpc;
+    spec
 }
 
 fn local(scenario: &str) -> ScenarioSpec {
@@ -532,6 +589,29 @@ fn each_finding_has_seeds_its_fix_repairs() {
     }
 }
 
+/// Not run by default: under the RPC link, the first seeds per scenario that every fix but
+/// one of R1-R3 fails and every fix repairs (`ALARMSIM_FIND_SEEDS=n`).
+#[test]
+#[ignore]
+fn find_the_rpc_seed_each_fix_repairs_last() {
+    let seeds: u64 = std::env::var("ALARMSIM_FIND_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(30);
+    for scenario in ["standard", "move-later-coalescing", "deferred-delete-race", "unconfirmed-writes", "edge-values", "abandon-vs-replacement"] {
+        let spec = rpc(scenario);
+        let mut found: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+        for seed in 0..seeds {
+            if passes(&spec, Fixes::ALL_AND_RPC, seed).is_err() {
+                continue;
+            }
+            for finding in ["R1", "R2", "R3"] {
+                if passes(&spec, with(Fixes::ALL_AND_RPC, finding, false), seed).is_err() {
+                    found.entry(finding).or_default().push(seed);
+                }
+            }
+        }
+        println!("{scenario}: {found:?}");
+    }
+}
+
 /// Not run by default: for each scenario, the first seeds that upstream fails and a single
 /// fix repairs, to choose `SEEDS` (`cargo test --release --test workerd_findings -- --ignored
 /// --nocapture`).
@@ -560,5 +640,80 @@ fn find_the_seed_each_fix_repairs() {
             }
         }
         println!("{scenario}: {found:?}");
+    }
+}
+
+// ----- short plans that replay each finding ----------------------------------------------
+
+/// A finding's saved plan (`tests/findings/`), the fixes it fails with, and the fixes that
+/// repair it. The plan's own seed and steps make the world; the subject is swapped.
+struct FindingPlan {
+    finding: &'static str,
+    file: &'static str,
+    fails_with: fn() -> Fixes,
+    passes_with: fn() -> Fixes,
+}
+
+const PLANS: &[FindingPlan] = &[
+    // F6 needs two turns in one millisecond, ordered by the seed: `setAlarm(past)` and
+    // `deleteAlarm()` from two clients at once (the sweep's seeds shrink only to 55-62 steps,
+    // because there that order comes from the rest of the run).
+    FindingPlan { finding: "F6", file: "f6-two-commits-look-clean.json", fails_with: || Fixes::NONE, passes_with: || with(Fixes::NONE, "F6", true) },
+    FindingPlan { finding: "R1", file: "r1-rearm-races-the-result.json", fails_with: || Fixes::ALL, passes_with: || Fixes::ALL_AND_RPC },
+    FindingPlan { finding: "R2", file: "r2-stale-parked-later-time.json", fails_with: || with(Fixes::ALL_AND_RPC, "R2", false), passes_with: || Fixes::ALL_AND_RPC },
+    FindingPlan { finding: "R3", file: "r3-older-answer-rewinds-asnlt.json", fails_with: || with(Fixes::ALL_AND_RPC, "R3", false), passes_with: || Fixes::ALL_AND_RPC },
+];
+
+fn findings_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/findings")
+}
+
+fn run_finding_plan(plan: &alarmsim_sim::Plan, fixes: Fixes) -> Result<(), String> {
+    let spec = alarmsim_scenarios::scenario(&plan.scenario).expect("a catalog scenario");
+    let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes(fixes));
+    let report = alarmsim_sim::run_plan(&spec, factory, plan.clone(), false);
+    match report.violation {
+        None => Ok(()),
+        Some(v) => Err(format!("{}: {}", v.invariant.name(), v.message)),
+    }
+}
+
+/// Each finding's plan keeps at most 12 steps, fails without its fix, passes with it, and the
+/// reference passes it too (`replay --plan tests/findings/<file>` shows the trace).
+#[test]
+fn each_findings_short_plan_fails_without_its_fix_and_passes_with_it() {
+    for p in PLANS {
+        let path = findings_dir().join(p.file);
+        let plan = alarmsim_sim::Plan::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(plan.steps.len() <= 12, "{}: {} steps", p.finding, plan.steps.len());
+        let without = run_finding_plan(&plan, (p.fails_with)());
+        assert!(without.is_err(), "{}: {} passes without its fix", p.finding, p.file);
+        if let Err(why) = run_finding_plan(&plan, (p.passes_with)()) {
+            panic!("{}: {} still fails with its fix: {why}", p.finding, p.file);
+        }
+        let spec = alarmsim_scenarios::scenario(&plan.scenario).expect("a catalog scenario");
+        let reference = alarmsim_scenarios::subject("reference", &spec).expect("the reference");
+        let report = alarmsim_sim::run_plan(&spec, reference, plan.clone(), false);
+        assert!(report.violation.is_none(), "{}: the reference fails {}: {:?}", p.finding, p.file, report.violation);
+    }
+}
+
+/// Not run by default: shrinks the R findings' seeds with every fix but the finding's on, and
+/// saves the plans to `tests/findings/` (F6's two-step plan was written by hand).
+#[test]
+#[ignore]
+fn shrink_the_rpc_findings_into_plans() {
+    use alarmsim_sim::shrink::{shrink_best, ShrinkLimits};
+    let cases = [("R1", "standard", 0..20), ("R2", "move-later-coalescing", 0..40), ("R3", "move-later-coalescing", 0..40)];
+    for (finding, scenario, seeds) in cases {
+        let p = PLANS.iter().find(|p| p.finding == finding).expect("a plan entry");
+        let spec = rpc(scenario);
+        let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes((p.fails_with)()));
+        let limits = ShrinkLimits { max_runs: 5_000, max_time: std::time::Duration::from_secs(120) };
+        let passes_fixed = |seed: u64| passes(&spec, (p.passes_with)(), seed).is_ok();
+        let candidates: Vec<u64> = seeds.filter(|&s| passes_fixed(s)).collect();
+        let (seed, shrunk) = shrink_best(&spec, factory, candidates, 5, limits).expect("a failing seed");
+        println!("{finding}: {scenario} seed {seed} -> {} steps\n{}", shrunk.plan.steps.len(), shrunk.summary());
+        shrunk.plan.save(&findings_dir().join(p.file)).expect("save the plan");
     }
 }

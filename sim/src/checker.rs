@@ -78,6 +78,10 @@ struct RetryTrack {
     counted_prior: u32,
     /// The latest attempt ended with `ctx.abort(…, {retryAlarm: false})` (R13).
     aborted: bool,
+    /// The user deleted the alarm while an attempt ran. R19 keeps the running entry and its
+    /// retries (PR #797); a scheduler may also drop them with the deleted alarm, so a later
+    /// fire of the same time with `retryCount` 0 starts a new alarm instead.
+    deleted_while_running: bool,
 }
 
 /// Per-actor observations.
@@ -249,8 +253,9 @@ impl Checker {
     pub fn fire(&mut self, index: usize, actor: &str, scheduled: Millis, retry_count: u32, manager_now: Millis, at_ms: u64) -> Option<Violation> {
         let policy = self.policy;
         let check = &mut self.actors[index];
-        let Some(track) = check.retry.filter(|t| t.scheduled == scheduled && t.failures > 0) else {
-            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0, running: true, superseded: false, counted_prior: 0, aborted: false });
+        let continued = |t: &RetryTrack| t.scheduled == scheduled && t.failures > 0 && !(t.deleted_while_running && retry_count == 0);
+        let Some(track) = check.retry.filter(continued) else {
+            check.retry = Some(RetryTrack { scheduled, failures: 0, counted: 0, all_counted: true, last_result_ms: 0, running: true, superseded: false, counted_prior: 0, aborted: false, deleted_while_running: false });
             return None;
         };
         if let Some(running) = check.retry.as_mut() {
@@ -326,6 +331,11 @@ impl Checker {
         let Some(track) = check.retry.as_mut() else { return };
         if Some(track.scheduled) == time {
             track.superseded = false; // The actor's latest word is the alarm being retried.
+        } else if track.running && time.is_none() {
+            // R19: a delete while the attempt runs clears only the queued value; the running
+            // entry, its retries and their count may go on (PR #797).
+            track.superseded = false;
+            track.deleted_while_running = true;
         } else if track.running {
             track.superseded = true;
         } else {

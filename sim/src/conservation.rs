@@ -54,6 +54,8 @@ struct ActorLedger {
     /// The alarm the manager decided to abandon, justified by the retry rules (the decision
     /// outlives the actor's incarnation: its request may reach the next one).
     abandon_justified: Option<Millis>,
+    /// The justified abandon the actor last carried out, until its answer came back.
+    abandon_carried_out: Option<Millis>,
 }
 
 /// The conservation ledger of one run.
@@ -135,7 +137,19 @@ impl Conservation {
         let ledger = &mut self.actors[index];
         if ledger.abandon_justified == Some(scheduled) && ledger.logical == Some(scheduled) {
             ledger.abandon_justified = None;
+            ledger.abandon_carried_out = Some(scheduled);
             ledger.push(None, None);
+        }
+    }
+
+    /// The manager heard the answer to abandoning `scheduled`. If it failed and the actor had
+    /// carried the abandon out,
+    /// its delete may have failed to commit (the actor reset and reloaded the alarm): the
+    /// manager is as justified as before to ask again.
+    pub fn abandon_answered(&mut self, index: usize, scheduled: Millis, ok: bool) {
+        let ledger = &mut self.actors[index];
+        if ledger.abandon_carried_out.take() == Some(scheduled) && !ok {
+            ledger.abandon_justified = Some(scheduled);
         }
     }
 

@@ -176,6 +176,9 @@ impl World {
         }
         let now = self.manager_clock(ns);
         let id = self.actors[actor].id.clone();
+        // A failed abandon may have ended nothing (the actor's delete failed to commit and the
+        // actor reset), so asking again stays justified (F4's fix re-asks).
+        self.conservation.abandon_answered(actor, scheduled, answer.is_ok());
         self.managers[ns].core.as_mut().expect("manager up").on_abandon_result(&id, scheduled, answer, now);
         self.checker.abandon_answered(actor, scheduled);
         self.flush_manager(ns);

@@ -106,6 +106,9 @@ pub struct WorkerdActor {
     unshipped_clear: bool,
     // ----- ActorSqlite's alarm state (field names as upstream) ------------------------------
     last_confirmed_alarm_db_state: AlarmTime,
+    /// R3's fix: a report went out after the newest request (its settlement must not set
+    /// `alarmScheduledNoLaterThan`).
+    reported_since_request: bool,
     /// The newest commit acknowledged (a SEAM: see `commit_succeeded`).
     durable_commit: CommitId,
     alarm_scheduled_no_later_than: AlarmTime,
@@ -120,6 +123,8 @@ pub struct WorkerdActor {
     broken: bool,
     /// F1 only: the alarm was written while the handler ran.
     retell_after_success: bool,
+    /// F1 only: the kept alarm to tell again once no earlier value can be durable.
+    retell_kept: AlarmTime,
     /// F1 only: the time the running handler was fired for (the scheduler entry a success
     /// drops).
     handler_alarm: AlarmTime,
@@ -164,6 +169,7 @@ impl WorkerdActor {
             unshipped_clear: false,
             last_confirmed_alarm_db_state: durable.alarm,
             durable_commit: CommitId(0),
+            reported_since_request: false,
             alarm_scheduled_no_later_than: durable.alarm,
             alarm_later_is_in_flight: false,
             pending_later_alarm_time: None,
@@ -174,6 +180,7 @@ impl WorkerdActor {
             in_alarm_handler: false,
             broken: false,
             retell_after_success: false,
+            retell_kept: None,
             handler_alarm: None,
             handler_last_request: None,
             dropped_by_success: None,
@@ -245,6 +252,7 @@ impl WorkerdActor {
             self.handler_last_request = Some(time);
         }
         self.dropped_by_success = None;
+        self.reported_since_request = false;
         self.next_request += 1;
         let id = self.next_request;
         self.requests.insert(id, Request { time, moving_later, after, call: None });
@@ -384,6 +392,27 @@ impl WorkerdActor {
         if self.alarm_version == commit.version_before && fires_earlier(self.alarm_scheduled_no_later_than, commit.alarm_for_commit) {
             self.schedule_later_alarm(commit.alarm_for_commit);
         }
+        self.retell_kept_alarm();
+    }
+
+    /// The earliest alarm SQLite holds or may hold through a commit already in flight.
+    fn durable_floor(&self) -> AlarmTime {
+        self.inflight_commits.range(CommitId(self.durable_commit.0 + 1)..).map(|(_, c)| c.alarm_for_commit).fold(self.last_confirmed_alarm_db_state, earliest)
+    }
+
+    /// F1: tell the kept alarm T again, once nothing earlier can be durable. A newer write
+    /// replaces the need (its own sync tells it).
+    fn retell_kept_alarm(&mut self) {
+        let Some(kept) = self.retell_kept else { return };
+        if self.broken || self.alarm != Some(kept) {
+            self.retell_kept = None;
+            return;
+        }
+        if fires_earlier(self.durable_floor(), Some(kept)) {
+            return; // An earlier value is durable or in flight: wait for its commits.
+        }
+        self.retell_kept = None;
+        self.schedule_later_alarm(Some(kept));
     }
 
     fn settle(&mut self, id: u64, ok: bool) {
@@ -400,7 +429,8 @@ impl WorkerdActor {
         }
         // R3's fix (off upstream): an older request settling after a newer one went out must
         // not overwrite what the newer one set.
-        let newest = !self.fixes.newest_request_sets_asnlt || id == self.next_request;
+        // A report the scheduler may take (R1's fix) is newer than every request before it.
+        let newest = !self.fixes.newest_request_sets_asnlt || (id == self.next_request && !self.reported_since_request);
         if ok && !request.moving_later && newest {
             self.alarm_scheduled_no_later_than = request.time;
         }
@@ -620,8 +650,11 @@ impl ActorScheduler for WorkerdActor {
             // kept value (a value the handler changed reaches the scheduler through its own
             // commit, and telling it early would move the scheduler later than storage, I1),
             // and only if no scheduleRun(T) already went out during the handler (a precommit
-            // move-earlier back to T): the scheduler queued that one.
-            self.schedule_later_alarm(self.alarm);
+            // move-earlier back to T): the scheduler queued that one. Told once SQLite can no
+            // longer hold an earlier value: a client's earlier write between the handler's
+            // write of T and its end may still be what SQLite holds (I1).
+            self.retell_kept = kept;
+            self.retell_kept_alarm();
         } else if self.fixes.same_time_in_handler_reschedules && succeeded && last_request.is_none() {
             // F1 (off upstream): on success the scheduler drops T and holds nothing (nothing
             // was requested during the run), but `alarmScheduledNoLaterThan` still says T. A
@@ -683,13 +716,14 @@ impl ActorScheduler for WorkerdActor {
         // its time would move the scheduler later than SQLite (I1), as the reference's report
         // also avoids.
         let value = match self.fixes.result_carries_alarm {
-            true => self.inflight_commits.range(CommitId(self.durable_commit.0 + 1)..).map(|(_, c)| c.alarm_for_commit).fold(earliest(self.alarm, self.last_confirmed_alarm_db_state), earliest),
+            true => earliest(self.alarm, self.durable_floor()),
             false => self.alarm,
         };
         if self.fixes.result_carries_alarm && fires_earlier(self.alarm_scheduled_no_later_than, value) {
             self.alarm_scheduled_no_later_than = value;
         }
         self.reports += 1;
+        self.reported_since_request = true;
         (value, Fence::nth_report(self.incarnation, self.seq, self.reports))
     }
 

@@ -217,7 +217,10 @@ impl ManagerScheduler for WorkerdLocalScheduler {
         }
         // F7 (off upstream): the alarm's own time, queued during its failed attempt, is not a
         // new alarm: the retry (with its backoff and count) goes on.
-        let failed = matches!(result.outcome, Outcome::Failed { .. });
+        // The same for an abort (R13): the own time, queued during the attempt or its
+        // backoff (a move-later sent again under R1's fix), must not run the aborted alarm
+        // again as a new one.
+        let failed = matches!(result.outcome, Outcome::Failed { .. } | Outcome::Aborted);
         if self.fixes.own_time_keeps_retry && failed && entry.queued == Some(scheduled) {
             entry.queued = None;
         }
