@@ -67,18 +67,20 @@ pub struct Fixes {
     pub commands_fenced: bool,
     /// R1: the handler's result carries the alarm the actor holds, with a fence newer than
     /// its last command, and the scheduler takes it after a run that did not fail: a re-arm
-    /// whose move-later races the result is no longer dropped with the alarm that ran.
+    /// whose move-later races the result is no longer dropped with the alarm that ran. The
+    /// value is the earliest SQLite holds or may hold through a commit in flight (an
+    /// unconfirmed write's commit may still be in flight when the output gate opens).
     pub result_carries_alarm: bool,
     /// R1: a failed move-later is sent again (while the alarm still holds its time and no
     /// later one is parked) instead of only logged (b4a5ed8cd), so one lost RPC cannot lose
     /// the alarm.
     pub move_later_retried: bool,
     /// R2 (`ActorSqlite::commitImpl`'s post-commit check, `scheduleLaterAlarm`): a commit
-    /// that needs no move (its alarm is not later than `alarmScheduledNoLaterThan`, e.g. a
-    /// write back to the time a move-later in flight carries) drops the later time parked
-    /// behind that move-later: SQLite no longer holds it. Upstream leaves it parked, and the
-    /// drain sends it, so the scheduler holds a later time than SQLite (I1) and the alarm fires
-    /// late. Only a link slow enough to keep a move-later in flight across two commits shows it.
+    /// whose alarm fires earlier than the later time parked behind the move-later in flight
+    /// (e.g. a write back to the time that move-later carries) drops it when it starts:
+    /// SQLite will no longer hold it. Upstream leaves it parked, and the drain sends it, so the
+    /// scheduler holds a later time than SQLite (I1) and the alarm fires late. Only a link slow
+    /// enough to keep a move-later in flight across two commits shows it.
     pub stale_parked_later_dropped: bool,
     /// R3 (`ActorSqlite::requestScheduledAlarm`'s continuation): a request that did not move
     /// the alarm later sets `alarmScheduledNoLaterThan` to its time when it settles, even if a
@@ -126,6 +128,6 @@ impl Fixes {
         newest_request_sets_asnlt: false,
     };
 
-    /// Every proposed fix, R1's and R2's for the RPC link too.
+    /// Every proposed fix, R1's, R2's and R3's for the RPC link too.
     pub const ALL_AND_RPC: Fixes = Fixes { commands_fenced: true, result_carries_alarm: true, move_later_retried: true, stale_parked_later_dropped: true, newest_request_sets_asnlt: true, ..Fixes::ALL };
 }

@@ -259,7 +259,11 @@ impl ManagerScheduler for WorkerdLocalScheduler {
         let retry_delay_ms = self.policy.base_delay_ms(0);
         let fix_failed_abandon = self.fixes.failed_abandon_retries;
         let Some(entry) = self.alarms.get_mut(actor) else { return };
-        entry.abandoning = false;
+        // A late answer for an alarm the entry no longer holds (deleted and set again since,
+        // and abandoned again) is not this entry's answer: its own request is still out.
+        if entry.scheduled == scheduled {
+            entry.abandoning = false;
+        }
         if answer.is_err() {
             // "abandonAlarm notification failed, keeping alarm in scheduler": no task.
             if fix_failed_abandon && entry.status == Status::Finished && entry.scheduled == scheduled {
@@ -317,7 +321,9 @@ impl ManagerScheduler for WorkerdLocalScheduler {
                 (Some(_), Some(queued)) if queued == entry.scheduled => Some(entry.scheduled),
                 (Some(wake), Some(queued)) => Some(queued.max(wake)),
                 (Some(_), None) => Some(entry.scheduled),
-                (None, _) if entry.abandoning => Some(entry.scheduled),
+                // A value queued while the abandon is out runs once its answer comes back,
+                // whatever the answer (`on_abandon_result`); the abandoned time never fires again.
+                (None, queued) if entry.abandoning => Some(queued.unwrap_or(entry.scheduled)),
                 (None, _) => None,
             },
         }

@@ -67,11 +67,12 @@ pub const WORKERD_HEAD_FIXED: WorkerdPort = WorkerdPort {
 };
 
 /// The fixed port judged under a production-style RPC link: F1–F8 plus R1's fixes (fenced
-/// commands, a result that carries the actor's alarm, move-laters sent again) and R2's (a
-/// stale parked later time dropped).
+/// commands, a result that carries the actor's alarm, move-laters sent again), R2's (a
+/// stale parked later time dropped) and R3's (only the newest request's answer moves
+/// `alarmScheduledNoLaterThan`).
 pub const WORKERD_HEAD_FIXED_RPC: WorkerdPort = WorkerdPort {
     name: "workerd-head-fixed-rpc",
-    description: "PORT of workerd 6552d999 with every fix docs/FINDINGS.md proposes, R1's and R2's for an RPC link too (local hooks, the local AlarmScheduler)",
+    description: "PORT of workerd 6552d999 with every fix docs/FINDINGS.md proposes, R1's, R2's and R3's for an RPC link too (local hooks, the local AlarmScheduler)",
     prior_task: PriorTask::Ignore,
     fixes: Fixes::ALL_AND_RPC,
 };
