@@ -37,14 +37,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// A busy process backs off like SQLite's own busy handler: 1, 2, 5, 10, … up to this many ms.
-const BUSY_WAIT_MAX_MS: u64 = 100;
+/// A statement that meets `SQLITE_BUSY` waits, as under SQLite's `busy_timeout`, for at most
+/// this long (drawn per statement) before the queue is told to give up (`Db::busy` answers
+/// false), as `RealDb` does after its lock wait.
+const BUSY_TIMEOUT_MS: (u64, u64) = (2_000, 8_000);
 /// A process killed by its own job restarts after this long (its supervisor's delay).
 const SUPERVISOR_RESTART_MS: u64 = 1_000;
-/// The world's lock policy: a statement that meets `SQLITE_BUSY` is retried this many times,
-/// then the queue is told to give up (`Db::busy` answers false), as `RealDb` does after its
-/// attempts. An injected busy streak lasts one retry longer.
-const BUSY_RETRY_BUDGET: u32 = 40;
+/// A bound on the retries of one statement within its busy timeout (each waits for the lock
+/// to change hands, so it is never reached in practice). An injected busy streak answers
+/// BUSY this many times: past the busy timeout.
+const BUSY_RETRY_CAP: u32 = 1_000;
 /// Legacy jobs are due within this long after the start.
 const LEGACY_DUE_MS: u64 = 60_000;
 /// Plan job numbers of legacy jobs start here (plan jobs count from 0).
@@ -77,7 +79,7 @@ struct Proc {
     in_reclaim: bool,
     /// A planned pause holds the process at its next statement boundary until this time.
     paused_until: u64,
-    /// Injected `SQLITE_BUSY` answers still to come (a busy streak past the retry budget).
+    /// Injected `SQLITE_BUSY` answers still to come (a busy streak past the busy timeout).
     busy_left: u32,
     /// SQL faults injected into this incarnation so far (an `open` that fails after one is
     /// the environment's doing, not the queue's).
@@ -168,6 +170,11 @@ pub struct QueueWorld<Q> {
     pub last_event_ms: u64,
     /// Claims committed so far: each claim's number for the checker.
     claims_committed: u64,
+    /// Bumped whenever the database's locks may have changed hands (a statement inside a
+    /// transaction is about to run, or a dead process's transaction was rolled back);
+    /// statements waiting out `SQLITE_BUSY` wake then (`LockWait`) instead of polling.
+    lock_changes: u64,
+    lock_waiters: Vec<Waker>,
     me: Weak<RefCell<QueueWorld<Q>>>,
     _queue: PhantomData<fn() -> Q>,
 }
@@ -235,6 +242,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             events_handled: 0,
             last_event_ms: 0,
             claims_committed: 0,
+            lock_changes: 0,
+            lock_waiters: Vec::new(),
             me: Weak::new(),
             _queue: PhantomData,
         }));
@@ -408,10 +417,15 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         for task in proc.tasks.drain(..) {
             task.abort(); // Its future (and the last handle of its connection) drops soon.
         }
+        let mut released = false;
         for conn in proc.conns.drain(..) {
             if !conn.is_autocommit() {
                 conn.execute_batch("ROLLBACK").expect("roll back a dead process's transaction");
+                released = true;
             }
+        }
+        if released {
+            self.locks_may_change();
         }
         self.checker.process_died(process);
     }
@@ -508,7 +522,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             self.procs[process].busy_left -= 1;
             draw.fault = Some(SqlFault::Busy);
         } else if faults.busy_streak > 0.0 && rng.random_bool(faults.busy_streak.min(1.0)) {
-            self.procs[process].busy_left = BUSY_RETRY_BUDGET;
+            self.procs[process].busy_left = BUSY_RETRY_CAP;
             draw.fault = Some(SqlFault::Busy);
         } else if faults.statement_error > 0.0 && rng.random_bool(faults.statement_error.min(1.0)) {
             // SQLITE_FULL needs a write to fail; inside a transaction, either can happen.
@@ -779,6 +793,29 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.ring();
     }
 
+    /// Whether another live connection holds a lock that `conn`'s statement would meet: a
+    /// write transaction (RESERVED or more) blocks a `BEGIN IMMEDIATE` or a write outside a
+    /// transaction; any transaction (a SHARED lock too) may block a write or `COMMIT` inside
+    /// one (conservative: SQLite blocks only the lock upgrade it cannot get).
+    fn lock_held_against(&self, conn: &Rc<PooledConn>) -> bool {
+        let inside = !conn.is_autocommit();
+        self.procs.iter().flat_map(|p| p.conns.iter()).filter(|other| !Rc::ptr_eq(other, conn)).any(|other| {
+            match other.transaction_state(Some(rusqlite::MAIN_DB)).expect("read a connection's transaction state") {
+                rusqlite::TransactionState::Write => true,
+                rusqlite::TransactionState::Read => inside,
+                _ => false,
+            }
+        })
+    }
+
+    /// Wakes every statement waiting out `SQLITE_BUSY`: the lock may be free now.
+    fn locks_may_change(&mut self) {
+        self.lock_changes += 1;
+        for waker in self.lock_waiters.drain(..) {
+            waker.wake();
+        }
+    }
+
     /// Tells idle workers a job arrived (DGW's in-process `Notify`; across processes a real
     /// deployment would use a socket or LISTEN/NOTIFY). Workers still poll as a fallback.
     fn ring(&mut self) {
@@ -847,6 +884,8 @@ struct SimDb<Q: JobQueue + 'static> {
     commit_failed: Arc<AtomicBool>,
     /// The label of the statement whose commit was armed to fail.
     armed_label: &'static str,
+    /// When the statement waiting out `SQLITE_BUSY` gives up (its busy timeout).
+    busy_deadline: u64,
 }
 
 impl<Q: JobQueue + 'static> SimDb<Q> {
@@ -867,7 +906,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
             .expect("install the commit hook on a connection this thread owns");
         }
         w.procs[process].conns.push(conn.clone());
-        SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "" }
+        SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "", busy_deadline: 0 }
     }
 
     /// Reports a commit the hook failed since the last statement, and disarms the hook.
@@ -922,8 +961,8 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         let busy = code == rusqlite::ffi::SQLITE_BUSY;
         let what = match code {
             rusqlite::ffi::SQLITE_FULL => Some("SQLITE_FULL".to_string()),
-            rusqlite::ffi::SQLITE_BUSY if w.procs[self.process].busy_left == BUSY_RETRY_BUDGET => {
-                Some(format!("SQLITE_BUSY for longer than the retry budget ({BUSY_RETRY_BUDGET} retries)"))
+            rusqlite::ffi::SQLITE_BUSY if w.procs[self.process].busy_left == BUSY_RETRY_CAP => {
+                Some("SQLITE_BUSY for longer than the busy timeout".to_string())
             }
             rusqlite::ffi::SQLITE_BUSY => None, // The rest of a streak already noted.
             _ => Some("SQLITE_IOERR".to_string()),
@@ -980,6 +1019,11 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
         self.hold_while_paused(label, draw.pause_ms).await;
         // The borrow ends before any await: another process's task borrows the world next.
         let Some(now) = self.before_statement(label, draw.crash) else { halt().await };
+        if !self.conn.is_autocommit() {
+            // This statement may end the transaction that holds a lock others wait for; they
+            // retry once it ran (it runs before this task next yields).
+            self.world.borrow_mut().locks_may_change();
+        }
         match draw.fault {
             None => Ok(now),
             Some(SqlFault::CommitFails) => {
@@ -992,14 +1036,25 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
         }
     }
 
+    /// SQLite's busy handler, without its polling: the statement waits until another process
+    /// may have released a lock (then it retries) or its busy timeout passes (then the queue
+    /// gets `SQLITE_BUSY`). Polling every 100 ms, as SQLite's handler does, made most of a
+    /// seed's statements futile retries while a paused process held the write lock, each one
+    /// a chance to crash.
     async fn busy(&mut self, attempt: u32) -> bool {
-        if attempt > BUSY_RETRY_BUDGET {
-            return false;
+        let now = now_of(&self.world);
+        if attempt == 1 {
+            self.busy_deadline = now + self.world.borrow_mut().draw(self.process, BUSY_TIMEOUT_MS);
         }
-        let cap = (1u64 << attempt.min(7)).min(BUSY_WAIT_MAX_MS);
-        let wait = self.world.borrow_mut().draw(self.process, (cap / 2 + 1, cap));
-        madsim::time::sleep(Duration::from_millis(wait)).await;
-        true
+        let rung = attempt <= BUSY_RETRY_CAP && now < self.busy_deadline && {
+            let changes = self.world.borrow().lock_changes;
+            let timeout = Box::pin(madsim::time::sleep(Duration::from_millis(self.busy_deadline - now)));
+            LockWait { world: self.world.clone(), conn: self.conn.clone(), changes, timeout }.await
+        };
+        if !rung {
+            self.world.borrow_mut().procs[self.process].busy_left = 0; // An injected streak ends with the wait.
+        }
+        rung
     }
 
     fn conn(&self) -> &Connection {
@@ -1149,6 +1204,37 @@ async fn worker_slot<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
                 madsim::time::sleep(Duration::from_millis(poll_ms)).await;
             }
         }
+    }
+}
+
+/// A statement's wait for a lock: true once no other connection holds the lock it needs,
+/// false when its busy timeout passed first.
+struct LockWait<Q: JobQueue + 'static> {
+    world: Rc<RefCell<QueueWorld<Q>>>,
+    /// The waiting statement's connection.
+    conn: Rc<PooledConn>,
+    /// `lock_changes` when it last looked.
+    changes: u64,
+    timeout: Pin<Box<madsim::time::Sleep>>,
+}
+
+impl<Q: JobQueue + 'static> Future for LockWait<Q> {
+    type Output = bool;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        let world = self.world.clone();
+        let mut w = world.borrow_mut();
+        if w.lock_changes != self.changes {
+            if !w.lock_held_against(&self.conn) {
+                return Poll::Ready(true);
+            }
+            self.changes = w.lock_changes; // Still held: a statement that kept its transaction.
+        }
+        if self.timeout.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(false);
+        }
+        w.lock_waiters.push(cx.waker().clone());
+        Poll::Pending
     }
 }
 
