@@ -75,7 +75,7 @@ pub const CASES: &[Case] = &[
     // pauses and SQL faults (`sweep --queue-faults off` finds none of them in 200 seeds).
     Case { variant: "queue-fence-by-state", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 100 },
     Case { variant: "queue-commit-unchecked", scenario: "queue-standard", caught_by: &[Invariant::RetryCounts, Invariant::ExclusiveClaims], budget: 75 },
-    Case { variant: "queue-enqueue-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::Durability], budget: 20 },
+    Case { variant: "queue-enqueue-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::Durability], budget: 25 },
     Case { variant: "queue-complete-swallows-errors", scenario: "queue-standard", caught_by: &[Invariant::ExactlyOneTerminal, Invariant::ExclusiveClaims], budget: 50 },
     Case { variant: "queue-owner-is-hostname", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 200 },
     // Reachable only with skewed process clocks (issue 13 item 3): the reclaimer's clock runs

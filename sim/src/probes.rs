@@ -69,7 +69,7 @@ pub mod queue {
         STATEMENT_FAILED = "queue-world.statement-failed":
             "a statement failed with SQLITE_IOERR or SQLITE_FULL instead of running";
         BUSY_PAST_BUDGET = "queue-world.busy-past-budget":
-            "a statement met SQLITE_BUSY for longer than the retry budget: the queue had to give up";
+            "a statement met SQLITE_BUSY for longer than the busy timeout: the queue had to give up";
         COMMIT_FAILED = "queue-world.commit-failed":
             "a commit failed and rolled its transaction back";
     }

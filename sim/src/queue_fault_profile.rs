@@ -1,6 +1,6 @@
 //! The per-seed options of the job-queue world's process and SQL faults (issue 13): zombie
 //! pauses, and statements that fail with `SQLITE_IOERR`/`SQLITE_FULL`, meet `SQLITE_BUSY` past
-//! the retry budget, or whose commit fails. Drawn from the scenario's [`QueueFaultBounds`]
+//! the busy timeout, or whose commit fails. Drawn from the scenario's [`QueueFaultBounds`]
 //! with a random stream of their own, printed in the profile, switched off knob by knob by
 //! the shrinker.
 //!
@@ -36,7 +36,7 @@ pub struct QueueFaultProfile {
     /// Chance that a statement fails with `SQLITE_IOERR` or `SQLITE_FULL` instead of running.
     #[serde(default)]
     pub statement_error: f64,
-    /// Chance that a statement meets `SQLITE_BUSY` past the retry budget.
+    /// Chance that a statement meets `SQLITE_BUSY` past the busy timeout.
     #[serde(default)]
     pub busy_streak: f64,
     /// Chance that the commit a statement makes fails (the transaction rolls back).

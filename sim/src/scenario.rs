@@ -205,7 +205,7 @@ pub enum Invariant {
     /// (only failures of a migration step count here).
     MigrationSafe,
     /// Queue: `open` fails at a statement that is not a migration step, for a reason that is
-    /// not the environment's (an injected SQL fault or a lock held past the retry budget only
+    /// not the environment's (an injected SQL fault or a lock held past the busy timeout only
     /// restart the process, as its supervisor would).
     OpenFails,
     /// Queue: during quiescence every due job runs to a terminal state.
@@ -341,7 +341,7 @@ pub struct QueueFaultBounds {
     /// Chance that a statement fails with `SQLITE_IOERR` (`SQLITE_FULL` inside a write
     /// transaction) instead of running.
     pub statement_error: Range<f64>,
-    /// Chance that a statement meets `SQLITE_BUSY` for longer than the retry budget.
+    /// Chance that a statement meets `SQLITE_BUSY` for longer than the busy timeout.
     pub busy_streak: Range<f64>,
     /// Chance that the commit a statement makes (its own, or an explicit `COMMIT`) fails and
     /// rolls the transaction back.

@@ -1,8 +1,8 @@
 //! The job queue under every fault: three workers and two producers over 20 simulated
 //! minutes; crashes of any process (also before any SQL statement), power loss under
 //! NORMAL or FULL, jobs that throw, crash their process or outlive their lease, processes
-//! that pause (zombies whose leases expire), and SQL statements that fail, stay busy past the
-//! retry budget or fail to commit.
+//! that pause (zombies whose leases expire), and SQL statements that fail, stay busy past their
+//! busy timeout or fail to commit.
 
 use crate::defaults::{queue_spec, QUEUE_FAULTS, QUEUE_PROCESS_FAULTS, QUEUE_WORKLOAD};
 use alarmsim_sim::scenario::QueueWorkload;

@@ -2,7 +2,7 @@
 //! `complete` treats every error but a lost fence as done ("the job ran; bookkeeping can
 //! fail"). When the UPDATE fails the row stays `running`, its lease expires, a reclaim
 //! counts a lost attempt and the job runs again after the worker was told it was done.
-//! The fence is kept, so only a statement that fails (or stays busy past the retry budget)
+//! The fence is kept, so only a statement that fails (or stays busy past the busy timeout)
 //! reaches the mistake.
 
 use super::queue_support::QueuePatch;

@@ -39,8 +39,10 @@ use std::time::Duration;
 
 /// A statement that meets `SQLITE_BUSY` waits, as under SQLite's `busy_timeout`, for at most
 /// this long (drawn per statement) before the queue is told to give up (`Db::busy` answers
-/// false), as `RealDb` does after its lock wait.
-const BUSY_TIMEOUT_MS: (u64, u64) = (2_000, 8_000);
+/// false), as `RealDb` does after its lock wait. About what the 40 polls of the world before
+/// took (their back-offs plus a statement's latency each), so a lock contended without any
+/// fault rarely outlasts it.
+const BUSY_TIMEOUT_MS: (u64, u64) = (4_000, 12_000);
 /// A process killed by its own job restarts after this long (its supervisor's delay).
 const SUPERVISOR_RESTART_MS: u64 = 1_000;
 /// A bound on the retries of one statement within its busy timeout (each waits for the lock
@@ -127,7 +129,7 @@ struct StatementDraw {
 enum SqlFault {
     /// The statement fails with this primary result code instead of running.
     Error(std::os::raw::c_int),
-    /// The statement meets `SQLITE_BUSY` for longer than the retry budget.
+    /// The statement meets `SQLITE_BUSY` for longer than the busy timeout.
     Busy,
     /// The commit the statement makes fails and rolls the transaction back (commit hook).
     CommitFails,
@@ -628,7 +630,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
-    /// `open` failed. After an injected fault or a lock held past the retry budget that is
+    /// `open` failed. After an injected fault or a lock held past the busy timeout that is
     /// the environment's doing: the process exits and its supervisor starts it again. Any
     /// other failure is the queue's: `migration-safe` if a migration step failed (or the
     /// schema is unreadable), else `open-fails`, naming the statement.
@@ -886,6 +888,9 @@ struct SimDb<Q: JobQueue + 'static> {
     armed_label: &'static str,
     /// When the statement waiting out `SQLITE_BUSY` gives up (its busy timeout).
     busy_deadline: u64,
+    /// The retry after a busy wait already spent its latency (in `busy`, where it checked
+    /// the lock was still free): the statement runs at once.
+    latency_spent: bool,
 }
 
 impl<Q: JobQueue + 'static> SimDb<Q> {
@@ -906,7 +911,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
             .expect("install the commit hook on a connection this thread owns");
         }
         w.procs[process].conns.push(conn.clone());
-        SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "", busy_deadline: 0 }
+        SimDb { world: world.clone(), process, conn, probes: w.probes.clone(), fail_commit, commit_failed, armed_label: "", busy_deadline: 0, latency_spent: false }
     }
 
     /// Reports a commit the hook failed since the last statement, and disarms the hook.
@@ -1014,7 +1019,9 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
         self.settle_commit_fault();
         let in_transaction = !self.conn.is_autocommit();
         let draw = self.world.borrow_mut().draw_statement(self.process, label, in_transaction);
-        madsim::time::sleep(Duration::from_millis(draw.latency_ms)).await;
+        if !std::mem::take(&mut self.latency_spent) {
+            madsim::time::sleep(Duration::from_millis(draw.latency_ms)).await;
+        }
         // A zombie stops here: at a statement boundary, possibly inside a transaction.
         self.hold_while_paused(label, draw.pause_ms).await;
         // The borrow ends before any await: another process's task borrows the world next.
@@ -1042,19 +1049,31 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
     /// seed's statements futile retries while a paused process held the write lock, each one
     /// a chance to crash.
     async fn busy(&mut self, attempt: u32) -> bool {
-        let now = now_of(&self.world);
         if attempt == 1 {
-            self.busy_deadline = now + self.world.borrow_mut().draw(self.process, BUSY_TIMEOUT_MS);
+            let wait = self.world.borrow_mut().draw(self.process, BUSY_TIMEOUT_MS);
+            self.busy_deadline = now_of(&self.world) + wait;
         }
-        let rung = attempt <= BUSY_RETRY_CAP && now < self.busy_deadline && {
+        while attempt <= BUSY_RETRY_CAP && now_of(&self.world) < self.busy_deadline {
             let changes = self.world.borrow().lock_changes;
-            let timeout = Box::pin(madsim::time::sleep(Duration::from_millis(self.busy_deadline - now)));
-            LockWait { world: self.world.clone(), conn: self.conn.clone(), changes, timeout }.await
-        };
-        if !rung {
-            self.world.borrow_mut().procs[self.process].busy_left = 0; // An injected streak ends with the wait.
+            let timeout = Box::pin(madsim::time::sleep(Duration::from_millis(self.busy_deadline - now_of(&self.world))));
+            if !(LockWait { world: self.world.clone(), conn: self.conn.clone(), changes, timeout }.await) {
+                break;
+            }
+            // The retry's latency, spent here: if another waiter took the lock meanwhile,
+            // this one waits again instead of running a statement bound to meet BUSY.
+            let latency = {
+                let mut w = self.world.borrow_mut();
+                let range = w.profile.commit_latency_ms;
+                w.draw(self.process, range)
+            };
+            madsim::time::sleep(Duration::from_millis(latency)).await;
+            if !self.world.borrow().lock_held_against(&self.conn) {
+                self.latency_spent = true;
+                return true;
+            }
         }
-        rung
+        self.world.borrow_mut().procs[self.process].busy_left = 0; // An injected streak ends with the wait.
+        false
     }
 
     fn conn(&self) -> &Connection {
