@@ -504,25 +504,35 @@ fn each_fix() -> Vec<(&'static str, Fixes)> {
     ]
 }
 
-fn rpc(scenario: &str) -> ScenarioSpec {
+/// A catalog scenario under `link`.
+fn on_link(scenario: &str, link: LinkModel) -> ScenarioSpec {
     let mut spec = alarmsim_scenarios::scenario(scenario).expect("a catalog scenario");
-    spec.link = LinkModel::Rpc;
+    spec.link = link;
     spec
+}
+
+fn rpc(scenario: &str) -> ScenarioSpec {
+    on_link(scenario, LinkModel::Rpc)
 }
 
 fn local(scenario: &str) -> ScenarioSpec {
-    let mut spec = alarmsim_scenarios::scenario(scenario).expect("a catalog scenario");
-    spec.link = LinkModel::Local;
-    spec
+    on_link(scenario, LinkModel::Local)
 }
 
-fn passes(spec: &ScenarioSpec, fixes: Fixes, seed: u64) -> Result<(), String> {
-    let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes(fixes));
-    let report = alarmsim_sim::run_seed_traced(spec, factory, seed, alarmsim_sim::RunOptions { keep_trace: false, coverage: false });
+/// A run's verdict: its violation, named.
+fn verdict(report: alarmsim_sim::RunReport) -> Result<(), String> {
     match report.violation {
         None => Ok(()),
         Some(v) => Err(format!("{}: {}", v.invariant.name(), v.message)),
     }
+}
+
+fn port(fixes: Fixes) -> Arc<dyn SchedulerFactory> {
+    Arc::new(WorkerdPort::with_fixes(fixes))
+}
+
+fn passes(spec: &ScenarioSpec, fixes: Fixes, seed: u64) -> Result<(), String> {
+    verdict(alarmsim_sim::run_seed_traced(spec, port(fixes), seed, alarmsim_sim::RunOptions { keep_trace: false, coverage: false }))
 }
 
 /// How a seed shows its finding.
@@ -670,12 +680,7 @@ fn findings_dir() -> std::path::PathBuf {
 
 fn run_finding_plan(plan: &alarmsim_sim::Plan, fixes: Fixes) -> Result<(), String> {
     let spec = alarmsim_scenarios::scenario(&plan.scenario).expect("a catalog scenario");
-    let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes(fixes));
-    let report = alarmsim_sim::run_plan(&spec, factory, plan.clone(), false);
-    match report.violation {
-        None => Ok(()),
-        Some(v) => Err(format!("{}: {}", v.invariant.name(), v.message)),
-    }
+    verdict(alarmsim_sim::run_plan(&spec, port(fixes), plan.clone(), false))
 }
 
 /// Each finding's plan keeps at most 12 steps, fails without its fix, passes with it, and the
@@ -708,7 +713,7 @@ fn shrink_the_rpc_findings_into_plans() {
     for (finding, scenario, seeds) in cases {
         let p = PLANS.iter().find(|p| p.finding == finding).expect("a plan entry");
         let spec = rpc(scenario);
-        let factory: Arc<dyn SchedulerFactory> = Arc::new(WorkerdPort::with_fixes((p.fails_with)()));
+        let factory = port((p.fails_with)());
         let limits = ShrinkLimits { max_runs: 5_000, max_time: std::time::Duration::from_secs(120) };
         let passes_fixed = |seed: u64| passes(&spec, (p.passes_with)(), seed).is_ok();
         let candidates: Vec<u64> = seeds.filter(|&s| passes_fixed(s)).collect();

@@ -715,12 +715,12 @@ impl ActorScheduler for WorkerdActor {
         // (allowUnconfirmed) may still be in flight when the output gate opens, and reporting
         // its time would move the scheduler later than SQLite (I1), as the reference's report
         // also avoids.
-        let value = match self.fixes.result_carries_alarm {
-            true => earliest(self.alarm, self.durable_floor()),
-            false => self.alarm,
-        };
-        if self.fixes.result_carries_alarm && fires_earlier(self.alarm_scheduled_no_later_than, value) {
-            self.alarm_scheduled_no_later_than = value;
+        let mut value = self.alarm;
+        if self.fixes.result_carries_alarm {
+            value = earliest(value, self.durable_floor());
+            if fires_earlier(self.alarm_scheduled_no_later_than, value) {
+                self.alarm_scheduled_no_later_than = value;
+            }
         }
         self.reports += 1;
         self.reported_since_request = true;
