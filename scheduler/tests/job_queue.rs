@@ -214,6 +214,36 @@ fn claim_takes_the_earliest_due_job_and_only_once_it_is_due() {
     assert_eq!(claim(&mut q, &mut db, "w4"), None);
 }
 
+/// Idle workers and restarts are most of a queue's traffic: a claim that finds nothing due
+/// and the open of an up-to-date database only read, so they never contend for the write
+/// lock (and never meet BUSY behind a long transaction).
+#[test]
+fn an_idle_claim_and_an_up_to_date_open_take_no_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.sqlite");
+    let (mut q, mut db) = opened_file(&path, T0);
+    enqueue(&mut q, &mut db, 1, T0 + 5 * SEC);
+    db.labels.clear();
+    assert_eq!(claim(&mut q, &mut db, "w1"), None, "nothing is due yet");
+    assert_eq!(std::mem::take(&mut db.labels), ["claim: peek due"]);
+
+    // Another process holds the write lock: the idle claim still answers at once.
+    let holder = Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(claim(&mut q, &mut db, "w1"), None);
+    assert_eq!(std::mem::take(&mut db.labels), ["claim: peek due"]);
+    holder.execute_batch("COMMIT").unwrap();
+
+    // A restart finds the schema current: no migration transaction (only the reclaim's).
+    let mut restarted = ManualDb::file(&path, T0);
+    assert_eq!(block_on(queue().open(&mut restarted)).unwrap(), NONE);
+    assert_eq!(restarted.labels, ["migrate: peek user_version", "reclaim: begin immediate", "reclaim: select expired", "commit"]);
+
+    db.now = T0 + 5 * SEC;
+    assert_eq!(claim(&mut q, &mut db, "w1").map(|j| j.id), Some(id(1)), "a due job is claimed under the lock");
+    assert_eq!(db.labels, ["claim: peek due", "claim: begin immediate", "claim: select due", "claim: update", "commit"]);
+}
+
 #[test]
 fn a_running_job_is_not_claimed_again_until_its_lease_is_reclaimed() {
     let (mut q, mut db) = opened(T0);
@@ -553,7 +583,7 @@ fn a_crash_at_any_migration_statement_leaves_the_old_version_intact() {
     let labels = std::mem::take(&mut db.labels);
     let commit = labels.iter().position(|l| *l == "migrate: end").expect("the migration commits");
     let bumps = labels[..commit].iter().filter(|l| **l == "migrate: bump user_version").count();
-    assert_eq!((labels[0], bumps as i64), ("migrate: begin immediate", LATEST - 1), "v1 → latest is one transaction with a bump per version: {labels:?}");
+    assert_eq!((labels[0], labels[1], bumps as i64), ("migrate: peek user_version", "migrate: begin immediate", LATEST - 1), "v1 → latest: a look without the lock, then one transaction with a bump per version: {labels:?}");
 
     // Crash before each migration statement (the last being the COMMIT), and right after it.
     for (k, label) in labels.iter().enumerate().take(commit + 2) {

@@ -5,7 +5,9 @@
 //! - `enqueue` returns only after its INSERT committed: no acknowledgement from an in-memory
 //!   channel (DGW's `JobQueueHandle::enqueue` acks before the row exists, queue-anchors.md §1).
 //! - A claim runs in one `BEGIN IMMEDIATE` transaction, takes a lease and records a per-claim
-//!   owner (queue-anchors.md §5 fact 6; fang's async claim ran SELECT and UPDATE apart).
+//!   owner (queue-anchors.md §5 fact 6; fang's async claim ran SELECT and UPDATE apart). A
+//!   lock-free look comes first, so an idle worker's claim takes no write lock; it decides
+//!   nothing (the transaction reads again).
 //! - `complete`/`fail` carry the owner and the attempt count the claim read, and are rejected
 //!   once another claim took over (fencing, as underway does): a stale worker cannot finish
 //!   a job twice. The owner alone is no fence: a worker's concurrent claims and its restarts
@@ -16,7 +18,8 @@
 //!   own process is dead-lettered instead of looping forever (DGW's `reset_claimed_jobs`
 //!   requeues without counting, and resets live workers' jobs too).
 //! - Migrations run in one transaction with their `user_version` bump (DGW bumps it
-//!   separately: a crash in between re-runs a migration that already applied).
+//!   separately: a crash in between re-runs a migration that already applied). An open that
+//!   reads a current `user_version` takes no lock at all.
 //!
 //! Every statement goes through [`Db::statement`], the queue's only contact with the world:
 //! it returns the current time, and in simulation it is an interleaving point and a place

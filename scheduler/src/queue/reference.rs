@@ -66,6 +66,16 @@ impl SqliteQueue {
         .await
     }
 
+    /// Whether a queued job is due, read without a lock (a hint: see `claim`).
+    async fn peek_due<D: Db>(db: &mut D) -> Result<Option<()>, QueueError> {
+        run(db, "claim: peek due", |c, now| {
+            c.prepare_cached("SELECT 1 FROM job_queue WHERE status = ?1 AND scheduled_for <= ?2 LIMIT 1")?
+                .query_row(params![status::QUEUED, now as i64], |_| Ok(()))
+                .optional()
+        })
+        .await
+    }
+
     /// Marks `row` running for `owner` (unconditionally: the caller holds the write lock).
     async fn take<D: Db>(db: &mut D, row: DueRow, owner: &str, lease_ms: u64) -> Result<ClaimedJob, QueueError> {
         let lease_until = run(db, "claim: update", |c, now| {
@@ -189,6 +199,14 @@ impl JobQueue for SqliteQueue {
     }
 
     async fn claim<D: Db>(&mut self, db: &mut D, owner: &str) -> Result<Option<ClaimedJob>, QueueError> {
+        // Most claims find nothing due (idle workers polling): look without a lock first,
+        // and take the write lock only when there is something to claim. The look decides
+        // nothing: the claim re-reads under the lock, where another worker may have taken
+        // the job meanwhile.
+        if Self::peek_due(db).await?.is_none() {
+            db.probe(&probe::CLAIM_EMPTY);
+            return Ok(None);
+        }
         let lease_ms = self.config.lease_ms;
         Self::immediate(db, "claim: begin immediate", async |db: &mut D| Self::claim_statements(db, owner, lease_ms).await).await
     }

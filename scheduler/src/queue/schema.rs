@@ -71,7 +71,16 @@ fn execute_cached(c: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Migrates to [`LATEST`] atomically: one immediate transaction that re-reads the version
 /// once it holds the write lock (another process may have migrated meanwhile).
+///
+/// The version is read first without a lock: a migration commits its statements and its
+/// `user_version` bump together, so a current version means a complete schema, and the
+/// open of an up-to-date database (every open but the first) takes no write lock. Taking it
+/// on every open made each restart contend with the running workers for nothing.
 pub async fn migrate_atomically<D: Db>(db: &mut D) -> Result<(), QueueError> {
+    let seen = run(db, "migrate: peek user_version", |c, _| user_version(c)).await?;
+    if seen == LATEST {
+        return Ok(());
+    }
     run(db, "migrate: begin immediate", |c, _| execute_cached(c, "BEGIN IMMEDIATE")).await?;
     let outcome = migrate_in_transaction(db).await;
     let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };

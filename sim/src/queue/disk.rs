@@ -74,13 +74,19 @@ impl Drop for PooledConn {
     }
 }
 
-/// A connection is as good as new when it holds no transaction and no temporary objects; its
-/// commit hook (the world's fault injector) is removed, the next process installs its own.
+/// A connection is as good as new when it holds no transaction and never created a
+/// temporary object (the temp schema's version is still 0); its commit hook (the world's
+/// fault injector) is removed, the next process installs its own.
+///
+/// The temp schema's version is read, not `sqlite_temp_master`: a query of that table needs
+/// the shared lock of `main` too, which memdb refuses while another process holds the write
+/// lock, and every connection dropped then was closed (half a seed's connections, each
+/// opened, its schema read and its statements prepared again by the next process).
 fn reusable(conn: &Connection) -> bool {
     if !conn.is_autocommit() {
         return false;
     }
-    let temp: rusqlite::Result<i64> = conn.prepare_cached("SELECT count(*) FROM sqlite_temp_master").and_then(|mut s| s.query_row([], |r| r.get(0)));
+    let temp: rusqlite::Result<i64> = conn.prepare_cached("PRAGMA temp.schema_version").and_then(|mut s| s.query_row([], |r| r.get(0)));
     if temp != Ok(0) {
         return false;
     }
@@ -91,6 +97,8 @@ pub struct QueueDisk {
     uri: String,
     /// Connections to this generation of the database, ready for reuse (`PooledConn`).
     pool: Pool,
+    /// Connections opened for processes, over every generation (the pool's misses).
+    opened: std::cell::Cell<u64>,
     /// Keeps the shared database alive between processes; also reads it for the checker.
     keeper: Connection,
     durability: Durability,
@@ -112,14 +120,17 @@ impl QueueDisk {
         // whole pages into the journal and the database.
         keeper.pragma_update(None, "page_size", 512).expect("set the page size of an empty database");
         setup(&keeper);
-        let mut disk = QueueDisk { uri, pool: Pool::default(), keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
+        let mut disk = QueueDisk { uri, pool: Pool::default(), opened: Default::default(), keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
         assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
         disk
     }
 
     /// A connection for a process: one a dead process left, or a new one.
     pub fn connect(&self) -> PooledConn {
-        let conn = self.pool.borrow_mut().pop().unwrap_or_else(|| open(&self.uri));
+        let conn = self.pool.borrow_mut().pop().unwrap_or_else(|| {
+            self.opened.set(self.opened.get() + 1);
+            open(&self.uri)
+        });
         PooledConn { conn: Some(conn), home: Rc::downgrade(&self.pool) }
     }
 
@@ -174,6 +185,13 @@ impl QueueDisk {
         if bytes(&self.keeper) == image {
             return false;
         }
+        if self.restore_rows(&image) {
+            // The restored file's pages differ from the image's: the image must be taken
+            // again, or the next power loss would see a loss where there was none.
+            self.synced = Some(bytes(&self.keeper));
+            self.synced_version = self.data_version().expect("nobody holds a lock after a power loss");
+            return true;
+        }
         // A deserialized database is private to its connection, so the image is copied into
         // a fresh shared file with the backup API; processes reconnect to the new name.
         let uri = fresh_uri();
@@ -191,5 +209,171 @@ impl QueueDisk {
         self.pool = Pool::default();
         self.synced_version = self.data_version().expect("nobody holds a lock after a power loss");
         true
+    }
+
+    /// Rolls the shared database back to `image` row by row, inside the file the processes
+    /// already use, when the image has the same schema. Returns false, having changed
+    /// nothing, when it has not (a power loss that undid a migration) or when the schema has
+    /// something a plain copy of rows would not restore exactly (triggers, virtual tables,
+    /// planner statistics, a column that shadows the rowid).
+    ///
+    /// Why not always a new file: every process would then open a new connection, read the
+    /// schema and prepare each of its statements again; with power losses a few times per
+    /// seed that was a quarter of a queue seed's time. A copy of rows changes no schema, so
+    /// the pooled connections and their prepared statements stay valid. What the processes
+    /// can observe is the same: every table's rows, their rowids, `sqlite_sequence` and
+    /// `user_version`; only the page layout differs.
+    fn restore_rows(&mut self, image: &[u8]) -> bool {
+        if image.is_empty() {
+            return false; // The image is a database with no pages: no schema to compare.
+        }
+        self.keeper.execute_batch("ATTACH DATABASE ':memory:' AS synced_image").expect("attach a scratch schema");
+        self.keeper.deserialize_read_exact(c"synced_image", image, image.len(), false).expect("deserialize the sync image");
+        let copies = row_copies(&self.keeper);
+        if let Some(copies) = &copies {
+            let mut sql = String::from("BEGIN IMMEDIATE;");
+            for (table, columns) in copies {
+                sql.push_str(&format!("DELETE FROM main.{table}; INSERT INTO main.{table} ({columns}) SELECT {columns} FROM synced_image.{table};"));
+            }
+            sql.push_str("COMMIT;");
+            self.keeper.execute_batch(&sql).expect("copy the sync image's rows (every process is dead)");
+        }
+        self.keeper.execute_batch("DETACH DATABASE synced_image").expect("detach the scratch schema");
+        copies.is_some()
+    }
+}
+
+/// For each table of the attached `synced_image`: its quoted name and the quoted list of
+/// its columns (the rowid first, for a rowid table). `None` when `main` and the image differ
+/// in schema or `user_version`, or a plain copy of rows would not restore the image exactly.
+fn row_copies(conn: &Connection) -> Option<Vec<(String, String)>> {
+    let schema_of = |db: &str| -> Vec<(String, String, Option<String>)> {
+        let sql = format!("SELECT type, name, sql FROM {db}.sqlite_schema ORDER BY type, name");
+        let mut stmt = conn.prepare(&sql).expect("read a schema");
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).expect("read a schema");
+        rows.map(|r| r.expect("read a schema row")).collect()
+    };
+    let version_of = |db: &str| -> (i64, i64) {
+        let read = |pragma: &str| conn.query_row(&format!("PRAGMA {db}.{pragma}"), [], |r| r.get(0)).expect("read a header field");
+        (read("user_version"), read("application_id"))
+    };
+    let schema = schema_of("main");
+    if schema != schema_of("synced_image") || version_of("main") != version_of("synced_image") {
+        return None;
+    }
+    let plain = |(kind, name, sql): &(String, String, Option<String>)| {
+        kind != "trigger" && !name.starts_with("sqlite_stat") && !sql.as_deref().unwrap_or("").trim_start().to_ascii_uppercase().starts_with("CREATE VIRTUAL")
+    };
+    if !schema.iter().all(plain) {
+        return None;
+    }
+    let mut copies = Vec::new();
+    for (_, table, _) in schema.iter().filter(|(kind, _, _)| kind == "table") {
+        let mut stmt = conn.prepare("SELECT name, hidden FROM pragma_table_xinfo(?1, 'synced_image') ORDER BY cid").expect("read a table's columns");
+        let columns: Vec<(String, i64)> = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?))).expect("read a table's columns").map(|r| r.expect("read a column")).collect();
+        if columns.iter().any(|(name, hidden)| *hidden != 0 || ["rowid", "_rowid_", "oid"].contains(&name.to_ascii_lowercase().as_str())) {
+            return None; // Generated or hidden columns, or one that shadows the rowid.
+        }
+        let without_rowid: bool = conn.query_row("SELECT wr FROM pragma_table_list WHERE schema = 'synced_image' AND name = ?1", [table], |r| r.get(0)).expect("read a table's kind");
+        let mut names: Vec<String> = columns.iter().map(|(name, _)| quoted(name)).collect();
+        if !without_rowid {
+            names.insert(0, "_rowid_".to_string());
+        }
+        copies.push((quoted(table), names.join(", ")));
+    }
+    Some(copies)
+}
+
+fn quoted(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL) STRICT;
+                          CREATE TABLE notes (body TEXT);
+                          CREATE INDEX notes_body ON notes (body);";
+
+    fn disk() -> QueueDisk {
+        QueueDisk::new(Durability::Normal, 1_000, |c| c.execute_batch(SCHEMA).unwrap())
+    }
+
+    fn rows(conn: &Connection) -> Vec<(i64, String)> {
+        let mut stmt = conn.prepare_cached("SELECT rowid, name FROM jobs UNION ALL SELECT rowid, body FROM notes ORDER BY 2").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    fn sequence(conn: &Connection) -> i64 {
+        conn.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_power_loss_restores_the_synced_rows_into_the_same_file() {
+        let mut disk = disk();
+        let conn = disk.connect();
+        conn.execute_batch("INSERT INTO jobs (name) VALUES ('a'), ('b'); INSERT INTO notes VALUES ('x'); DELETE FROM jobs WHERE name = 'a';").unwrap();
+        assert!(disk.before_statement(1_000), "a sync boundary passed");
+        let synced = (rows(&conn), sequence(&conn));
+        conn.execute_batch("INSERT INTO jobs (name) VALUES ('c'); UPDATE notes SET body = 'y'; DELETE FROM jobs WHERE name = 'b';").unwrap();
+        let uri = disk.uri.clone();
+        drop(conn);
+
+        assert!(disk.power_loss(), "the unsynced commits are lost");
+        assert_eq!(disk.uri, uri, "the rows were restored in place");
+        let conn = disk.connect();
+        assert_eq!((rows(&conn), sequence(&conn)), synced, "rows, rowids and the AUTOINCREMENT counter are the synced ones");
+        conn.execute("INSERT INTO jobs (name) VALUES ('d')", []).unwrap();
+        assert_eq!(conn.last_insert_rowid(), 3, "AUTOINCREMENT continues from the synced counter: the lost row's id comes again, as from a real power loss");
+        drop(conn);
+        assert!(!disk.power_loss() || disk.uri == uri, "a second loss compares with an image of the restored file");
+    }
+
+    #[test]
+    fn a_power_loss_that_undoes_a_schema_change_opens_a_new_file() {
+        let mut disk = disk();
+        let conn = disk.connect();
+        conn.execute_batch("INSERT INTO notes VALUES ('kept')").unwrap();
+        assert!(disk.before_statement(1_000));
+        conn.execute_batch("CREATE TABLE later (x); INSERT INTO notes VALUES ('lost')").unwrap();
+        let uri = disk.uri.clone();
+        drop(conn);
+        assert!(disk.power_loss());
+        assert_ne!(disk.uri, uri, "a restore of rows cannot undo a schema change");
+        let conn = disk.connect();
+        assert_eq!(rows(&conn), [(1, "kept".to_string())]);
+        let later: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'later'", [], |r| r.get(0)).unwrap();
+        assert_eq!(later, 0);
+    }
+
+    #[test]
+    fn a_connection_dropped_while_another_holds_the_write_lock_is_reused() {
+        let disk = disk();
+        let holder = disk.connect();
+        holder.execute_batch("BEGIN IMMEDIATE; INSERT INTO notes VALUES ('held')").unwrap();
+        // A process starts while another holds the write lock: its first statement meets
+        // BUSY before its schema is ever read (memdb refuses readers while a writer holds
+        // the lock), and it dies. Reading any table now, even `sqlite_temp_master`, would
+        // need main's shared lock to read the schema first.
+        let first = disk.connect();
+        let busy = first.query_row("SELECT count(*) FROM notes", [], |r| r.get::<_, i64>(0)).unwrap_err();
+        assert_eq!(busy.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy));
+        drop(first);
+        let opened = disk.opened.get();
+        let _next = disk.connect();
+        assert_eq!(disk.opened.get(), opened, "the pool kept the connection");
+        holder.execute_batch("COMMIT").unwrap();
+    }
+
+    #[test]
+    fn a_connection_that_made_a_temporary_object_is_not_reused() {
+        let disk = disk();
+        let first = disk.connect();
+        first.execute_batch("CREATE TEMP TABLE scratch (x); DROP TABLE scratch;").unwrap();
+        drop(first);
+        let opened = disk.opened.get();
+        let _next = disk.connect();
+        assert_eq!(disk.opened.get(), opened + 1, "a process must not inherit another's temp schema");
     }
 }
