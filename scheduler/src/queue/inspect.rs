@@ -5,7 +5,7 @@ use super::schema::user_version;
 /// The schema version that added the dead-letter table.
 const DEAD_LETTER_VERSION: i64 = 3;
 use rusqlite::{params, Connection};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One `job_queue` row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,13 @@ pub struct Contents {
     pub version: i64,
     pub jobs: BTreeMap<String, JobRow>,
     pub dead: BTreeMap<String, DeadRow>,
+}
+
+impl Contents {
+    /// Whether job `id` is in the database: queued, running, done or dead-lettered.
+    pub fn has(&self, id: &str) -> bool {
+        self.jobs.contains_key(id) || self.dead.contains_key(id)
+    }
 }
 
 /// Reads the whole queue. Older versions are read as far as their tables go.
@@ -67,6 +74,26 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
         for row in rows {
             let (id, dead) = row?;
             out.dead.insert(id, dead);
+        }
+    }
+    Ok(out)
+}
+
+/// The id of every job and dead letter: what [`contents`] reads, without the rows (the
+/// simulator's acknowledged-jobs check runs after every crash and needs only these).
+pub fn ids(conn: &Connection) -> rusqlite::Result<BTreeSet<String>> {
+    let version = user_version(conn)?;
+    let mut out = BTreeSet::new();
+    let tables: &[&str] = match version {
+        v if v >= DEAD_LETTER_VERSION => &["SELECT id FROM job_queue", "SELECT id FROM dead_letter"],
+        v if v >= 1 => &["SELECT id FROM job_queue"],
+        _ => &[],
+    };
+    for sql in tables {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            out.insert(row.get(0)?);
         }
     }
     Ok(out)

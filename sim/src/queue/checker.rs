@@ -357,9 +357,9 @@ impl QueueChecker {
     /// Every acknowledged job must be in the database. Under NORMAL a job acknowledged after
     /// the last sync may be lost by a power loss only; that case is rolled back by
     /// [`QueueChecker::power_loss`] before this check.
-    pub fn check_acked_present(&self, now: u64, contents: &Contents, why: &str) -> Result<(), Violation> {
+    pub fn check_acked_present(&self, now: u64, present: impl Fn(&str) -> bool, why: &str) -> Result<(), Violation> {
         for id in &self.durable.acked {
-            if !contents.jobs.contains_key(id) && !contents.dead.contains_key(id) {
+            if !present(id) {
                 let promise = match self.durability {
                     Durability::Full => "synchronous=FULL promises every acknowledged enqueue survives",
                     Durability::Normal => "it was synced (or no power was lost), so it must survive",

@@ -20,7 +20,7 @@ use crate::trace::{EventKind, Gauges, Trace, TraceEvent};
 use crate::probes::queue as probe;
 use crate::run_options::RunOptions;
 use alarmsim_scheduler::probe::{Probe, Probes};
-use alarmsim_scheduler::queue::inspect::{contents, Contents};
+use alarmsim_scheduler::queue::inspect::{self, contents, Contents};
 use alarmsim_scheduler::queue::{schema, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueError, Reclaimed, Ulid};
 use madsim::task::JoinHandle;
 use rand::{Rng, SeedableRng};
@@ -466,9 +466,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     /// Checks that every acknowledged job is in the database; false (nothing checked) while a
     /// process holds the write lock.
     fn try_acked_check(&mut self, why: &str) -> bool {
-        let Some(contents) = self.contents() else { return false };
+        let Ok(ids) = inspect::ids(self.disk.reader()) else { return false };
         let now = self.now_ms();
-        let outcome = self.checker.check_acked_present(now, &contents, why);
+        let outcome = self.checker.check_acked_present(now, |id| ids.contains(id), why);
         self.fail(outcome);
         true
     }
@@ -1385,7 +1385,7 @@ impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
         let Some(contents) = self.contents() else {
             return self.fail(Err(Violation { invariant: Invariant::JobLiveness, actor: None, at_ms: now, message: "the database stayed locked at the end".to_string() }));
         };
-        let outcome = self.checker.check_acked_present(now, &contents, "the run").and_then(|_| self.checker.final_check(now, &contents));
+        let outcome = self.checker.check_acked_present(now, |id| contents.has(id), "the run").and_then(|_| self.checker.final_check(now, &contents));
         self.fail(outcome);
         if self.violation.is_none() {
             let (done, dead) = (contents.jobs.len(), contents.dead.len());
@@ -1397,7 +1397,7 @@ impl<Q: JobQueue + 'static> TwoPhases for QueueWorld<Q> {
         // stuck: say durability, the cause, rather than job-liveness, the symptom.
         if let Some(contents) = self.contents() {
             let now = self.now_ms();
-            let lost = self.checker.check_acked_present(now, &contents, "the quiesce limit");
+            let lost = self.checker.check_acked_present(now, |id| contents.has(id), "the quiesce limit");
             if lost.is_err() {
                 return self.fail(lost);
             }
