@@ -173,6 +173,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-fence-by-owner",
             "complete and fail are fenced by the owner string alone: a worker's claims and restarts that share its name pass each other's fence",
         )),
+        Arc::new(QueueVariant::<Patched<queue_migration_trusts_peek::MigrationTrustsPeek>>::new(
+            "queue-migration-trusts-peek",
+            "open reads user_version without a lock and migrates from that version under the lock, without reading it again",
+        )),
     ]
 }
 

@@ -312,6 +312,11 @@ fn queue_non_atomic_migration() {
 }
 
 #[test]
+fn queue_migration_trusts_peek() {
+    found("queue-migration-trusts-peek");
+}
+
+#[test]
 fn queue_ack_before_durable() {
     found("queue-ack-before-durable");
 }
