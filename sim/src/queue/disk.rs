@@ -231,11 +231,14 @@ impl QueueDisk {
         self.keeper.deserialize_read_exact(c"synced_image", image, image.len(), false).expect("deserialize the sync image");
         let copies = row_copies(&self.keeper);
         if let Some(copies) = &copies {
-            let mut sql = String::from("BEGIN IMMEDIATE;");
+            // Foreign keys are on by default in this build (SQLITE_DEFAULT_FOREIGN_KEYS=1):
+            // off while tables are emptied and refilled one by one (no check, no cascade; the
+            // image is consistent as a whole). The pragma is a no-op inside a transaction.
+            let mut sql = String::from("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE;");
             for (table, columns) in copies {
                 sql.push_str(&format!("DELETE FROM main.{table}; INSERT INTO main.{table} ({columns}) SELECT {columns} FROM synced_image.{table};"));
             }
-            sql.push_str("COMMIT;");
+            sql.push_str("COMMIT; PRAGMA foreign_keys = ON;");
             self.keeper.execute_batch(&sql).expect("copy the sync image's rows (every process is dead)");
         }
         self.keeper.execute_batch("DETACH DATABASE synced_image").expect("detach the scratch schema");
@@ -328,6 +331,30 @@ mod tests {
         assert_eq!(conn.last_insert_rowid(), 3, "AUTOINCREMENT continues from the synced counter: the lost row's id comes again, as from a real power loss");
         drop(conn);
         assert!(!disk.power_loss() || disk.uri == uri, "a second loss compares with an image of the restored file");
+    }
+
+    #[test]
+    fn a_power_loss_restores_tables_that_reference_each_other() {
+        let mut disk = QueueDisk::new(Durability::Normal, 1_000, |c| {
+            c.execute_batch(
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                 CREATE TABLE child (parent INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE, body TEXT) STRICT;",
+            )
+            .unwrap()
+        });
+        let conn = disk.connect();
+        conn.execute_batch("INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 'kept');").unwrap();
+        assert!(disk.before_statement(1_000));
+        conn.execute_batch("INSERT INTO parent VALUES (2); INSERT INTO child VALUES (2, 'lost'); DELETE FROM child WHERE body = 'kept';").unwrap();
+        let uri = disk.uri.clone();
+        drop(conn);
+        assert!(disk.power_loss());
+        assert_eq!(disk.uri, uri, "restored in place");
+        let conn = disk.connect();
+        let bodies: Vec<String> = conn.prepare("SELECT body FROM child ORDER BY rowid").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(bodies, ["kept"], "no cascade emptied the child table, no check refused a row");
+        let fk: i64 = disk.reader().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1, "the keeper's foreign keys are on again");
     }
 
     #[test]
