@@ -177,6 +177,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-migration-trusts-peek",
             "open reads user_version without a lock and migrates from that version under the lock, without reading it again",
         )),
+        Arc::new(QueueVariant::<Patched<queue_claim_trusts_peek::ClaimTrustsPeek>>::new(
+            "queue-claim-trusts-peek",
+            "the claim looks for a due job without a lock, then takes that job under BEGIN IMMEDIATE without reading it again",
+        )),
     ]
 }
 

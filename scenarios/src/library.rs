@@ -58,10 +58,12 @@ pub const CASES: &[Case] = &[
     Case { variant: "txn-rollback-keeps-alarm", scenario: "explicit-transactions", caught_by: &[Invariant::UserView, Invariant::AlarmConservation, Invariant::NoLostAlarm], budget: 10 },
     // The job queue (seed 004).
     Case { variant: "queue-non-atomic-migration", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
-    // The mistake the reference's lock-free look at `user_version` invites (issue 13, fourth
-    // session): the version is not read again under the lock. No fault needed: every seed
-    // starts its processes at once on a database that needs migrating.
+    // The mistakes the reference's lock-free looks invite (issue 13, fourth session): what
+    // the look saw (the version, the due job) is not read again under the lock. No fault
+    // needed: every seed starts its processes at once on a database that needs migrating,
+    // and idle slots race for each due job.
     Case { variant: "queue-migration-trusts-peek", scenario: "queue-migration-crash", caught_by: &[Invariant::MigrationSafe], budget: 10 },
+    Case { variant: "queue-claim-trusts-peek", scenario: "queue-concurrent-claims", caught_by: &[Invariant::ExclusiveClaims, Invariant::ExactlyOneTerminal], budget: 10 },
     Case { variant: "queue-ack-before-durable", scenario: "queue-power-loss-full", caught_by: &[Invariant::Durability], budget: 10 },
     Case {
         variant: "queue-requeue-without-count",

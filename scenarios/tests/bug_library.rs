@@ -317,6 +317,11 @@ fn queue_migration_trusts_peek() {
 }
 
 #[test]
+fn queue_claim_trusts_peek() {
+    found("queue-claim-trusts-peek");
+}
+
+#[test]
 fn queue_ack_before_durable() {
     found("queue-ack-before-durable");
 }

@@ -57,5 +57,6 @@ pub mod queue_lease_is_the_fence;
 pub mod queue_fence_by_owner;
 pub mod queue_non_atomic_migration;
 pub mod queue_migration_trusts_peek;
+pub mod queue_claim_trusts_peek;
 pub mod queue_requeue_without_count;
 pub mod queue_support;
