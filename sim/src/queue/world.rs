@@ -76,9 +76,10 @@ struct Proc {
     rung: Vec<bool>,
     /// Workers, per slot: the waker of its idle wait, if it is waiting.
     idle: Vec<Option<Waker>>,
-    /// Inside a reclaim transaction (between its `BEGIN IMMEDIATE` and its end), for the
-    /// probe of a claim that races it.
-    in_reclaim: bool,
+    /// The connection of its reclaim transaction, from its `BEGIN IMMEDIATE` to its
+    /// `commit` or `rollback`, for the probe of a claim that races it (inside it while that
+    /// connection holds a transaction: a BEGIN that failed began nothing).
+    reclaim_conn: Option<Rc<PooledConn>>,
     /// A planned pause holds the process at its next statement boundary until this time.
     paused_until: u64,
     /// Injected `SQLITE_BUSY` answers still to come (a busy streak past the busy timeout).
@@ -106,7 +107,7 @@ impl Proc {
             conns: Vec::new(),
             rung: Vec::new(),
             idle: Vec::new(),
-            in_reclaim: false,
+            reclaim_conn: None,
             paused_until: 0,
             busy_left: 0,
             injected: 0,
@@ -412,7 +413,7 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
     fn kill(&mut self, process: usize) {
         let proc = &mut self.procs[process];
         proc.up = false;
-        proc.in_reclaim = false;
+        proc.reclaim_conn = None;
         proc.paused_until = 0;
         proc.busy_left = 0;
         proc.injected = 0;
@@ -620,10 +621,20 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
             return;
         }
         match label {
-            "reclaim: begin immediate" => self.procs[process].in_reclaim = true,
-            "commit or rollback" => self.procs[process].in_reclaim = false,
+            "reclaim: begin immediate" => {
+                let proc = &mut self.procs[process];
+                proc.reclaim_conn = proc.conns.iter().find(|c| is_conn(c, conn)).cloned();
+            }
+            // The label "commit or rollback" this matched before never occurs: the probe
+            // counted any claim after another process's first reclaim as racing it.
+            "commit" | "rollback" => {
+                let proc = &mut self.procs[process];
+                if proc.reclaim_conn.as_ref().is_some_and(|c| is_conn(c, conn)) {
+                    proc.reclaim_conn = None;
+                }
+            }
             "claim: begin immediate" => {
-                let racing = self.procs.iter().enumerate().any(|(p, proc)| p != process && proc.in_reclaim);
+                let racing = self.procs.iter().enumerate().any(|(p, proc)| p != process && proc.reclaim_conn.as_ref().is_some_and(|c| !c.is_autocommit()));
                 self.probes.sometimes(racing, &probe::CLAIM_DURING_RECLAIM);
             }
             _ => {}
@@ -1083,6 +1094,11 @@ impl<Q: JobQueue + 'static> Db for SimDb<Q> {
     fn probe(&mut self, probe: &'static Probe) {
         self.probes.hit(probe);
     }
+}
+
+/// Whether `pooled` is the connection `conn` (the same SQLite connection, not an equal one).
+fn is_conn(pooled: &PooledConn, conn: &Connection) -> bool {
+    std::ptr::eq(&**pooled, conn)
 }
 
 fn now_of<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>) -> u64 {
