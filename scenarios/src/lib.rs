@@ -181,6 +181,26 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-claim-trusts-peek",
             "the claim looks for a due job without a lock, then takes that job under BEGIN IMMEDIATE without reading it again",
         )),
+        Arc::new(QueueVariant::<Patched<queue_claim_newest_first::ClaimNewestFirst>>::new(
+            "queue-claim-newest-first",
+            "the claim takes the latest due job first (ORDER BY scheduled_for DESC): an old job waits behind every newer one",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_lease_from_due::LeaseFromDue>>::new(
+            "queue-lease-from-due",
+            "the lease is counted from the job's due time, not from the claim: a late claim gets a lease that has already run down",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_steal_past_limit::StealPastLimit>>::new(
+            "queue-steal-past-limit",
+            "the claim also takes over expired leases and counts the lost attempt, but hands the job out again after its last attempt",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_fail_without_transaction::FailWithoutTransaction>>::new(
+            "queue-fail-without-transaction",
+            "fail checks its fence and requeues the job in two statements with no transaction around them",
+        )),
+        Arc::new(QueueVariant::<Patched<queue_reclaim_without_transaction::ReclaimWithoutTransaction>>::new(
+            "queue-reclaim-without-transaction",
+            "the reclaim reads the expired leases and requeues each in separate statements with no transaction around them",
+        )),
     ]
 }
 

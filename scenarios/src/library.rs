@@ -91,6 +91,17 @@ pub const CASES: &[Case] = &[
     // Reachable only with owners per worker name (issue 13 item 2): this was the reference's
     // own fence until they existed. At most 49 seeds needed over ten start seeds.
     Case { variant: "queue-fence-by-owner", scenario: "queue-zombies", caught_by: &[Invariant::ExclusiveClaims], budget: 200 },
+    // Written from the promises as a user would (fifth session of 2026-12-07); no checker
+    // owned the rule each breaks until then: the order of claims (`claim-order`), the
+    // lease's length at the claim and the attempt limit at the claim. No fault needed. Over
+    // ten start seeds: 1, 1 and at most 6 seeds needed.
+    Case { variant: "queue-claim-newest-first", scenario: "queue-standard", caught_by: &[Invariant::ClaimOrder], budget: 10 },
+    Case { variant: "queue-lease-from-due", scenario: "queue-standard", caught_by: &[Invariant::ExclusiveClaims], budget: 10 },
+    Case { variant: "queue-steal-past-limit", scenario: "queue-poison-restart", caught_by: &[Invariant::RetrySchedule], budget: 50 },
+    // The same session: fang's mistake (`queue-claim-without-transaction`) in the other two
+    // operations that read then write. Caught before as now; at most 10 and 1 seeds needed.
+    Case { variant: "queue-fail-without-transaction", scenario: "queue-concurrent-claims", caught_by: &[Invariant::ExclusiveClaims], budget: 80 },
+    Case { variant: "queue-reclaim-without-transaction", scenario: "queue-concurrent-claims", caught_by: &[Invariant::RetryCounts, Invariant::ExclusiveClaims], budget: 10 },
 ];
 
 

@@ -210,6 +210,9 @@ pub enum Invariant {
     OpenFails,
     /// Queue: during quiescence every due job runs to a terminal state.
     JobLiveness,
+    /// Queue: a claim takes the earliest due job; none that was already waiting when the
+    /// claim began is passed over for a later one (`JobQueue::claim`).
+    ClaimOrder,
 }
 
 impl Invariant {
@@ -234,13 +237,14 @@ impl Invariant {
     /// The job queue's invariants (`Durability`: an acknowledged enqueue survives what the
     /// sync model promises; `NeverEarly` and `RetrySchedule`: claims respect due times and
     /// the 30 s·2ⁿ⁻¹ backoff).
-    pub const QUEUE: [Invariant; 10] = [
+    pub const QUEUE: [Invariant; 11] = [
         Invariant::ExactlyOneTerminal,
         Invariant::ExclusiveClaims,
         Invariant::RetryCounts,
         Invariant::MigrationSafe,
         Invariant::OpenFails,
         Invariant::JobLiveness,
+        Invariant::ClaimOrder,
         Invariant::Durability,
         Invariant::NeverEarly,
         Invariant::RetrySchedule,
@@ -269,6 +273,7 @@ impl Invariant {
             Invariant::MigrationSafe => "migration-safe",
             Invariant::OpenFails => "open-fails",
             Invariant::JobLiveness => "job-liveness",
+            Invariant::ClaimOrder => "claim-order",
         }
     }
 }

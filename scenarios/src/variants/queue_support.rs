@@ -2,8 +2,8 @@
 //! [`QueuePatch`] replace single operations. Every default is the reference's own code, so a
 //! variant differs from the reference exactly where its bug did.
 
-use alarmsim_scheduler::queue::{run, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Wakeup};
-use rusqlite::Connection;
+use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Ulid, Wakeup};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// The operations a variant may replace. `q` is the reference queue; `state` the variant's own.
 #[allow(async_fn_in_trait)]
@@ -26,6 +26,10 @@ pub trait QueuePatch: Default {
 
     async fn fail<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D, job: &ClaimedJob, error: &str) -> Result<FailOutcome, QueueError> {
         q.fail(db, job, error).await
+    }
+
+    async fn reclaim_expired<D: Db>(&mut self, q: &mut SqliteQueue, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
+        q.reclaim_expired(db).await
     }
 
     async fn background<D: Db>(&mut self, _q: &mut SqliteQueue, _db: &mut D) -> Result<(), QueueError> {
@@ -74,7 +78,7 @@ impl<P: QueuePatch> JobQueue for Patched<P> {
     }
 
     async fn reclaim_expired<D: Db>(&mut self, db: &mut D) -> Result<Vec<Reclaimed>, QueueError> {
-        self.queue.reclaim_expired(db).await
+        self.patch.reclaim_expired(&mut self.queue, db).await
     }
 
     async fn wakeup<D: Db>(&mut self, db: &mut D) -> Result<Wakeup, QueueError> {
@@ -143,4 +147,55 @@ pub mod owner_only_fence {
         })
         .await
     }
+}
+
+/// The row a variant's claim picked: `running` when it was a running job (a claim that also
+/// takes over expired leases).
+pub struct PickedRow {
+    pub id: String,
+    pub name: String,
+    pub def: String,
+    pub attempts: u32,
+    pub scheduled_for: u64,
+    pub running: bool,
+}
+
+/// A claim in one `BEGIN IMMEDIATE` transaction, as the reference's, with a variant's own
+/// `select` (parameters `?1` queued, `?2` now, `?3` running; columns id, name, def,
+/// failed_attempts, scheduled_for, status) and its own `take`, which answers the attempts
+/// to record and the lease end for the row it picked at time `now`.
+pub async fn claim_with<D: Db>(
+    db: &mut D,
+    owner: &str,
+    select: &'static str,
+    take: impl Fn(&PickedRow, u64) -> (u32, u64),
+) -> Result<Option<ClaimedJob>, QueueError> {
+    SqliteQueue::immediate(db, "claim: begin immediate", async |db: &mut D| {
+        let picked = run(db, "claim: select due", |c, now| {
+            c.prepare_cached(select)?
+                .query_row(params![status::QUEUED, now as i64, status::RUNNING], |r| {
+                    Ok(PickedRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        def: r.get(2)?,
+                        attempts: r.get::<_, i64>(3)? as u32,
+                        scheduled_for: r.get::<_, i64>(4)? as u64,
+                        running: r.get::<_, i64>(5)? == status::RUNNING,
+                    })
+                })
+                .optional()
+        })
+        .await?;
+        let Some(row) = picked else { return Ok(None) };
+        let (attempts, lease_until) = run(db, "claim: update", |c, now| {
+            let (attempts, lease_until) = take(&row, now);
+            c.prepare_cached("UPDATE job_queue SET status = ?1, owner = ?2, lease_until = ?3, failed_attempts = ?4 WHERE id = ?5")?
+                .execute(params![status::RUNNING, owner, lease_until as i64, attempts, row.id])?;
+            Ok((attempts, lease_until))
+        })
+        .await?;
+        let id = Ulid::from_string(&row.id).map_err(|e| QueueError::Corrupt { id: row.id.clone(), detail: format!("not a ULID: {e}") })?;
+        Ok(Some(ClaimedJob { id, name: row.name, payload: row.def, attempts, owner: owner.to_string(), lease_until_ms: lease_until, scheduled_for_ms: row.scheduled_for }))
+    })
+    .await
 }

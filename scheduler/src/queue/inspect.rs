@@ -79,6 +79,15 @@ pub fn contents(conn: &Connection) -> rusqlite::Result<Contents> {
     Ok(out)
 }
 
+/// The queued jobs due before `due_ms`, earliest first, as (id, due): what a claim of a job
+/// due at `due_ms` passed over (the simulator's claim-order check; for a queue that claims
+/// in order, none or the few enqueued while the claim ran).
+pub fn queued_before(conn: &Connection, due_ms: u64) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, scheduled_for FROM job_queue WHERE status = ?1 AND scheduled_for < ?2 ORDER BY scheduled_for, id")?;
+    let rows = stmt.query_map(params![super::status::QUEUED, due_ms as i64], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+    rows.collect()
+}
+
 /// The id of every job and dead letter: what [`contents`] reads, without the rows (the
 /// simulator's acknowledged-jobs check runs after every crash and needs only these).
 pub fn ids(conn: &Connection) -> rusqlite::Result<BTreeSet<String>> {

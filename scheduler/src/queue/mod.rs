@@ -4,7 +4,9 @@
 //! What the reference [`SqliteQueue`] promises, and the historical bug each promise guards:
 //! - `enqueue` returns only after its INSERT committed: no acknowledgement from an in-memory
 //!   channel (DGW's `JobQueueHandle::enqueue` acks before the row exists, queue-anchors.md §1).
-//! - A claim runs in one `BEGIN IMMEDIATE` transaction, takes a lease and records a per-claim
+//! - A claim takes the earliest due job (`ORDER BY scheduled_for, id`): no job waits behind
+//!   later ones. It runs in one `BEGIN IMMEDIATE` transaction, takes a lease of `lease_ms`
+//!   counted from the claim (not from the due time) and records a per-claim
 //!   owner (queue-anchors.md §5 fact 6; fang's async claim ran SELECT and UPDATE apart). A
 //!   lock-free look comes first, so an idle worker's claim takes no write lock; it decides
 //!   nothing (the transaction reads again).
@@ -13,7 +15,8 @@
 //!   a job twice. The owner alone is no fence: a worker's concurrent claims and its restarts
 //!   may share its name (a pod name); every take-over counts an attempt, so the count tells
 //!   claims apart (Kleppmann's fencing token).
-//! - Failures back off 30 s · 2ⁿ⁻¹ and after `max_attempts` the job moves to `dead_letter`.
+//! - Failures back off 30 s · 2ⁿ⁻¹ and after `max_attempts` the job moves to `dead_letter`;
+//!   no claim hands out a job whose attempts reached the limit.
 //! - Expired leases are reclaimed and the lost attempt is counted, so a job that crashes its
 //!   own process is dead-lettered instead of looping forever (DGW's `reset_claimed_jobs`
 //!   requeues without counting, and resets live workers' jobs too).

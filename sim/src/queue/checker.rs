@@ -44,6 +44,10 @@ struct Durable {
     /// The highest attempt number counted per job (by a failure or a reclaim): the same
     /// attempt must never be counted twice, nor the job requeued twice for it.
     counted: BTreeMap<String, u32>,
+    /// Since when (reference ms) each job the model knows to be queued has been queued: its
+    /// acknowledgement, or the failure or reclaim that requeued it. A claim that began after
+    /// this saw the job waiting (`passed_over`).
+    queued_at: BTreeMap<String, u64>,
 }
 
 /// A due time as stored, and the process on whose clock it is (none: a previous release's).
@@ -111,6 +115,7 @@ impl QueueChecker {
     pub fn legacy(&mut self, id: &str, due_ms: u64) {
         self.durable.acked.insert(id.to_string());
         self.durable.due.insert(id.to_string(), Due { ms: due_ms, by: None });
+        self.durable.queued_at.insert(id.to_string(), 0);
         self.synced = self.durable.clone();
     }
 
@@ -119,10 +124,16 @@ impl QueueChecker {
         self.synced = self.durable.clone();
     }
 
-    /// Producer `process` had job `id` acknowledged, due at `scheduled_for_ms` on its clock.
-    pub fn acked(&mut self, process: usize, id: &str, scheduled_for_ms: u64) {
+    /// Producer `process` had job `id` acknowledged at `now`, due at `scheduled_for_ms` on its clock.
+    pub fn acked(&mut self, now: u64, process: usize, id: &str, scheduled_for_ms: u64) {
         self.durable.acked.insert(id.to_string());
         self.durable.due.insert(id.to_string(), Due { ms: scheduled_for_ms, by: Some(process) });
+        self.durable.queued_at.insert(id.to_string(), now);
+    }
+
+    /// Job `id`'s due time as stored (on the clock of the process that stored it).
+    pub fn due_stored(&self, id: &str) -> Option<u64> {
+        self.durable.due.get(id).map(|due| due.ms)
     }
 
     /// When job `id` is due, on the reference clock (for the timeline).
@@ -140,8 +151,9 @@ impl QueueChecker {
         self.durable.terminal.get(id).copied()
     }
 
-    /// Claim number `claim` (the world's, unique per run) of `process` committed.
-    pub fn claimed(&mut self, now: u64, process: usize, claim: u64, job: &ClaimedJob) -> Result<(), Violation> {
+    /// Claim number `claim` (the world's, unique per run) of `process` committed; the claim
+    /// operation began at `started`.
+    pub fn claimed(&mut self, (started, now): (u64, u64), process: usize, claim: u64, job: &ClaimedJob) -> Result<(), Violation> {
         let id = job.id.to_string();
         if let Some(t) = self.durable.terminal.get(&id) {
             return Err(violation(Invariant::ExactlyOneTerminal, now, &id, format!("{} claimed the job after it reached {t:?}", job.owner)));
@@ -164,9 +176,58 @@ impl QueueChecker {
                 return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms{read}, before it was due at t={}ms{on}", job.owner, due.ms)));
             }
         }
+        // The attempt limit binds every claim, not only failures: a claim that also takes
+        // over expired leases must dead-letter the job whose lost attempt was its last.
+        if job.attempts >= self.config.max_attempts {
+            return Err(violation(
+                Invariant::RetrySchedule,
+                now,
+                &id,
+                format!("{} claimed the job for attempt {} after {} recorded attempts; the limit is {}: it should have been dead-lettered", job.owner, job.attempts + 1, job.attempts, self.config.max_attempts),
+            ));
+        }
+        // The lease is exclusivity the queue promises for `lease_ms` from the claim: one
+        // that ends sooner lets a reclaim take the job from a holder still inside what it
+        // was promised (a lease counted from the due time, or from a time read before the
+        // claim began).
+        let earliest_end = self.clocks.local(process, started) + self.config.lease_ms;
+        if job.lease_until_ms < earliest_end {
+            let on = self.clocks.on_note(Some(process));
+            return Err(violation(
+                Invariant::ExclusiveClaims,
+                now,
+                &id,
+                format!(
+                    "{} was given a lease until t={}ms{on}, but a claim that began at t={}ms holds the job for the {}ms lease, until t={earliest_end}ms at the earliest",
+                    job.owner,
+                    job.lease_until_ms,
+                    self.clocks.local(process, started),
+                    self.config.lease_ms
+                ),
+            ));
+        }
+        self.durable.queued_at.remove(&id);
         self.durable.claims.insert(id.clone(), claims_before + 1);
         self.holders.entry(id).or_default().push(Holder { claim, owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
         Ok(())
+    }
+
+    /// `claimer`'s claim of `claimed` (due at `claimed_due`), which began at `started`, passed
+    /// over `earlier`: jobs the database holds queued with an earlier due time. A job the
+    /// model knows was already waiting when the claim began is one it should have taken
+    /// (`JobQueue::claim` takes the earliest due job): a queue that takes them in any other
+    /// order lets a job wait behind later ones for ever.
+    /// `name` words a job for the report.
+    pub fn passed_over(&self, (started, now): (u64, u64), claimer: &str, (claimed, claimed_due): (&str, u64), earlier: &[(String, u64)], name: impl Fn(&str) -> String) -> Result<(), Violation> {
+        let waiting = earlier.iter().find(|(id, _)| self.durable.queued_at.get(id).is_some_and(|&since| since < started));
+        let Some((id, due)) = waiting else { return Ok(()) };
+        let since = self.durable.queued_at[id];
+        Err(violation(
+            Invariant::ClaimOrder,
+            now,
+            claimed,
+            format!("{claimer} claimed the job (due t={claimed_due}ms) in a claim that began at t={started}ms, while {}, due earlier at t={due}ms, had been queued since t={since}ms: a claim takes the earliest due job", name(id)),
+        ))
     }
 
     /// Process `taker` takes job `id` away from its live holders, beginning at reference time
@@ -295,6 +356,7 @@ impl QueueChecker {
                     ));
                 }
                 self.durable.due.insert(id.to_string(), Due { ms: at_ms, by: Some(process) });
+                self.durable.queued_at.insert(id.to_string(), now);
                 Ok(())
             }
             FailOutcome::Dead { attempts } => {
@@ -439,8 +501,8 @@ mod tests {
     /// A started checker with job 0 acknowledged and claimed by w1 at t=0.
     fn claimed() -> QueueChecker {
         let mut c = checker();
-        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
+        c.acked(0, 0, &job("w1", 0, 0).id.to_string(), 0);
+        c.claimed((0, 0), 0, 1, &job("w1", 0, 0)).unwrap();
         c
     }
 
@@ -478,8 +540,8 @@ mod tests {
         // w2's clock runs 2 s ahead: at reference LEASE - 2000 it reads LEASE, so its reclaim
         // is on time, and it takes a lease w1's own clock says is still running.
         let mut c = skewed_checker(2_000);
-        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
+        c.acked(0, 0, &job("w1", 0, 0).id.to_string(), 0);
+        c.claimed((0, 0), 0, 1, &job("w1", 0, 0)).unwrap();
         let stale = c.reclaimed(1, LEASE - 2_000, LEASE - 1_990, &[reclaim(LEASE, LEASE + 30_000, 1)]).unwrap();
         assert_eq!(stale, vec![MadeStale { process: 0, lease_running_on_its_clock: true }]);
         // w1, fenced by nothing but its clock, completes: a stale owner acting.
@@ -488,8 +550,8 @@ mod tests {
         // A reclaim early on the reclaimer's own clock is the queue's fault, and says whose
         // clock said what.
         let mut c = skewed_checker(2_000);
-        c.acked(0, &job("w1", 0, 0).id.to_string(), 0);
-        c.claimed(0, 0, 1, &job("w1", 0, 0)).unwrap();
+        c.acked(0, 0, &job("w1", 0, 0).id.to_string(), 0);
+        c.claimed((0, 0), 0, 1, &job("w1", 0, 0)).unwrap();
         let v = c.reclaimed(1, LEASE - 3_000, LEASE - 2_990, &[reclaim(LEASE - 1_000, LEASE + 29_000, 1)]).unwrap_err();
         assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
         assert!(v.message.contains("w2's clock, +2000ms/+0ppm") && v.message.contains("on w1's clock (+0ms/+0ppm)"), "{v}");
@@ -500,13 +562,13 @@ mod tests {
         let id = job("w2", 0, 0).id.to_string();
         // Due at 10 s on w1's (producer's) clock; w2's clock reads 10 s at reference 8 s: on time.
         let mut c = skewed_checker(2_000);
-        c.acked(0, &id, 10_000);
+        c.acked(0, 0, &id, 10_000);
         assert_eq!(c.due_reference(&id), Some(10_000));
-        c.claimed(8_000, 1, 2, &job("w2", 8_000, 0)).unwrap();
+        c.claimed((8_000, 8_000), 1, 2, &job("w2", 10_000, 0)).unwrap();
         // At reference 7 s w2's clock reads 9 s: early on its own clock.
         let mut c = skewed_checker(2_000);
-        c.acked(0, &id, 10_000);
-        let v = c.claimed(7_000, 1, 2, &job("w2", 7_000, 0)).unwrap_err();
+        c.acked(0, 0, &id, 10_000);
+        let v = c.claimed((7_000, 7_000), 1, 2, &job("w2", 7_000, 0)).unwrap_err();
         assert_eq!(v.invariant, Invariant::NeverEarly, "{v}");
         assert!(v.message.contains("read 9000ms") && v.message.contains("due at t=10000ms on w1's clock"), "{v}");
     }
@@ -515,14 +577,69 @@ mod tests {
     fn a_retry_is_timed_on_the_failing_processs_clock() {
         let mut c = skewed_checker(2_000);
         let id = job("w2", 0, 0).id.to_string();
-        c.acked(0, &id, 0);
-        c.claimed(0, 1, 2, &job("w2", 2_000, 0)).unwrap();
+        c.acked(0, 0, &id, 0);
+        c.claimed((0, 0), 1, 2, &job("w2", 2_000, 0)).unwrap();
         // w2 fails at reference 10 s (its clock: 12 s): the retry is 30 s after that, on its clock.
         c.failed(1, 2, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 42_000, attempts: 1 }).unwrap();
         let mut c = skewed_checker(2_000);
-        c.acked(0, &id, 0);
-        c.claimed(0, 1, 2, &job("w2", 2_000, 0)).unwrap();
+        c.acked(0, 0, &id, 0);
+        c.claimed((0, 0), 1, 2, &job("w2", 2_000, 0)).unwrap();
         let v = c.failed(1, 2, 10_000, 10_000, &job("w2", 2_000, 0), FailOutcome::Retry { at_ms: 40_000, attempts: 1 }).unwrap_err();
         assert_eq!(v.invariant, Invariant::RetrySchedule, "{v}");
+    }
+
+    #[test]
+    fn a_claim_past_the_attempt_limit_is_refused_at_the_claim() {
+        let mut c = checker();
+        let id = job("w1", 0, 0).id.to_string();
+        c.acked(0, 0, &id, 0);
+        // Five claims, each lost and counted (a claim that takes over expired leases itself).
+        for n in 0..5u32 {
+            let at = u64::from(n) * 100_000;
+            c.claimed((at, at), 0, u64::from(n) + 1, &job("w1", at, n)).unwrap();
+            c.process_died(0);
+        }
+        let v = c.claimed((600_000, 600_000), 0, 6, &job("w1", 600_000, 5)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::RetrySchedule, "{v}");
+        assert!(v.message.contains("attempt 6") && v.message.contains("the limit is 5"), "{v}");
+    }
+
+    #[test]
+    fn a_lease_runs_its_length_from_the_claim() {
+        let id = job("w1", 0, 0).id.to_string();
+        // A claim from t=1000 to t=1200: a lease from any moment of it is whole.
+        let mut c = checker();
+        c.acked(0, 0, &id, 0);
+        c.claimed((1_000, 1_200), 0, 1, &job("w1", 1_000, 0)).unwrap();
+        // Counted from the job's due time (t=0): a millisecond short is short.
+        let mut c = checker();
+        c.acked(0, 0, &id, 0);
+        let v = c.claimed((1_000, 1_200), 0, 1, &job("w1", 0, 0)).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ExclusiveClaims, "{v}");
+        assert!(v.message.contains("until t=31000ms at the earliest"), "{v}");
+        // On the claimer's clock: w2 runs 2 s ahead, so its lease from reference 1000 ends at 33000.
+        let mut c = skewed_checker(2_000);
+        c.acked(0, 0, &id, 0);
+        c.claimed((1_000, 1_000), 1, 1, &job("w2", 3_000, 0)).unwrap();
+        let mut c = skewed_checker(2_000);
+        c.acked(0, 0, &id, 0);
+        assert_eq!(c.claimed((1_000, 1_000), 1, 1, &job("w2", 1_000, 0)).unwrap_err().invariant, Invariant::ExclusiveClaims);
+    }
+
+    #[test]
+    fn a_claim_may_not_pass_over_a_job_that_was_waiting() {
+        let mut c = checker();
+        let (older, newer) = (Ulid::from_parts(1, 1).to_string(), Ulid::from_parts(1, 2).to_string());
+        c.acked(100, 0, &older, 1_000);
+        c.acked(200, 0, &newer, 2_000);
+        // A claim from t=5000 took the job due at 2000 while the one due at 1000 waited.
+        let waiting = [(older.clone(), 1_000)];
+        let v = c.passed_over((5_000, 5_010), "w1", (&newer, 2_000), &waiting, str::to_string).unwrap_err();
+        assert_eq!(v.invariant, Invariant::ClaimOrder, "{v}");
+        assert!(v.message.contains("queued since t=100ms"), "{v}");
+        // One enqueued (or requeued) after the claim began may have come after its read.
+        c.passed_over((50, 60), "w1", (&newer, 2_000), &waiting, str::to_string).unwrap();
+        // One the model never heard of (an enqueue not acknowledged) is not judged.
+        c.passed_over((5_000, 5_010), "w1", (&newer, 2_000), &[(Ulid::from_parts(1, 3).to_string(), 500)], str::to_string).unwrap();
     }
 }

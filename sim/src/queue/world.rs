@@ -697,14 +697,16 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
 
     /// A claim committed; returns what this attempt does, for how long, and the claim's
     /// number (the checker's name for it: owners may repeat).
-    fn on_claimed(&mut self, process: usize, job: &ClaimedJob) -> (Attempt, u64, u64) {
+    /// `process`'s claim, begun at `started`, returned `job` (its commit is the database's
+    /// newest write: nothing ran between it and this call).
+    fn on_claimed(&mut self, process: usize, started: u64, job: &ClaimedJob) -> (Attempt, u64, u64) {
         self.claims_committed += 1;
         let claim = self.claims_committed;
         let id = job.id.to_string();
         let now = self.now_ms();
         let early = self.probes.is_on() && self.checker.due_reference(&id).is_some_and(|due| now < due);
         self.probes.sometimes(early, &probe::SKEWED_EARLY_CLAIM);
-        let outcome = self.checker.claimed(now, process, claim, job);
+        let outcome = self.checker.claimed((started, now), process, claim, job).and_then(|()| self.claim_order((started, now), job));
         let lease_ms = self.workload.config.lease_ms;
         let (attempt, work_ms) = match self.jobs.get_mut(&id) {
             Some(info) => {
@@ -731,6 +733,24 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.note(EventKind::HandlerStart, &node, Some(&id), || format!("claim as {owner} (attempts={attempts}, lease until {lease_until}): will {attempt:?} after {work_ms}ms"));
         self.fail(outcome);
         (attempt, work_ms, claim)
+    }
+
+    /// The claim-order check: the queued jobs the database holds with a due time before the
+    /// claimed job's, judged by the checker. Skipped if the database cannot be read now
+    /// (a queue whose claim wrote more after its commit may have let another process lock it).
+    fn claim_order(&self, span: (u64, u64), job: &ClaimedJob) -> Result<(), Violation> {
+        if !self.spec.checks(Invariant::ClaimOrder) {
+            return Ok(()); // Its own read of the database: skipped when the scenario does not check it.
+        }
+        let id = job.id.to_string();
+        let due = self.checker.due_stored(&id).unwrap_or(job.scheduled_for_ms);
+        match inspect::queued_before(self.disk.reader(), due) {
+            Ok(earlier) => {
+                let name = |id: &str| self.jobs.get(id).map_or_else(|| format!("job {id}"), |j| format!("{} (id {id})", j.name));
+                self.checker.passed_over(span, &job.owner, (&id, due), &earlier, name)
+            }
+            Err(_) => Ok(()),
+        }
     }
 
     fn on_finished(&mut self, process: usize, claim: u64, started: u64, job: &ClaimedJob, result: Result<Option<FailOutcome>, QueueError>) {
@@ -802,7 +822,8 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         let due_reference = self.reference_ms(process, due);
         self.set_gauges(&id, Some(due_reference), None);
         self.note(EventKind::Op, &node, Some(&id), || format!("enqueue acknowledged (due t={due}ms)"));
-        self.checker.acked(process, &id, due);
+        let now = self.now_ms();
+        self.checker.acked(now, process, &id, due);
         self.ring();
     }
 
@@ -1206,8 +1227,9 @@ async fn worker_slot<Q: JobQueue + 'static>(world: Rc<RefCell<QueueWorld<Q>>>, p
             next_reclaim = now_of(&world) + config.lease_ms / 2;
         }
         let owner = world.borrow_mut().next_owner(process);
+        let claim_started = now_of(&world);
         match queue.claim(&mut db, &owner).await {
-            Ok(Some(job)) => run_job(&world, process, &mut queue, &mut db, job).await,
+            Ok(Some(job)) => run_job(&world, process, &mut queue, &mut db, claim_started, job).await,
             Ok(None) => {
                 world.borrow_mut().procs[process].rung[slot] = false;
                 let now = now_of(&world);
@@ -1309,8 +1331,8 @@ async fn reclaim<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, proc
     }
 }
 
-async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>, job: ClaimedJob) {
-    let (attempt, work_ms, claim) = world.borrow_mut().on_claimed(process, &job);
+async fn run_job<Q: JobQueue + 'static>(world: &Rc<RefCell<QueueWorld<Q>>>, process: usize, queue: &mut Q, db: &mut SimDb<Q>, claim_started: u64, job: ClaimedJob) {
+    let (attempt, work_ms, claim) = world.borrow_mut().on_claimed(process, claim_started, &job);
     if attempt == Attempt::Crash {
         // The job takes its own process down half way through ("even when the job itself
         // crashed the process"); its supervisor restarts it.
