@@ -201,6 +201,10 @@ pub fn queue_variants() -> Vec<Arc<dyn QueueFactory>> {
             "queue-reclaim-without-transaction",
             "the reclaim reads the expired leases and requeues each in separate statements with no transaction around them",
         )),
+        Arc::new(QueueVariant::<Patched<queue_synchronous_normal::SynchronousNormal>>::new(
+            "queue-synchronous-normal",
+            "open sets PRAGMA synchronous = NORMAL on the connection the harness made FULL: a power loss takes back acknowledged commits",
+        )),
     ]
 }
 

@@ -63,5 +63,6 @@ pub mod queue_lease_from_due;
 pub mod queue_steal_past_limit;
 pub mod queue_fail_without_transaction;
 pub mod queue_reclaim_without_transaction;
+pub mod queue_synchronous_normal;
 pub mod queue_requeue_without_count;
 pub mod queue_support;

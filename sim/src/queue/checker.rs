@@ -81,6 +81,8 @@ pub struct QueueChecker {
     synced: Durable,
     holders: BTreeMap<String, Vec<Holder>>,
     clocks: ProcessClocks,
+    /// How the queue weakened a FULL disk, if it did (`QueueChecker::weakened`).
+    weakened: Option<String>,
 }
 
 /// A claim a take-over made stale.
@@ -98,7 +100,13 @@ fn violation(invariant: Invariant, at_ms: u64, job: &str, message: String) -> Vi
 
 impl QueueChecker {
     pub fn new(config: QueueConfig, durability: Durability, clocks: ProcessClocks) -> QueueChecker {
-        QueueChecker { config, durability, durable: Durable::default(), synced: Durable::default(), holders: BTreeMap::new(), clocks }
+        QueueChecker { config, durability, durable: Durable::default(), synced: Durable::default(), holders: BTreeMap::new(), clocks, weakened: None }
+    }
+
+    /// The queue weakened a FULL disk (`why` says how): a power loss that takes commits back
+    /// is then its fault, and the report says so.
+    pub fn weakened(&mut self, why: String) {
+        self.weakened.get_or_insert(why);
     }
 
     /// The processes' clocks the checker judges through.
@@ -409,11 +417,26 @@ impl QueueChecker {
     }
 
     /// Every process died in a power loss and the disk was rolled back (`rolled_back`) or not.
-    pub fn power_loss(&mut self, rolled_back: bool) {
+    ///
+    /// Under FULL nothing committed may be taken back: a rollback (the queue weakened the
+    /// disk's `synchronous`) is a `durability` violation at once, naming an acknowledged
+    /// enqueue it lost if there is one (`present` says whether a job is still in the database).
+    pub fn power_loss(&mut self, now: u64, rolled_back: bool, present: impl Fn(&str) -> bool) -> Result<(), Violation> {
         self.holders.clear();
-        if rolled_back {
-            self.durable = self.synced.clone();
+        if !rolled_back {
+            return Ok(());
         }
+        if self.durability == Durability::Normal {
+            self.durable = self.synced.clone();
+            return Ok(());
+        }
+        let why = self.weakened.as_deref().map_or_else(String::new, |w| format!(" ({w})"));
+        let lost = self.durable.acked.iter().find(|id| !present(id));
+        let message = match lost {
+            Some(_) => format!("a power loss took back an acknowledged enqueue: synchronous=FULL promises every acknowledged enqueue survives{why}"),
+            None => format!("a power loss took back commits (claims, completions or failures) made since the last checkpoint: synchronous=FULL promises every commit survives{why}"),
+        };
+        Err(Violation { invariant: Invariant::Durability, actor: lost.cloned(), at_ms: now, message })
     }
 
     /// Every acknowledged job must be in the database. Under NORMAL a job acknowledged after

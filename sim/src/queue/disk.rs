@@ -9,12 +9,19 @@
 //!   the database back to its last sync image; under `FULL` it loses nothing.
 //! - Sync images are taken lazily, at the first statement after each sync boundary, and only
 //!   while no process holds the write lock (the image must be a committed state).
+//! - The harness chooses `synchronous`, but a queue may set it on its own connection: an
+//!   authorizer sees every `PRAGMA name = value` a connection prepares. A FULL disk whose
+//!   queue asked for less (`NORMAL`, `OFF`) is *weakened*: from then on it syncs only at
+//!   its sync boundaries, as a NORMAL disk does, while the checker keeps the FULL promise.
+//!   (All processes run the same queue, so the whole disk is weakened; a FULL commit of
+//!   another connection, which would sync the log before it, is not modelled.)
 
 use alarmsim_scheduler::Durability;
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI8, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// memdb names are global to the OS process, and seeds run in parallel threads: every disk
 /// gets a fresh name. The counter only names files; it never reaches the simulation.
@@ -34,6 +41,55 @@ fn open(uri: &str) -> Connection {
     conn
 }
 
+/// `synchronous` levels as SQLite numbers them (`OFF` 0 … `EXTRA` 3); `FULL` is its default.
+pub const SYNCHRONOUS_FULL: i8 = 2;
+
+/// What a process's queue asked of its connection with `PRAGMA name = value`, seen by the
+/// connection's authorizer when the statement is prepared (a queue prepares a statement to
+/// run it).
+#[derive(Debug)]
+struct PragmaLog {
+    /// A per-connection setting was changed: the connection is no longer as good as new.
+    settings_changed: AtomicBool,
+    /// The last `synchronous` level asked for and not yet taken, or -1.
+    synchronous: AtomicI8,
+}
+
+/// SQLite's spellings of a `synchronous` level (`0`–`3`, `OFF`, `NORMAL`, `FULL`, `EXTRA`).
+fn synchronous_level(value: &str) -> Option<i8> {
+    match value.trim_matches(|c| c == '\'' || c == '"').to_ascii_uppercase().as_str() {
+        "0" | "OFF" => Some(0),
+        "1" | "NORMAL" => Some(1),
+        "2" | "FULL" => Some(2),
+        "3" | "EXTRA" => Some(3),
+        _ => None,
+    }
+}
+
+/// A process's connection with its pragma log: the authorizer records the pragmas it prepares.
+fn open_for_process(uri: &str) -> (Connection, Arc<PragmaLog>) {
+    let conn = open(uri);
+    let log = Arc::new(PragmaLog { settings_changed: AtomicBool::new(false), synchronous: AtomicI8::new(-1) });
+    let seen = log.clone();
+    conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
+        if let rusqlite::hooks::AuthAction::Pragma { pragma_name, pragma_value: Some(value) } = ctx.action {
+            let name = pragma_name.to_ascii_lowercase();
+            // The header fields a migration writes belong to the file, not the connection.
+            if !matches!(name.as_str(), "user_version" | "application_id") {
+                seen.settings_changed.store(true, Ordering::Relaxed);
+            }
+            if name == "synchronous" {
+                if let Some(level) = synchronous_level(value) {
+                    seen.synchronous.store(level, Ordering::Relaxed);
+                }
+            }
+        }
+        rusqlite::hooks::Authorization::Allow
+    }))
+    .expect("install the pragma authorizer");
+    (conn, log)
+}
+
 /// The database's bytes. A database nothing was written to has no pages, and SQLite
 /// serializes it as nothing at all.
 fn bytes(conn: &Connection) -> Vec<u8> {
@@ -45,17 +101,28 @@ fn bytes(conn: &Connection) -> Vec<u8> {
 }
 
 /// Connections a dead process left, ready for the next process (of this disk generation).
-type Pool = Rc<RefCell<Vec<Connection>>>;
+/// A pooled connection and its pragma log.
+type Pooled = (Connection, Arc<PragmaLog>);
+type Pool = Rc<RefCell<Vec<Pooled>>>;
 
 /// A process's connection. When the process's last handle drops, a connection SQLite would
 /// hand out fresh anyway (no transaction open, no temporary objects) goes back to its
 /// disk's pool instead of closing: opening one, reading the schema and preparing every
 /// statement again cost more than the rest of a run (processes restart dozens of times per
 /// seed). Nothing a process can observe differs from a new connection, except that cached
-/// statements are already prepared.
+/// statements are already prepared (one whose queue changed a setting with a pragma closes).
 pub struct PooledConn {
     conn: Option<Connection>,
-    home: Weak<RefCell<Vec<Connection>>>,
+    pragmas: Arc<PragmaLog>,
+    home: Weak<RefCell<Vec<Pooled>>>,
+}
+
+impl PooledConn {
+    /// The `synchronous` level the queue asked for on this connection since the last call.
+    pub fn take_synchronous_request(&self) -> Option<i8> {
+        let level = self.pragmas.synchronous.swap(-1, Ordering::Relaxed);
+        (level >= 0).then_some(level)
+    }
 }
 
 impl std::ops::Deref for PooledConn {
@@ -68,8 +135,8 @@ impl std::ops::Deref for PooledConn {
 impl Drop for PooledConn {
     fn drop(&mut self) {
         let (Some(conn), Some(pool)) = (self.conn.take(), self.home.upgrade()) else { return };
-        if reusable(&conn) {
-            pool.borrow_mut().push(conn);
+        if !self.pragmas.settings_changed.load(Ordering::Relaxed) && reusable(&conn) {
+            pool.borrow_mut().push((conn, self.pragmas.clone()));
         }
     }
 }
@@ -108,6 +175,8 @@ pub struct QueueDisk {
     synced: Option<Vec<u8>>,
     /// `PRAGMA data_version` when the image was taken: unchanged means no commit since.
     synced_version: i64,
+    /// A FULL disk whose queue set a weaker `synchronous` (see the module docs).
+    weakened: bool,
 }
 
 impl QueueDisk {
@@ -120,18 +189,37 @@ impl QueueDisk {
         // whole pages into the journal and the database.
         keeper.pragma_update(None, "page_size", 512).expect("set the page size of an empty database");
         setup(&keeper);
-        let mut disk = QueueDisk { uri, pool: Pool::default(), opened: Default::default(), keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1 };
+        let mut disk = QueueDisk { uri, pool: Pool::default(), opened: Default::default(), keeper, durability, sync_interval_ms, next_sync_ms: sync_interval_ms, synced: None, synced_version: -1, weakened: false };
         assert!(disk.try_sync(), "nobody holds the write lock before the processes start");
         disk
     }
 
     /// A connection for a process: one a dead process left, or a new one.
     pub fn connect(&self) -> PooledConn {
-        let conn = self.pool.borrow_mut().pop().unwrap_or_else(|| {
+        let (conn, pragmas) = self.pool.borrow_mut().pop().unwrap_or_else(|| {
             self.opened.set(self.opened.get() + 1);
-            open(&self.uri)
+            open_for_process(&self.uri)
         });
-        PooledConn { conn: Some(conn), home: Rc::downgrade(&self.pool) }
+        PooledConn { conn: Some(conn), pragmas, home: Rc::downgrade(&self.pool) }
+    }
+
+    /// A queue asked for `synchronous` `level` at `now_ms`. Returns true if that weakened a
+    /// FULL disk: it syncs only at its boundaries from now on, starting with an image of what
+    /// is committed (every commit so far was synced).
+    pub fn synchronous_requested(&mut self, level: i8, now_ms: u64) -> bool {
+        if self.durability != Durability::Full || self.weakened || level >= SYNCHRONOUS_FULL {
+            return false;
+        }
+        self.weakened = true;
+        if !self.try_sync() {
+            self.next_sync_ms = now_ms; // A process holds the write lock: the next statement takes it.
+        }
+        true
+    }
+
+    /// Whether commits are synced only at sync boundaries (NORMAL, or a weakened FULL disk).
+    fn syncs_at_boundaries(&self) -> bool {
+        self.durability == Durability::Normal || self.weakened
     }
 
     /// The keeper connection, to read the database (checks, final state).
@@ -152,7 +240,7 @@ impl QueueDisk {
 
     /// Takes the image unless a process holds the write lock (then a later statement will).
     fn try_sync(&mut self) -> bool {
-        if self.durability == Durability::Full {
+        if !self.syncs_at_boundaries() {
             return true; // Every commit is synced; there is no image to keep.
         }
         // BUSY while a process holds the write lock (memdb blocks readers then): try later.
@@ -178,10 +266,15 @@ impl QueueDisk {
     /// A power loss (every process is already dead). Under NORMAL the database becomes its
     /// last sync image; returns true if that lost anything.
     pub fn power_loss(&mut self) -> bool {
-        if self.durability == Durability::Full {
+        if !self.syncs_at_boundaries() {
             return false;
         }
-        let image = self.synced.clone().expect("a NORMAL disk always has an image");
+        let Some(image) = self.synced.clone() else {
+            // Weakened while a process held the write lock, and no image taken since: every
+            // commit so far was synced.
+            assert!(self.weakened, "a NORMAL disk always has an image");
+            return false;
+        };
         if bytes(&self.keeper) == image {
             return false;
         }
@@ -402,5 +495,43 @@ mod tests {
         let opened = disk.opened.get();
         let _next = disk.connect();
         assert_eq!(disk.opened.get(), opened + 1, "a process must not inherit another's temp schema");
+    }
+
+    #[test]
+    fn a_queue_that_weakens_synchronous_makes_a_full_disk_lose_what_it_committed_after() {
+        let mut disk = QueueDisk::new(Durability::Full, 1_000, |c| c.execute_batch(SCHEMA).unwrap());
+        let conn = disk.connect();
+        conn.execute_batch("INSERT INTO notes VALUES ('before')").unwrap();
+        drop(conn);
+        assert!(!disk.power_loss(), "FULL: nothing committed is lost");
+        let conn = disk.connect();
+        conn.execute_batch("PRAGMA synchronous = NORMAL").unwrap();
+        let level = conn.take_synchronous_request();
+        assert_eq!(level, Some(1), "the authorizer saw the pragma");
+        assert_eq!(conn.take_synchronous_request(), None, "a request is taken once");
+        assert!(disk.synchronous_requested(1, 10), "a FULL disk is weakened");
+        assert!(!disk.synchronous_requested(1, 20), "once");
+        conn.execute_batch("INSERT INTO notes VALUES ('after')").unwrap();
+        drop(conn);
+        assert!(disk.power_loss(), "what was committed after the pragma and before a sync is lost");
+        let conn = disk.connect();
+        assert_eq!(rows(&conn), [(1, "before".to_string())], "what was committed before the pragma survives");
+    }
+
+    #[test]
+    fn a_connection_whose_queue_changed_a_setting_is_not_reused() {
+        let disk = QueueDisk::new(Durability::Full, 1_000, |c| c.execute_batch(SCHEMA).unwrap());
+        let conn = disk.connect();
+        conn.execute_batch("PRAGMA user_version = 7").unwrap();
+        drop(conn);
+        let reused = disk.connect();
+        assert_eq!(disk.opened.get(), 1, "a header field (user_version) is the file's, not the connection's");
+        reused.execute_batch("PRAGMA cache_size = 100").unwrap();
+        drop(reused);
+        let fresh = disk.connect();
+        assert_eq!(disk.opened.get(), 2, "a changed setting would leak into the next process");
+        let cache: i64 = fresh.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+        assert_ne!(cache, 100, "the next process gets SQLite's default");
+        assert!(!QueueDisk::new(Durability::Normal, 1_000, |_| ()).synchronous_requested(0, 0), "only a FULL disk is weakened");
     }
 }

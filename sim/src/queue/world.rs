@@ -442,7 +442,11 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
         let rolled_back = self.disk.power_loss();
         self.probes.sometimes(rolled_back, &probe::POWER_LOSS_ROLLS_BACK);
-        self.checker.power_loss(rolled_back);
+        // Nobody holds a lock right after a power loss: the ids can be read.
+        let ids = if rolled_back { inspect::ids(self.disk.reader()).unwrap_or_default() } else { Default::default() };
+        let now = self.now_ms();
+        let outcome = self.checker.power_loss(now, rolled_back, |id| ids.contains(id));
+        self.fail(outcome);
         let lost = if rolled_back { ": commits since the last sync are lost" } else { "" };
         self.note(EventKind::PowerLoss, "world", None, || format!("power loss{lost}"));
         self.check_acked_present("a power loss");
@@ -815,6 +819,19 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         self.procs[process].cursor = index + 1;
     }
 
+    /// `process`'s queue set `PRAGMA synchronous` to `level` on its connection (in its last
+    /// statement). Below FULL on a FULL disk, the disk syncs only at checkpoints from now on.
+    fn synchronous_requested(&mut self, process: usize, level: i8, now: u64) {
+        if !self.disk.synchronous_requested(level, now) {
+            return;
+        }
+        let node = self.node_name(process);
+        let name = ["OFF", "NORMAL"][level as usize];
+        let why = format!("{node}'s queue set PRAGMA synchronous = {name} at t={now}ms, so this FULL disk syncs its commits only at checkpoints, every {}ms", self.profile.sync_interval_ms);
+        self.note(EventKind::Note, &node, None, || why.clone());
+        self.checker.weakened(why);
+    }
+
     fn on_acked(&mut self, process: usize, job: &NewJob) {
         let id = job.id.to_string();
         let node = self.node_name(process);
@@ -1030,6 +1047,9 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         w.events_handled += 1;
         let now = w.now_ms();
         w.last_event_ms = now;
+        if let Some(level) = self.conn.take_synchronous_request() {
+            w.synchronous_requested(self.process, level, now);
+        }
         if w.disk.before_statement(now) {
             w.checker.synced();
         }
