@@ -275,7 +275,7 @@ fn report_shows_stored_alarm_needs_unconfirmed_writes() {
 /// most (200 seeds each, the bound), so the checker is what finds it.
 #[test]
 fn only_its_own_checker_catches() {
-    let proofs: [(&str, Invariant, &[&str]); 8] = [
+    let proofs: [(&str, Invariant, &[&str]); 9] = [
         ("abandon-after-three", Invariant::AlarmConservation, &["retry-backoff", "cpu-limit-retries", "standard"]),
         ("lazy-move-later", Invariant::IdleConvergence, &["standard", "mismatched-fire", "edge-values"]),
         ("get-alarm-shows-running", Invariant::UserView, &["edge-values", "deferred-delete-race", "standard"]),
@@ -292,6 +292,9 @@ fn only_its_own_checker_catches() {
         // The job queue's order of claims: a queue that takes the newest due job first runs
         // every job in the end, so only `claim-order` sees it.
         ("queue-claim-newest-first", Invariant::ClaimOrder, &["queue-standard", "queue-concurrent-claims", "queue-migration-crash"]),
+        // A lease counted from the due time: the fence still works, so only the lease check
+        // at the claim (part of `exclusive-claims`) sees it.
+        ("queue-lease-from-due", Invariant::ExclusiveClaims, &["queue-standard", "queue-zombies", "queue-power-loss-full"]),
     ];
     for (name, invariant, scenarios) in proofs {
         assert!(case(name).caught_by == [invariant], "{name} is the proof of {invariant} alone");

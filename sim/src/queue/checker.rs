@@ -184,8 +184,13 @@ impl QueueChecker {
                 return Err(violation(Invariant::NeverEarly, now, &id, format!("{} claimed the job at t={now}ms{read}, before it was due at t={}ms{on}", job.owner, due.ms)));
             }
         }
-        // The attempt limit binds every claim, not only failures: a claim that also takes
-        // over expired leases must dead-letter the job whose lost attempt was its last.
+        self.durable.queued_at.remove(&id);
+        self.durable.claims.insert(id.clone(), claims_before + 1);
+        self.holders.entry(id.clone()).or_default().push(Holder { claim, owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
+        // Judged once the claim is recorded, so a scenario that does not check these goes on
+        // with its model intact. The attempt limit binds every claim, not only failures: a
+        // claim that also takes over expired leases must dead-letter the job whose lost
+        // attempt was its last.
         if job.attempts >= self.config.max_attempts {
             return Err(violation(
                 Invariant::RetrySchedule,
@@ -214,9 +219,6 @@ impl QueueChecker {
                 ),
             ));
         }
-        self.durable.queued_at.remove(&id);
-        self.durable.claims.insert(id.clone(), claims_before + 1);
-        self.holders.entry(id).or_default().push(Holder { claim, owner: job.owner.clone(), process, lease_until: job.lease_until_ms, stale: false, taken: None });
         Ok(())
     }
 

@@ -312,6 +312,9 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
 
     fn fail(&mut self, outcome: Result<(), Violation>) {
         if let Err(mut v) = outcome {
+            if !self.spec.checks(v.invariant) {
+                return; // A scenario that does not check this invariant (`ScenarioSpec::invariants`).
+            }
             // The checker names jobs by ULID; the trace's tracks are the plan's names.
             if let Some(info) = v.actor.as_ref().and_then(|id| self.jobs.get(id)) {
                 v.message = format!("(id {}) {}", v.actor.as_deref().unwrap_or_default(), v.message);
