@@ -702,10 +702,10 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
     }
 
-    /// A claim committed; returns what this attempt does, for how long, and the claim's
-    /// number (the checker's name for it: owners may repeat).
-    /// `process`'s claim, begun at `started`, returned `job` (its commit is the database's
-    /// newest write: nothing ran between it and this call).
+    /// `process`'s claim, begun at `started`, committed `job` (for a claim that ends with its
+    /// commit, as the reference's does, that commit is the database's newest write); returns
+    /// what this attempt does, for how long, and the claim's number (the checker's name for
+    /// it: owners may repeat).
     fn on_claimed(&mut self, process: usize, started: u64, job: &ClaimedJob) -> (Attempt, u64, u64) {
         self.claims_committed += 1;
         let claim = self.claims_committed;
