@@ -74,6 +74,13 @@ fn open_for_process(uri: &str) -> (Connection, Arc<PragmaLog>) {
     conn.authorizer(Some(move |ctx: rusqlite::hooks::AuthContext<'_>| {
         if let rusqlite::hooks::AuthAction::Pragma { pragma_name, pragma_value: Some(value) } = ctx.action {
             let name = pragma_name.to_ascii_lowercase();
+            if name == "busy_timeout" {
+                // SQLite's busy handler sleeps in real time (a sweep would crawl, one BUSY
+                // at a time) and sees no other process move meanwhile. The simulated process
+                // waits in simulated time instead (`Db::busy`), so the pragma compiles to a
+                // no-op (SQLITE_IGNORE).
+                return rusqlite::hooks::Authorization::Ignore;
+            }
             // The header fields a migration writes belong to the file, not the connection.
             if !matches!(name.as_str(), "user_version" | "application_id") {
                 seen.settings_changed.store(true, Ordering::Relaxed);
@@ -118,6 +125,12 @@ pub struct PooledConn {
 }
 
 impl PooledConn {
+    /// Drops a busy handler the queue set through the API (`Connection::busy_timeout`; the
+    /// pragma is ignored at compile time): it would sleep in real time.
+    pub fn no_busy_handler(&self) {
+        self.busy_timeout(std::time::Duration::ZERO).expect("clear the busy handler");
+    }
+
     /// The `synchronous` level the queue asked for on this connection since the last call.
     pub fn take_synchronous_request(&self) -> Option<i8> {
         let level = self.pragmas.synchronous.swap(-1, Ordering::Relaxed);
@@ -533,5 +546,20 @@ mod tests {
         let cache: i64 = fresh.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
         assert_ne!(cache, 100, "the next process gets SQLite's default");
         assert!(!QueueDisk::new(Durability::Normal, 1_000, |_| ()).synchronous_requested(0, 0), "only a FULL disk is weakened");
+    }
+
+    #[test]
+    fn a_queues_busy_timeout_never_sleeps_in_real_time() {
+        let disk = QueueDisk::new(Durability::Full, 1_000, |c| c.execute_batch(SCHEMA).unwrap());
+        let conn = disk.connect();
+        let timeout = |c: &Connection| -> i64 { c.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap() };
+        conn.execute_batch("PRAGMA busy_timeout = 5000").unwrap();
+        assert_eq!(timeout(&conn), 0, "the pragma compiles to a no-op");
+        conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        assert_eq!(timeout(&conn), 5_000, "the API call is not a pragma");
+        conn.no_busy_handler();
+        assert_eq!(timeout(&conn), 0, "cleared before the process's next statement");
+        drop(conn);
+        assert!(disk.connect().is_autocommit() && disk.opened.get() == 1, "an ignored pragma changed nothing: the connection is reused");
     }
 }

@@ -1053,6 +1053,7 @@ impl<Q: JobQueue + 'static> SimDb<Q> {
         if let Some(level) = self.conn.take_synchronous_request() {
             w.synchronous_requested(self.process, level, now);
         }
+        self.conn.no_busy_handler();
         if w.disk.before_statement(now) {
             w.checker.synced();
         }
