@@ -19,7 +19,7 @@ impl QueuePatch for ClaimNewestFirst {
             owner,
             // The mistake: DESC.
             "SELECT id, name, def, failed_attempts, scheduled_for, status FROM job_queue
-             WHERE status = ?1 AND scheduled_for <= ?2 AND ?3 = ?3 ORDER BY scheduled_for DESC, id LIMIT 1",
+             WHERE status = :queued AND scheduled_for <= :now ORDER BY scheduled_for DESC, id LIMIT 1",
             |row, now| (row.attempts, now + lease_ms),
         )
         .await

@@ -20,7 +20,7 @@ impl QueuePatch for LeaseFromDue {
             db,
             owner,
             "SELECT id, name, def, failed_attempts, scheduled_for, status FROM job_queue
-             WHERE status = ?1 AND scheduled_for <= ?2 AND ?3 = ?3 ORDER BY scheduled_for, id LIMIT 1",
+             WHERE status = :queued AND scheduled_for <= :now ORDER BY scheduled_for, id LIMIT 1",
             // The mistake: from the due time.
             |row, _now| (row.attempts, row.scheduled_for + lease_ms),
         )

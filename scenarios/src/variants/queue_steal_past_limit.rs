@@ -19,7 +19,7 @@ impl QueuePatch for StealPastLimit {
             db,
             owner,
             "SELECT id, name, def, failed_attempts, scheduled_for, status FROM job_queue
-             WHERE (status = ?1 AND scheduled_for <= ?2) OR (status = ?3 AND lease_until <= ?2)
+             WHERE (status = :queued AND scheduled_for <= :now) OR (status = :running AND lease_until <= :now)
              ORDER BY scheduled_for, id LIMIT 1",
             // The lost attempt is counted; the mistake: no dead-letter when it was the last.
             |row, now| (row.attempts + u32::from(row.running), now + lease_ms),

@@ -3,7 +3,7 @@
 //! variant differs from the reference exactly where its bug did.
 
 use alarmsim_scheduler::queue::{run, status, ClaimedJob, Db, FailOutcome, JobQueue, NewJob, QueueConfig, QueueError, Reclaimed, SqliteQueue, Ulid, Wakeup};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// The operations a variant may replace. `q` is the reference queue; `state` the variant's own.
 #[allow(async_fn_in_trait)]
@@ -161,7 +161,7 @@ pub struct PickedRow {
 }
 
 /// A claim in one `BEGIN IMMEDIATE` transaction, as the reference's, with a variant's own
-/// `select` (parameters `?1` queued, `?2` now, `?3` running; columns id, name, def,
+/// `select` (any of the parameters `:queued`, `:running` and `:now`; columns id, name, def,
 /// failed_attempts, scheduled_for, status) and its own `take`, which answers the attempts
 /// to record and the lease end for the row it picked at time `now`.
 pub async fn claim_with<D: Db>(
@@ -172,18 +172,22 @@ pub async fn claim_with<D: Db>(
 ) -> Result<Option<ClaimedJob>, QueueError> {
     SqliteQueue::immediate(db, "claim: begin immediate", async |db: &mut D| {
         let picked = run(db, "claim: select due", |c, now| {
-            c.prepare_cached(select)?
-                .query_row(params![status::QUEUED, now as i64, status::RUNNING], |r| {
-                    Ok(PickedRow {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        def: r.get(2)?,
-                        attempts: r.get::<_, i64>(3)? as u32,
-                        scheduled_for: r.get::<_, i64>(4)? as u64,
-                        running: r.get::<_, i64>(5)? == status::RUNNING,
-                    })
-                })
-                .optional()
+            let mut stmt = c.prepare_cached(select)?;
+            for (name, value) in [(":queued", status::QUEUED), (":running", status::RUNNING), (":now", now as i64)] {
+                if let Some(index) = stmt.parameter_index(name)? {
+                    stmt.raw_bind_parameter(index, value)?;
+                }
+            }
+            let mut rows = stmt.raw_query();
+            let Some(r) = rows.next()? else { return Ok(None) };
+            Ok(Some(PickedRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                def: r.get(2)?,
+                attempts: r.get::<_, i64>(3)? as u32,
+                scheduled_for: r.get::<_, i64>(4)? as u64,
+                running: r.get::<_, i64>(5)? == status::RUNNING,
+            }))
         })
         .await?;
         let Some(row) = picked else { return Ok(None) };

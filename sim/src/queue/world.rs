@@ -445,14 +445,21 @@ impl<Q: JobQueue + 'static> QueueWorld<Q> {
         }
         let rolled_back = self.disk.power_loss();
         self.probes.sometimes(rolled_back, &probe::POWER_LOSS_ROLLS_BACK);
-        // Nobody holds a lock right after a power loss: the ids can be read.
-        let ids = if rolled_back { inspect::ids(self.disk.reader()).unwrap_or_default() } else { Default::default() };
+        // A rollback rewrote the database through the disk's keeper just now, so no process
+        // holds a lock: its ids are read once, for both checks.
+        let ids = rolled_back.then(|| inspect::ids(self.disk.reader()).expect("read the ids of a database just restored"));
         let now = self.now_ms();
-        let outcome = self.checker.power_loss(now, rolled_back, |id| ids.contains(id));
+        let outcome = self.checker.power_loss(now, rolled_back, |id| ids.as_ref().is_some_and(|ids| ids.contains(id)));
         self.fail(outcome);
         let lost = if rolled_back { ": commits since the last sync are lost" } else { "" };
         self.note(EventKind::PowerLoss, "world", None, || format!("power loss{lost}"));
-        self.check_acked_present("a power loss");
+        match ids {
+            Some(ids) => {
+                let outcome = self.checker.check_acked_present(now, |id| ids.contains(id), "a power loss");
+                self.fail(outcome);
+            }
+            None => self.check_acked_present("a power loss"),
+        }
         for process in 0..self.procs.len() {
             self.restart_after(process, downtime_ms);
         }
